@@ -1,0 +1,235 @@
+"""Opening hours, closures, durations and free slots. Pure: no I/O, no Telegram, no SQL.
+
+Every datetime here is aware. Opening hours are wall-clock times of the business's zone, so
+a slot's start is built in that zone and its end is computed in UTC: on a DST day a 30-minute
+appointment still lasts 30 minutes.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from itertools import islice
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from bot.config import WEEKDAYS, Business
+
+# How far from the asked day the search looks for the nearest free slots.
+NEAREST_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Time nobody can be booked in: an appointment, or a block of a whole business."""
+
+    start: datetime
+    end: datetime
+    practitioner: str | None = None  # None: every practitioner
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: datetime
+    end: datetime
+    practitioner: str
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a patient asked for, already resolved to days and local times."""
+
+    day_from: date | None = None
+    day_to: date | None = None
+    time_from: time | None = None
+    time_to: time | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.time_from is not None and self.time_from == self.time_to
+
+
+class OpeningRules:
+    """When a business is open: weekly hours minus closures and public holidays."""
+
+    def __init__(self, business: Business, zone: ZoneInfo):
+        self.business = business
+        self.zone = zone
+
+    @cached_property
+    def _holidays(self) -> holidays.HolidayBase | None:
+        country = self.business.public_holidays
+        return holidays.country_holidays(country) if country else None
+
+    def holiday(self, day: date) -> str | None:
+        return self._holidays.get(day) if self._holidays is not None else None
+
+    def is_closed(self, day: date) -> bool:
+        return any(day in closure for closure in self.business.closed) or bool(self.holiday(day))
+
+    def periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        if self.is_closed(day):
+            return []
+        ranges = self.business.hours.get(WEEKDAYS[day.weekday()], [])
+        return [
+            (
+                datetime.combine(day, r.start, tzinfo=self.zone),
+                datetime.combine(day, r.end, tzinfo=self.zone),
+            )
+            for r in sorted(ranges, key=lambda r: r.start)
+        ]
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self.zone).date()
+
+
+class _Occupancy:
+    """Busy intervals per practitioner, sorted, for overlap checks in O(log n)."""
+
+    def __init__(self, busy: Iterable[Busy], practitioners: Sequence[str]):
+        by_practitioner: dict[str, list[tuple[datetime, datetime]]] = {
+            name: [] for name in practitioners
+        }
+        for item in busy:
+            span = (item.start.astimezone(UTC), item.end.astimezone(UTC))
+            targets = practitioners if item.practitioner is None else [item.practitioner]
+            for name in targets:
+                by_practitioner.setdefault(name, []).append(span)
+        self._spans = {name: sorted(spans) for name, spans in by_practitioner.items()}
+        # The longest busy span bounds how far back an overlapping span can start.
+        self._longest = {
+            name: max((end - start for start, end in spans), default=timedelta(0))
+            for name, spans in self._spans.items()
+        }
+
+    def is_free(self, practitioner: str, start: datetime, end: datetime) -> bool:
+        spans = self._spans[practitioner]
+        index = bisect.bisect_left(spans, (start - self._longest[practitioner],))
+        for busy_start, busy_end in spans[index:]:
+            if busy_start >= end:
+                return True
+            if busy_end > start:
+                return False
+        return True
+
+
+def _exists(moment: datetime) -> bool:
+    """False for a wall-clock time skipped by a DST change."""
+    round_trip = moment.astimezone(UTC).astimezone(moment.tzinfo)
+    return round_trip.replace(tzinfo=None) == moment.replace(tzinfo=None)
+
+
+def free_slots(
+    rules: OpeningRules,
+    duration: timedelta,
+    busy: Iterable[Busy],
+    *,
+    now: datetime,
+    first_day: date,
+    last_day: date,
+    time_from: time | None = None,
+    time_to: time | None = None,
+) -> Iterator[Slot]:
+    """Free slots in time order, each practitioner as a parallel agenda.
+
+    A window [time_from, time_to] keeps the slots that start inside it.
+    """
+    business = rules.business
+    step = timedelta(minutes=business.slot_step)
+    earliest = now.astimezone(UTC) + business.min_notice
+    occupancy = _Occupancy(busy, business.practitioners)
+    day = first_day
+    while day <= last_day:
+        for opens, closes in rules.periods(day):
+            start = opens
+            while True:
+                start_utc = start.astimezone(UTC)
+                end_utc = start_utc + duration
+                if end_utc > closes.astimezone(UTC):
+                    break
+                if (
+                    start_utc >= earliest
+                    and _exists(start)
+                    and (time_from is None or start.time() >= time_from)
+                    and (time_to is None or start.time() <= time_to)
+                ):
+                    for practitioner in business.practitioners:
+                        if occupancy.is_free(practitioner, start_utc, end_utc):
+                            yield Slot(start, end_utc.astimezone(rules.zone), practitioner)
+                start += step
+        day += timedelta(days=1)
+
+
+def search(
+    rules: OpeningRules,
+    duration: timedelta,
+    busy: Sequence[Busy],
+    wanted: Wanted,
+    *,
+    now: datetime,
+    limit: int = 6,
+) -> list[Slot]:
+    """The slot asked for first when it is free, else the nearest free ones, one per start.
+
+    - an exact time: that start if free, then the starts nearest to it, days around included;
+    - a window or a day range: the earliest free slots in it, else the earliest after it;
+    - nothing: the earliest free slots.
+    """
+    today = rules.today(now)
+    horizon = today + timedelta(days=rules.business.booking_horizon_days)
+    first = max(wanted.day_from or today, today)
+    last = min(wanted.day_to or wanted.day_from or horizon, horizon)
+    if first > horizon:
+        return []
+
+    def scan(first_day: date, last_day: date, **window: time | None) -> Iterator[Slot]:
+        return one_per_start(
+            free_slots(
+                rules, duration, busy, now=now, first_day=first_day, last_day=last_day, **window
+            )
+        )
+
+    if wanted.exact and wanted.day_from is not None:
+        target = datetime.combine(first, wanted.time_from, tzinfo=rules.zone)
+        around = list(
+            scan(
+                max(today, first - timedelta(days=NEAREST_DAYS)),
+                min(horizon, last + timedelta(days=NEAREST_DAYS)),
+            )
+        )
+        around.sort(key=lambda slot: (abs(slot.start - target), slot.start))
+        return around[:limit]
+
+    window = {"time_from": wanted.time_from, "time_to": wanted.time_to}
+    found = list(islice(scan(first, last, **window), limit))
+    if not found:
+        found = list(islice(scan(last + timedelta(days=1), horizon, **window), limit))
+    if not found:
+        found = list(islice(scan(first, horizon), limit))
+    return found
+
+
+def one_per_start(slots: Iterable[Slot]) -> Iterator[Slot]:
+    """A patient picks a time, not a practitioner: keep the first free one at each start."""
+    seen: set[datetime] = set()
+    for slot in slots:
+        if slot.start not in seen:
+            seen.add(slot.start)
+            yield slot
+
+
+def open_days(rules: OpeningRules, now: datetime, count: int) -> list[date]:
+    """The next ``count`` days the business opens, from today, within its horizon."""
+    today = rules.today(now)
+    days = []
+    for offset in range(rules.business.booking_horizon_days + 1):
+        day = today + timedelta(days=offset)
+        if rules.periods(day):
+            days.append(day)
+            if len(days) == count:
+                break
+    return days

@@ -1,0 +1,297 @@
+"""Settings loaded from YAML and validated with pydantic.
+
+The token never lives in the file: it is read from ``TELEGRAM_BOT_TOKEN`` only, so a config
+can be shared or committed without leaking it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+LANGUAGES = ("fr", "en")
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+
+
+class ConfigError(Exception):
+    """An invalid configuration; ``errors`` are lines ``key.path: reason``."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``48h``, ``2h``, ``30m``, ``1d``, ``1h30m`` or a number of minutes."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return timedelta(minutes=value)
+    match = _DURATION.match(str(value))
+    if not match or not any(match.groups()):
+        raise ValueError(f"{value!r} is not a duration such as 48h, 2h, 30m or 1d")
+    days, hours, minutes = (int(g or 0) for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes)
+
+
+def _parse_clock(text: str) -> time:
+    try:
+        return time.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time of day such as 08:30") from None
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeRange(_Model):
+    start: time
+    end: time
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        start, sep, end = value.partition("-")
+        if not sep:
+            raise ValueError(f"{value!r} is not a range such as 08:30-12:30")
+        start_time, end_time = _parse_clock(start), _parse_clock(end)
+        if end_time <= start_time:
+            raise ValueError(f"{value.strip()} ends before it starts")
+        return {"start": start_time, "end": end_time}
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class Closure(_Model):
+    first: date
+    last: date
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if isinstance(value, date):
+            return {"first": value, "last": value}
+        if not isinstance(value, str):
+            return value
+        first, _, last = value.partition("..")
+        try:
+            first_day = date.fromisoformat(first.strip())
+            last_day = date.fromisoformat((last or first).strip())
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a day YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD"
+            ) from None
+        if last_day < first_day:
+            raise ValueError(f"{value} ends before it starts")
+        return {"first": first_day, "last": last_day}
+
+    def __contains__(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+
+class Service(_Model):
+    key: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    name: str = Field(min_length=1)
+    duration: int = Field(gt=0, le=8 * 60, description="minutes")
+    price: int | None = Field(default=None, ge=0, description="EUR")
+    keywords: list[str] = []
+
+
+class Secretary(_Model):
+    telegram_id: int
+    name: str
+    language: str = "fr"
+
+
+class TelegramSettings(_Model):
+    base_url: str | None = None
+    base_file_url: str | None = None
+
+
+class Business(_Model):
+    slug: str
+    name: str = Field(min_length=1)
+    employers: list[int] = []
+    address: str = ""
+    phone: str = ""
+    requires_confirmation: bool = True
+    min_notice: Duration = timedelta(hours=2)
+    daily_summary_at: time = time(19, 0)
+    timezone: str | None = None
+    hours: dict[str, list[TimeRange]] = {}
+    closed: list[Closure] = []
+    public_holidays: str | None = "FR"
+    practitioners: list[str] = Field(min_length=1)
+    services: list[Service] = Field(min_length=1)
+    reminders: list[Duration] | None = None
+    slot_step: int = Field(default=15, gt=0, le=120, description="minutes between slot starts")
+    booking_horizon_days: int = Field(default=90, gt=0, le=730)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError(f"{value!r} must be lowercase letters, digits and dashes")
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _weekdays(cls, value: dict[str, list[TimeRange]]) -> dict[str, list[TimeRange]]:
+        for day, ranges in value.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"{day!r} is not a weekday (monday ... sunday)")
+            ordered = sorted(ranges, key=lambda r: r.start)
+            for before, after in zip(ordered, ordered[1:], strict=False):
+                if after.start < before.end:
+                    raise ValueError(f"{day}: {before} and {after} overlap")
+        return value
+
+    @field_validator("public_holidays")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        import holidays
+
+        if value.upper() not in holidays.list_supported_countries():
+            raise ValueError(f"{value!r} is not a country code known to the holidays package")
+        return value.upper()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return _check_zone(value) if value else None
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> Business:
+        keys = [s.key for s in self.services]
+        if len(keys) != len(set(keys)):
+            raise ValueError("two services share a key")
+        if len(self.practitioners) != len(set(self.practitioners)):
+            raise ValueError("two practitioners share a name")
+        return self
+
+    def service(self, key: str) -> Service | None:
+        return next((s for s in self.services if s.key == key), None)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone such as Europe/Paris") from None
+    return value
+
+
+class Settings(_Model):
+    telegram: TelegramSettings = TelegramSettings()
+    timezone: str = "Europe/Paris"
+    language: str = "fr"
+    database: Path = Path("data/secretary.sqlite3")
+    secretaries: list[Secretary] = Field(min_length=1)
+    reminders: list[Duration] = [timedelta(hours=48), timedelta(hours=2)]
+    request_ttl: Duration = timedelta(hours=24)
+    businesses: list[Business] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"{value!r} is not one of {', '.join(LANGUAGES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique(self) -> Settings:
+        slugs = [b.slug for b in self.businesses]
+        duplicates = sorted({s for s in slugs if slugs.count(s) > 1})
+        if duplicates:
+            raise ValueError(f"business slugs must be unique: {', '.join(duplicates)}")
+        return self
+
+    def business(self, slug: str) -> Business | None:
+        return next((b for b in self.businesses if b.slug == slug), None)
+
+    def zone(self, business: Business) -> ZoneInfo:
+        return ZoneInfo(business.timezone or self.timezone)
+
+    def is_secretary(self, user_id: int) -> bool:
+        return any(s.telegram_id == user_id for s in self.secretaries)
+
+    def businesses_of_employer(self, user_id: int) -> list[Business]:
+        return [b for b in self.businesses if user_id in b.employers]
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """``('businesses', 0, 'hours', 'monday', 1)`` -> ``businesses[0].hours.monday[1]``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith(("function-", "[")):
+            # pydantic names the validator in the path; the user cares only about the key.
+            continue
+        else:
+            path += f".{part}" if path else part
+    return path or "(top level)"
+
+
+def _reason(error: dict[str, Any]) -> str:
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    if error["type"] == "missing":
+        return "is required"
+    return message
+
+
+def format_errors(error: ValidationError) -> list[str]:
+    return [f"{_location(e['loc'])}: {_reason(e)}" for e in error.errors()]
+
+
+def parse_settings(data: Any) -> Settings:
+    try:
+        return Settings.model_validate(data if data is not None else {})
+    except ValidationError as error:
+        raise ConfigError(format_errors(error)) from None
+
+
+def load_settings(path: str | Path) -> Settings:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot be read ({error.strerror})"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError([f"{path}: not valid YAML ({error})"]) from None
+    return parse_settings(data)

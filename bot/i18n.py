@@ -1,0 +1,73 @@
+"""Translation catalogues (fr, en) and Babel formatting of dates, times and money.
+
+Message ids are symbolic keys (``patient.confirmed``): both catalogues must define each one,
+which a test checks, so no language ever shows a raw key or falls back silently.
+The ``.po`` files are compiled in memory at start-up: no build step to forget.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time
+from decimal import Decimal
+from importlib import resources
+
+from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from babel.support import Translations
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+
+
+def pick_language(telegram_code: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """Telegram's ``language_code`` (``fr``, ``en-GB``, ``de``...) -> a language we speak."""
+    primary = (telegram_code or "").split("-")[0].lower()
+    return primary if primary in LANGUAGES else default
+
+
+def _load(language: str) -> Translations:
+    source = resources.files("bot") / "locales" / language / "LC_MESSAGES" / "messages.po"
+    with source.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+class I18n:
+    def __init__(self) -> None:
+        self._translations = {language: _load(language) for language in LANGUAGES}
+
+    def keys(self, language: str) -> set[str]:
+        return {key for key in self._translations[language]._catalog if key}
+
+    def text(self, language: str, key: str, **values: object) -> str:
+        template = self._translations[_known(language)].gettext(key)
+        if template == key:
+            raise KeyError(f"no {language} message {key!r}")
+        return template.format(**values) if values else template
+
+    def day(self, language: str, day: date | datetime) -> str:
+        """``mardi 3 décembre`` / ``Tuesday, December 3``: how a person names a day."""
+        pattern = "EEEE d MMMM" if language == "fr" else "EEEE, MMMM d"
+        return format_date(day, pattern, locale=_known(language))
+
+    def short_day(self, language: str, day: date) -> str:
+        """``mar. 3 déc.`` / ``Tue, Dec 3``: fits on a button."""
+        pattern = "EEE d MMM" if language == "fr" else "EEE, MMM d"
+        return format_date(day, pattern, locale=_known(language))
+
+    def time(self, language: str, moment: time | datetime) -> str:
+        # 24-hour clock in both languages: a time on a button must be unambiguous at a glance.
+        return format_time(moment, "HH:mm", locale=_known(language))
+
+    def money(self, language: str, cents: int) -> str:
+        return format_currency(Decimal(cents) / 100, "EUR", locale=_known(language))
+
+
+def _known(language: str) -> str:
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE

@@ -1,0 +1,35 @@
+"""SQLite storage: repositories that take and return dataclasses, and know nothing of Telegram."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.appointments import Appointments
+from storage.db import Database
+from storage.people import People, sync_businesses
+
+
+@dataclass
+class Store:
+    db: Database
+    appointments: Appointments
+    people: People
+    business_ids: dict[str, int]
+
+    @classmethod
+    async def open(cls, path: str | Path, businesses: Iterable[tuple[str, str]] = ()) -> Store:
+        db = await Database.open(path)
+        return cls(
+            db=db,
+            appointments=Appointments(db),
+            people=People(db),
+            business_ids=await sync_businesses(db, businesses),
+        )
+
+    def business_slug(self, business_id: int) -> str:
+        return next(slug for slug, id_ in self.business_ids.items() if id_ == business_id)
+
+    async def close(self) -> None:
+        await self.db.close()

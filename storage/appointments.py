@@ -1,0 +1,267 @@
+"""Appointments, their history, and where secretaries were shown them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from storage.db import Database, from_epoch, to_epoch
+
+
+class Status(StrEnum):
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    DONE = "done"
+    NO_SHOW = "no_show"
+
+
+class Source(StrEnum):
+    PATIENT = "patient"
+    PHONE = "phone"
+    SECRETARY = "secretary"
+
+
+# Statuses that hold their slot: nobody else may be booked over them.
+HOLDING = (Status.REQUESTED, Status.CONFIRMED)
+
+
+class SlotTaken(Exception):
+    """The slot overlaps an appointment that holds it."""
+
+
+class StaleStatus(Exception):
+    """The appointment is no longer in the status the change was meant for."""
+
+    def __init__(self, appointment: Appointment):
+        super().__init__(f"appointment {appointment.id} is {appointment.status}")
+        self.appointment = appointment
+
+
+@dataclass(frozen=True)
+class NewAppointment:
+    business_id: int
+    practitioner: str
+    service: str
+    starts_at: datetime
+    ends_at: datetime
+    status: Status
+    source: Source
+    patient_id: int | None = None
+    caller_name: str | None = None
+    caller_phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Appointment:
+    id: int
+    business_id: int
+    practitioner: str
+    service: str
+    starts_at: datetime
+    ends_at: datetime
+    status: Status
+    source: Source
+    patient_id: int | None
+    caller_name: str | None
+    caller_phone: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Appointment:
+        return cls(
+            id=row["id"],
+            business_id=row["business_id"],
+            practitioner=row["practitioner"],
+            service=row["service"],
+            starts_at=from_epoch(row["starts_at"]),
+            ends_at=from_epoch(row["ends_at"]),
+            status=Status(row["status"]),
+            source=Source(row["source"]),
+            patient_id=row["patient_id"],
+            caller_name=row["caller_name"],
+            caller_phone=row["caller_phone"],
+            created_at=from_epoch(row["created_at"]),
+            updated_at=from_epoch(row["updated_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: int | None
+    from_status: Status | None
+    to_status: Status
+    note: str | None
+
+
+_HOLDING_SQL = ", ".join(f"'{s}'" for s in HOLDING)
+
+
+class Appointments:
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def book(
+        self, new: NewAppointment, *, now: datetime, actor: int | None = None
+    ) -> Appointment:
+        """Insert ``new`` unless its practitioner is already held then; raises SlotTaken."""
+        if new.status not in HOLDING:
+            raise ValueError(f"a new appointment is requested or confirmed, not {new.status}")
+        async with self._db.transaction() as db:
+            async with db.execute(
+                f"""SELECT 1 FROM appointments
+                    WHERE business_id = ? AND practitioner = ? AND status IN ({_HOLDING_SQL})
+                      AND starts_at < ? AND ends_at > ?
+                    LIMIT 1""",
+                (new.business_id, new.practitioner, to_epoch(new.ends_at), to_epoch(new.starts_at)),
+            ) as cursor:
+                if await cursor.fetchone():
+                    raise SlotTaken(
+                        f"{new.practitioner} is busy at {new.starts_at:%Y-%m-%d %H:%M}Z"
+                    )
+            stamp = to_epoch(now)
+            try:
+                cursor = await db.execute(
+                    """INSERT INTO appointments (business_id, practitioner, service, starts_at,
+                       ends_at, status, source, patient_id, caller_name, caller_phone,
+                       created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        new.business_id,
+                        new.practitioner,
+                        new.service,
+                        to_epoch(new.starts_at),
+                        to_epoch(new.ends_at),
+                        new.status,
+                        new.source,
+                        new.patient_id,
+                        new.caller_name,
+                        new.caller_phone,
+                        stamp,
+                        stamp,
+                    ),
+                )
+            except sqlite3.IntegrityError as error:
+                if error.sqlite_errorname != "SQLITE_CONSTRAINT_UNIQUE":
+                    raise
+                raise SlotTaken(str(error)) from error
+            appointment_id = cursor.lastrowid
+            await _record(db, appointment_id, stamp, actor, None, new.status, None)
+            return await _fetch(db, appointment_id)
+
+    async def get(self, appointment_id: int) -> Appointment | None:
+        row = await self._db.fetch_one("SELECT * FROM appointments WHERE id = ?", (appointment_id,))
+        return Appointment.from_row(row) if row else None
+
+    async def change_status(
+        self,
+        appointment_id: int,
+        *,
+        expected: Collection[Status],
+        to: Status,
+        now: datetime,
+        actor: int | None,
+        note: str | None = None,
+    ) -> Appointment:
+        """Move from one of ``expected`` to ``to``, recorded in the history.
+
+        Raises StaleStatus when someone else changed it first (two secretaries tapping at
+        once), LookupError when there is no such appointment.
+        """
+        async with self._db.transaction() as db:
+            current = await _fetch(db, appointment_id)
+            if current is None:
+                raise LookupError(f"no appointment {appointment_id}")
+            if current.status not in expected:
+                raise StaleStatus(current)
+            stamp = to_epoch(now)
+            await db.execute(
+                "UPDATE appointments SET status = ?, updated_at = ? WHERE id = ?",
+                (to, stamp, appointment_id),
+            )
+            await _record(db, appointment_id, stamp, actor, current.status, to, note)
+            return await _fetch(db, appointment_id)
+
+    async def holding(self, business_id: int, start: datetime, end: datetime) -> list[Appointment]:
+        """Appointments of a business that hold time overlapping [start, end)."""
+        rows = await self._db.fetch_all(
+            f"""SELECT * FROM appointments
+                WHERE business_id = ? AND starts_at < ? AND ends_at > ?
+                  AND status IN ({_HOLDING_SQL})
+                ORDER BY starts_at""",
+            (business_id, to_epoch(end), to_epoch(start)),
+        )
+        return [Appointment.from_row(row) for row in rows]
+
+    async def of_patient(self, patient_id: int, since: datetime) -> list[Appointment]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM appointments WHERE patient_id = ? AND ends_at > ? ORDER BY starts_at",
+            (patient_id, to_epoch(since)),
+        )
+        return [Appointment.from_row(row) for row in rows]
+
+    async def history(self, appointment_id: int) -> list[HistoryEntry]:
+        rows = await self._db.fetch_all(
+            """SELECT at, actor, from_status, to_status, note FROM appointment_history
+               WHERE appointment_id = ? ORDER BY id""",
+            (appointment_id,),
+        )
+        return [
+            HistoryEntry(
+                at=from_epoch(row["at"]),
+                actor=row["actor"],
+                from_status=Status(row["from_status"]) if row["from_status"] else None,
+                to_status=Status(row["to_status"]),
+                note=row["note"],
+            )
+            for row in rows
+        ]
+
+    async def remember_inbox_message(
+        self, appointment_id: int, chat_id: int, message_id: int
+    ) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                """INSERT OR REPLACE INTO inbox_messages (appointment_id, chat_id, message_id)
+                   VALUES (?, ?, ?)""",
+                (appointment_id, chat_id, message_id),
+            )
+
+    async def inbox_messages(self, appointment_id: int) -> list[tuple[int, int]]:
+        rows = await self._db.fetch_all(
+            "SELECT chat_id, message_id FROM inbox_messages WHERE appointment_id = ?",
+            (appointment_id,),
+        )
+        return [(row["chat_id"], row["message_id"]) for row in rows]
+
+
+async def _fetch(db: aiosqlite.Connection, appointment_id: int) -> Appointment | None:
+    async with db.execute("SELECT * FROM appointments WHERE id = ?", (appointment_id,)) as cursor:
+        row = await cursor.fetchone()
+    return Appointment.from_row(row) if row else None
+
+
+async def _record(
+    db: aiosqlite.Connection,
+    appointment_id: int,
+    stamp: int,
+    actor: int | None,
+    from_status: Status | None,
+    to_status: Status,
+    note: str | None,
+) -> None:
+    await db.execute(
+        """INSERT INTO appointment_history
+               (appointment_id, at, actor, from_status, to_status, note)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (appointment_id, stamp, actor, from_status, to_status, note),
+    )

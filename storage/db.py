@@ -1,0 +1,116 @@
+"""The SQLite connection: pragmas, migrations, and serialised transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def to_epoch(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: the store only takes aware datetimes")
+    return int(moment.timestamp())
+
+
+def from_epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            number = int(entry.name.split("_", 1)[0])
+            found.append((number, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """One aiosqlite connection shared by the whole bot.
+
+    Coroutines share the connection, so a multi-statement transaction must not interleave
+    with another coroutine's statements: every access goes through one asyncio lock.
+    Other processes on the same file are kept out by ``BEGIN IMMEDIATE`` and waited for
+    through ``busy_timeout``.
+    """
+
+    def __init__(self, connection: aiosqlite.Connection):
+        self._connection = connection
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Database:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN ourselves, so the transaction kind is ours.
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        database = cls(connection)
+        await database._migrate()
+        return database
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+    async def _migrate(self) -> None:
+        async with self.transaction() as connection:
+            async with connection.execute("PRAGMA user_version") as cursor:
+                (version,) = await cursor.fetchone()
+            for number, name, script in _migrations():
+                if number <= version:
+                    continue
+                log.info("applying migration %s", name)
+                for statement in _statements(script):
+                    await connection.execute(statement)
+                await connection.execute(f"PRAGMA user_version = {number}")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: taken at once, so the reads in it stay true until commit."""
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            await self._connection.execute("COMMIT")
+
+    # Reads take the lock too, so they never see another coroutine's half-done transaction.
+
+    async def fetch_all(self, sql: str, parameters: Sequence[object] = ()) -> list[aiosqlite.Row]:
+        async with self._lock, self._connection.execute(sql, parameters) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_one(self, sql: str, parameters: Sequence[object] = ()) -> aiosqlite.Row | None:
+        async with self._lock, self._connection.execute(sql, parameters) as cursor:
+            return await cursor.fetchone()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        raise ValueError(f"migration ends inside a statement: {current.strip()[:60]!r}")
+    return statements
