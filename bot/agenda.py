@@ -201,8 +201,9 @@ def search(
                 min(horizon, last + timedelta(days=NEAREST_DAYS)),
             )
         )
-        around.sort(key=lambda slot: (abs(slot.start - target), slot.start))
-        return around[:limit]
+        nearest = sorted(around, key=lambda slot: (abs(slot.start - target), slot.start))[:limit]
+        # Shown in time order, which is how a person scans them, the one asked for first.
+        return sorted(nearest, key=lambda slot: (slot.start != target, slot.start))
 
     window = {"time_from": wanted.time_from, "time_to": wanted.time_to}
     found = list(islice(scan(first, last, **window), limit))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -57,7 +58,37 @@ def _parse_clock(text: str) -> time:
         raise ValueError(f"{text!r} is not a time of day such as 08:30") from None
 
 
+def parse_money(value: Any) -> int:
+    """An amount in euros (``45``, ``37.5``, ``"37,50"``) -> integer cents, exactly."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not an amount in euros")
+    try:
+        euros = Decimal(str(value).replace(",", ".").strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount in euros such as 45 or 37.50") from None
+    cents = euros * 100
+    if cents != cents.to_integral_value() or cents < 0:
+        raise ValueError(f"{value!r} is not a positive amount in whole cents")
+    return int(cents)
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Cents = Annotated[int, BeforeValidator(parse_money)]
+
+# A remote secretary's usual missions and their default fees, in euros.
+DEFAULT_MISSION_FEES = {
+    "appointments": 40,
+    "call": 35,
+    "email": 35,
+    "agenda": 40,
+    "meeting": 45,
+    "filing": 35,
+    "writing": 50,
+    "moderation": 40,
+    "transcription": 45,
+    "mail_merge": 50,
+    "other": 40,
+}
 
 
 class _Model(BaseModel):
@@ -206,6 +237,17 @@ def _check_zone(value: str) -> str:
     return value
 
 
+class Billing(_Model):
+    """Who invoices: the secretary as a French micro-entrepreneur."""
+
+    name: str = Field(min_length=1)
+    address: str = Field(min_length=1)
+    siret: str = Field(pattern=r"^\d{3} ?\d{3} ?\d{3} ?\d{5}$")
+    email: str | None = None
+    iban: str | None = None
+    vat_exempt: bool = True  # prints "TVA non applicable, art. 293 B du CGI"
+
+
 class Settings(_Model):
     telegram: TelegramSettings = TelegramSettings()
     timezone: str = "Europe/Paris"
@@ -215,6 +257,10 @@ class Settings(_Model):
     reminders: list[Duration] = [timedelta(hours=48), timedelta(hours=2)]
     request_ttl: Duration = timedelta(hours=24)
     businesses: list[Business] = Field(min_length=1)
+    billing: Billing | None = None
+    mission_kinds: dict[str, Cents] = Field(
+        default_factory=lambda: {k: v * 100 for k, v in DEFAULT_MISSION_FEES.items()}
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -1,8 +1,9 @@
 """Translation catalogues (fr, en) and Babel formatting of dates, times and money.
 
-Message ids are symbolic keys (``patient.confirmed``): both catalogues must define each one,
-which a test checks, so no language ever shows a raw key or falls back silently.
-The ``.po`` files are compiled in memory at start-up: no build step to forget.
+Message ids are symbolic keys (``patient.confirmed``): both languages must define each one,
+which a test checks, so no language ever shows a raw key or falls back silently. Each part
+of the bot may keep its own ``.po`` file per language; they are compiled in memory and
+merged at start-up: no build step to forget.
 """
 
 from __future__ import annotations
@@ -29,13 +30,25 @@ def pick_language(telegram_code: str | None, default: str = DEFAULT_LANGUAGE) ->
 
 
 def _load(language: str) -> Translations:
-    source = resources.files("bot") / "locales" / language / "LC_MESSAGES" / "messages.po"
-    with source.open("rb") as po_file:
-        catalog = read_po(po_file, locale=language)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled)
+    """Every ``*.po`` of the language, one per part of the bot, merged into one catalogue."""
+    folder = resources.files("bot") / "locales" / language / "LC_MESSAGES"
+    merged: Translations | None = None
+    for source in sorted(folder.iterdir(), key=lambda entry: entry.name):
+        if not source.name.endswith(".po"):
+            continue
+        with source.open("rb") as po_file:
+            catalog = read_po(po_file, locale=language)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        translations = Translations(compiled)
+        if merged is None:
+            merged = translations
+        else:
+            merged.merge(translations)
+    if merged is None:
+        raise FileNotFoundError(f"no catalogue in {folder}")
+    return merged
 
 
 class I18n:

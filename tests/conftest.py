@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from telegram.ext import Application
 
-from bot.config import Settings, parse_settings
+from bot.app import build_application, running
+from bot.clock import ManualClock
+from bot.config import Settings, TelegramSettings, parse_settings
+from bot.simulator import Simulator, find_spec
 from storage import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,3 +47,46 @@ async def store(settings: Settings):
     store = await Store.open(settings.database, [(b.slug, b.name) for b in settings.businesses])
     yield store
     await store.close()
+
+
+# -- end to end: the real bot, polling the simulator over HTTP -------------------------------
+
+SPEC = find_spec()
+PARIS = ZoneInfo("Europe/Paris")
+# Monday 11 January 2027, 09:00 in Paris: an ordinary working day, far from any closure.
+MONDAY_9AM = datetime(2027, 1, 11, 9, 0, tzinfo=PARIS)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(MONDAY_9AM)
+
+
+@pytest.fixture
+async def tg(clock: ManualClock) -> AsyncIterator[Simulator]:
+    assert SPEC is not None, "the Bot API spec ../shared/telegram/bot-api-10.0.json is missing"
+    async with Simulator(spec_path=SPEC, clock=clock.now) as simulator:
+        yield simulator
+        assert simulator.violations == [], "the bot made requests Telegram would refuse"
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: Settings, store: Store, clock: ManualClock, tg: Simulator
+) -> AsyncIterator[Application]:
+    settings = settings.model_copy(
+        update={"telegram": TelegramSettings(base_url=tg.base_url, base_file_url=tg.base_file_url)}
+    )
+    application = build_application(settings, store, clock, token=tg.token)
+    async with running(application):
+        tg.add_idle_waiter(application.update_queue.join)
+        try:
+            yield application
+        finally:
+            tg.remove_idle_waiter(application.update_queue.join)
+
+
+@pytest.fixture
+async def bot(settings, store, clock, tg) -> AsyncIterator[Application]:
+    async with running_bot(settings, store, clock, tg) as application:
+        yield application

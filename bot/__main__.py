@@ -1,0 +1,140 @@
+"""``secretary-bot``: run the bot, play the demo, check a config, read a message."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("secretary-bot")
+
+TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
+
+
+def _configure_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL at INFO, and Telegram URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def _load(path: str) -> Settings:
+    try:
+        return load_settings(path)
+    except ConfigError as error:
+        for line in error.errors:
+            sys.stderr.write(f"{line}\n")
+        sys.stderr.write(f"{path}: invalid configuration, see above\n")
+        raise SystemExit(2) from None
+
+
+def check_config(args: argparse.Namespace) -> int:
+    settings = _load(args.config)
+    sys.stdout.write(
+        f"{args.config}: valid — {len(settings.businesses)} businesses, "
+        f"{len(settings.secretaries)} secretaries\n"
+    )
+    return 0
+
+
+async def _serve(settings: Settings, token: str) -> None:
+    from bot.app import build_application, running
+    from bot.clock import SystemClock
+    from storage import Store
+
+    store = await Store.open(settings.database, [(b.slug, b.name) for b in settings.businesses])
+    try:
+        application = build_application(settings, store, SystemClock(), token=token)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with running(application):
+            log.info("polling %s", settings.telegram.base_url or "Telegram")
+            await stop.wait()
+            log.info("stopping")
+    finally:
+        await store.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = _load(args.config)
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        sys.stderr.write(f"{TOKEN_VARIABLE} is not set: put the token BotFather gave you there\n")
+        return 2
+    _configure_logging(args.verbose)
+    asyncio.run(_serve(settings, token))
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from bot.demo import play
+
+    settings = _load(args.config)
+    logging.basicConfig(level=logging.WARNING)
+    return asyncio.run(play(settings, sys.stdout.write))
+
+
+def parse(args: argparse.Namespace) -> int:
+    from bot.nlu import parse_request
+
+    services = []
+    zone = ZoneInfo("Europe/Paris")
+    if args.config:
+        settings = _load(args.config)
+        business = settings.business(args.business) if args.business else settings.businesses[0]
+        if business is None:
+            sys.stderr.write(f"no business {args.business!r} in {args.config}\n")
+            return 2
+        services, zone = business.services, settings.zone(business)
+    now = datetime.fromisoformat(args.now) if args.now else datetime.now(zone)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=zone)
+    request = parse_request(args.text, now, services)
+    sys.stdout.write(json.dumps(request.to_json(), ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="secretary-bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    command = commands.add_parser("run", help="poll Telegram (or telegram.base_url) and serve")
+    command.add_argument("--config", default="config.yaml")
+    command.add_argument("--verbose", action="store_true")
+    command.set_defaults(handler=run)
+
+    command = commands.add_parser("demo", help="a scripted scene against the local simulator")
+    command.add_argument("--config", default="config.example.yaml")
+    command.set_defaults(handler=demo)
+
+    command = commands.add_parser("check-config", help="validate a configuration file")
+    command.add_argument("config", type=Path)
+    command.set_defaults(handler=check_config)
+
+    command = commands.add_parser("parse", help="print how a message is understood, as JSON")
+    command.add_argument("text")
+    command.add_argument("--now", help="ISO 8601 moment the message was sent")
+    command.add_argument("--config")
+    command.add_argument("--business", help="slug of the business whose services to match")
+    command.set_defaults(handler=parse)
+
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,130 @@
+"""What every audience shares: the injected services, who is asking, errors."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.booking import Booking
+from bot.clock import Clock
+from bot.config import Business, Settings
+from bot.i18n import I18n, pick_language
+from storage import Store
+from storage.appointments import Appointment
+from storage.people import Person
+
+log = logging.getLogger(__name__)
+
+DEPS_KEY = "deps"
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything a handler needs, kept in ``Application.bot_data`` (the only shared state)."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    i18n: I18n
+    booking: Booking
+
+
+def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
+    return context.bot_data[DEPS_KEY]
+
+
+def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """Rows of (label, callback data) pairs."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Person:
+    """The sender, recorded on first contact with the language their phone uses."""
+    user: User = update.effective_user
+    d = deps(context)
+    return await d.store.people.seen(
+        user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language=pick_language(user.language_code, d.settings.language),
+        now=d.clock.now(),
+    )
+
+
+def appointment_values(
+    d: Deps, language: str, appointment: Appointment, business: Business
+) -> dict[str, str]:
+    """The values any message about an appointment may show, in the reader's language."""
+    local = d.booking.local(business, appointment.starts_at)
+    service = business.service(appointment.service)
+    return {
+        "business": business.name,
+        "address": business.address,
+        "phone": business.phone,
+        "service": service.name if service else appointment.service,
+        "day": d.i18n.day(language, local),
+        "time": d.i18n.time(language, local),
+        "practitioner": appointment.practitioner,
+    }
+
+
+def staff_language(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str:
+    """Secretaries set their language in config; employers get the office's language."""
+    settings = deps(context).settings
+    for secretary in settings.secretaries:
+        if secretary.telegram_id == user_id:
+            return secretary.language
+    return settings.language
+
+
+def is_secretary(context: ContextTypes.DEFAULT_TYPE, user: User | None) -> bool:
+    return user is not None and deps(context).settings.is_secretary(user.id)
+
+
+async def send_safely(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> int | None:
+    """Send to someone who may have blocked the bot; the caller's work is already saved.
+
+    Returns the message id, or None when it could not be delivered (logged).
+    """
+    try:
+        message = await context.bot.send_message(chat_id, text, reply_markup=reply_markup)
+    except Forbidden:
+        log.warning("chat %s blocked the bot; message not delivered", chat_id)
+        return None
+    except TelegramError as error:
+        # Typically a secretary who never opened the bot: "chat not found".
+        log.error("could not send a message to chat %s: %s", chat_id, error)
+        return None
+    return message.message_id
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the traceback; tell the person something went wrong, never what."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    d = deps(context)
+    user = update.effective_user
+    language = d.settings.language
+    if user is not None:
+        known = await d.store.people.get(user.id)
+        language = known.language if known else pick_language(user.language_code, language)
+    text = d.i18n.text(language, "error.generic")
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await context.bot.send_message(update.effective_chat.id, text)
+    except TelegramError:
+        log.exception("could not tell chat %s about the error", update.effective_chat.id)

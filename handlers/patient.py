@@ -1,0 +1,390 @@
+"""Patients: bind to a business, book with buttons or in words, see their appointments.
+
+Every step's state travels in the buttons' callback data, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, time
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot.agenda import Wanted
+from bot.booking import Offer
+from bot.config import Business, Service
+from bot.nlu import Intent, parse_request
+from handlers import secretary
+from handlers.common import Deps, appointment_values, deps, keyboard, person
+from storage.appointments import SlotTaken, Status
+from storage.people import Person
+
+log = logging.getLogger(__name__)
+
+DAYS_SHOWN = 6
+SLOTS_SHOWN = 8
+_NONE = "-"
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _business_of(d: Deps, patient: Person) -> Business | None:
+    if patient.business_id is not None:
+        return d.settings.business(d.store.business_slug(patient.business_id))
+    if len(d.settings.businesses) == 1:
+        return d.settings.businesses[0]
+    return None
+
+
+def _menu(d: Deps, language: str) -> InlineKeyboardMarkup:
+    return keyboard(
+        [(d.i18n.text(language, "menu.book"), "book"), (d.i18n.text(language, "menu.mine"), "mine")]
+    )
+
+
+def _business_choice(d: Deps) -> InlineKeyboardMarkup:
+    return keyboard(*[[(b.name, f"biz:{b.slug}")] for b in d.settings.businesses])
+
+
+def _day_code(day: date | None) -> str:
+    return day.strftime("%Y%m%d") if day else _NONE
+
+
+def _time_code(moment: time | None) -> str:
+    return moment.strftime("%H%M") if moment else _NONE
+
+
+def _parse_day(code: str) -> date | None:
+    return None if code == _NONE else datetime.strptime(code, "%Y%m%d").date()
+
+
+def _parse_time(code: str) -> time | None:
+    return None if code == _NONE else datetime.strptime(code, "%H%M").time()
+
+
+def _wanted_code(wanted: Wanted) -> str:
+    return ":".join(
+        [
+            _day_code(wanted.day_from),
+            _day_code(wanted.day_to),
+            _time_code(wanted.time_from),
+            _time_code(wanted.time_to),
+        ]
+    )
+
+
+async def _patient_and_business(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Person, Business | None]:
+    patient = await person(update, context)
+    return patient, _business_of(deps(context), patient)
+
+
+async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer in place when a button was tapped (the chat stays short), else a new message."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await query.edit_message_text(text, reply_markup=markup)
+    else:
+        await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+async def _ask_business(update: Update, d: Deps, language: str, key: str) -> None:
+    await _reply(update, d.i18n.text(language, key), _business_choice(d))
+
+
+# -- /start and the menu ---------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/start <slug>`` from the business's deep link binds the patient to it."""
+    d = deps(context)
+    patient = await person(update, context)
+    language = patient.language
+    slug = context.args[0] if context.args else None
+    business = d.settings.business(slug) if slug else _business_of(d, patient)
+    if business is None:
+        await _ask_business(
+            update, d, language, "patient.unknown_link" if slug else "patient.which"
+        )
+        return
+    await d.store.people.bind(patient.telegram_id, d.booking.business_id(business))
+    text = d.i18n.text(language, "patient.welcome", name=patient.first_name, business=business.name)
+    await update.effective_message.reply_text(text, reply_markup=_menu(d, language))
+
+
+async def choose_business(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps(context)
+    patient = await person(update, context)
+    business = d.settings.business(update.callback_query.data.removeprefix("biz:"))
+    if business is None:
+        await stale_button(update, context)
+        return
+    await d.store.people.bind(patient.telegram_id, d.booking.business_id(business))
+    text = d.i18n.text(
+        patient.language, "patient.welcome", name=patient.first_name, business=business.name
+    )
+    await _reply(update, text, _menu(d, patient.language))
+
+
+async def book(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Step 1 of the buttons: which service."""
+    d = deps(context)
+    patient, business = await _patient_and_business(update, context)
+    if business is None:
+        await _ask_business(update, d, patient.language, "patient.which")
+        return
+    if len(business.services) == 1:
+        await _show_days(update, d, patient.language, business, business.services[0])
+        return
+    rows = [[(s.name, f"svc:{s.key}")] for s in business.services]
+    await _reply(update, d.i18n.text(patient.language, "patient.which_service"), keyboard(*rows))
+
+
+async def choose_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Step 2: which day, among the next days that still have room."""
+    d = deps(context)
+    patient, business = await _patient_and_business(update, context)
+    service = (
+        business.service(update.callback_query.data.removeprefix("svc:")) if business else None
+    )
+    if service is None:
+        await stale_button(update, context)
+        return
+    await _show_days(update, d, patient.language, business, service)
+
+
+async def _show_days(
+    update: Update, d: Deps, language: str, business: Business, service: Service
+) -> None:
+    days = await d.booking.days_with_room(business, service, DAYS_SHOWN)
+    if not days:
+        text = d.i18n.text(
+            language, "patient.no_room", business=business.name, phone=business.phone
+        )
+        await _reply(update, text)
+        return
+    rows = [
+        [(d.i18n.short_day(language, day), f"day:{service.key}:{_day_code(day)}")] for day in days
+    ]
+    text = d.i18n.text(
+        language, "patient.which_day", service=service.name, minutes=service.duration
+    )
+    await _reply(update, text, keyboard(*rows))
+
+
+async def choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Step 3: the free times of that day."""
+    d = deps(context)
+    patient, business = await _patient_and_business(update, context)
+    _, key, code = update.callback_query.data.split(":")
+    service = business.service(key) if business else None
+    if service is None:
+        await stale_button(update, context)
+        return
+    day = _parse_day(code)
+    offer = await d.booking.offer(business, service, Wanted(day, day), limit=SLOTS_SHOWN)
+    if not offer.slots or offer.slots[0].start.date() != day:
+        await _show_days(update, d, patient.language, business, service)
+        return
+    intro = _from_day_intro(d, patient.language, service, offer)
+    await _show_offer(update, d, patient.language, business, service, offer, intro)
+
+
+async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A typed request that named no service: the service was just picked."""
+    d = deps(context)
+    patient, business = await _patient_and_business(update, context)
+    _, key, *codes = update.callback_query.data.split(":")
+    service = business.service(key) if business else None
+    if service is None or len(codes) != 4:
+        await stale_button(update, context)
+        return
+    wanted = Wanted(
+        _parse_day(codes[0]), _parse_day(codes[1]), _parse_time(codes[2]), _parse_time(codes[3])
+    )
+    await _offer_wanted(update, d, patient.language, business, service, wanted)
+
+
+async def _offer_wanted(
+    update: Update, d: Deps, language: str, business: Business, service: Service, wanted: Wanted
+) -> None:
+    offer = await d.booking.offer(business, service, wanted)
+    if offer.exact:
+        intro = d.i18n.text(language, "patient.exact_free", service=service.name)
+    elif wanted.exact and wanted.day_from is not None:
+        zone = d.booking.rules[business.slug].zone
+        asked = datetime.combine(wanted.day_from, wanted.time_from, tzinfo=zone)
+        intro = d.i18n.text(
+            language,
+            "patient.nearest",
+            service=service.name,
+            day=d.i18n.day(language, asked),
+            time=d.i18n.time(language, asked),
+        )
+    else:
+        intro = _from_day_intro(d, language, service, offer)
+    await _show_offer(update, d, language, business, service, offer, intro)
+
+
+def _from_day_intro(d: Deps, language: str, service: Service, offer: Offer) -> str:
+    day = d.i18n.day(language, offer.slots[0].start) if offer.slots else ""
+    return d.i18n.text(language, "patient.which_time", service=service.name, day=day)
+
+
+async def _show_offer(
+    update: Update,
+    d: Deps,
+    language: str,
+    business: Business,
+    service: Service,
+    offer: Offer,
+    intro: str,
+) -> None:
+    if not offer.slots:
+        text = d.i18n.text(
+            language, "patient.no_room", business=business.name, phone=business.phone
+        )
+        await _reply(update, text)
+        return
+    one_day = len({slot.start.date() for slot in offer.slots}) == 1
+    buttons = []
+    for slot in offer.slots:
+        label = d.i18n.time(language, slot.start)
+        if not one_day:
+            label = f"{d.i18n.short_day(language, slot.start)} {label}"
+        epoch = int(slot.start.timestamp())
+        index = business.practitioners.index(slot.practitioner)
+        buttons.append((label, f"slot:{service.key}:{epoch}:{index}"))
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([(d.i18n.text(language, "patient.other_day"), f"svc:{service.key}")])
+    await _reply(update, intro, keyboard(*rows))
+
+
+async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The patient's tap makes the request: the slot is held until a secretary answers."""
+    d = deps(context)
+    patient, business = await _patient_and_business(update, context)
+    _, key, epoch, index = update.callback_query.data.split(":")
+    service = business.service(key) if business else None
+    if service is None or not index.isdigit() or int(index) >= len(business.practitioners):
+        await stale_button(update, context)
+        return
+    start = datetime.fromtimestamp(int(epoch), UTC)
+    language = patient.language
+    try:
+        appointment = await d.booking.request(
+            business,
+            service,
+            start,
+            business.practitioners[int(index)],
+            patient_id=patient.telegram_id,
+        )
+    except (SlotTaken, ValueError) as error:
+        # Taken meanwhile, or a start the business no longer offers (an old button, a
+        # forged one): either way the patient gets the nearest free times instead.
+        log.info("patient %s could not have %s: %s", patient.telegram_id, start, error)
+        local = d.booking.local(business, start)
+        offer = await d.booking.offer(
+            business, service, Wanted(local.date(), local.date(), local.time(), local.time())
+        )
+        key = "patient.just_taken" if isinstance(error, SlotTaken) else "patient.not_offered"
+        intro = d.i18n.text(language, key, service=service.name)
+        await _show_offer(update, d, language, business, service, offer, intro)
+        return
+    values = appointment_values(d, language, appointment, business)
+    key = "patient.requested" if appointment.status == Status.REQUESTED else "patient.booked"
+    await _reply(update, d.i18n.text(language, key, **values))
+    await secretary.announce(context, appointment, business, patient)
+
+
+async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps(context)
+    patient = await person(update, context)
+    await _reply(update, await _appointments_text(d, patient), _menu(d, patient.language))
+
+
+async def _appointments_text(d: Deps, patient: Person) -> str:
+    language = patient.language
+    upcoming = await d.booking.upcoming(patient.telegram_id)
+    if not upcoming:
+        return d.i18n.text(language, "patient.none")
+    lines = [d.i18n.text(language, "patient.yours")]
+    for appointment in upcoming:
+        values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
+        status = d.i18n.text(language, f"status.{appointment.status}")
+        lines.append(d.i18n.text(language, "patient.line", status=status, **values))
+    return "\n".join(lines)
+
+
+# -- words -----------------------------------------------------------------------------------
+
+
+async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A typed message: read it, then take the patient to the right flow with buttons.
+
+    Nothing is ever booked on a reading alone: the patient's tap makes the request.
+    """
+    d = deps(context)
+    patient, business = await _patient_and_business(update, context)
+    language = patient.language
+    if business is None:
+        await _ask_business(update, d, language, "patient.which")
+        return
+    now = d.booking.local(business, d.clock.now())
+    request = parse_request(update.effective_message.text, now, business.services)
+    log.debug("patient %s: %s", patient.telegram_id, request)
+    if request.intent == Intent.LIST:
+        await update.effective_message.reply_text(
+            await _appointments_text(d, patient), reply_markup=_menu(d, language)
+        )
+        return
+    if request.intent in (Intent.CANCEL, Intent.RESCHEDULE, Intent.CONFIRM):
+        text = d.i18n.text(
+            language, "patient.call_us", business=business.name, phone=business.phone
+        )
+        await update.effective_message.reply_text(text, reply_markup=_menu(d, language))
+        return
+    if request.intent == Intent.QUESTION:
+        text = d.i18n.text(
+            language,
+            "patient.question",
+            business=business.name,
+            address=business.address,
+            phone=business.phone,
+        )
+        await update.effective_message.reply_text(text, reply_markup=_menu(d, language))
+        return
+    wanted = Wanted(request.day_from, request.day_to, request.time_from, request.time_to)
+    if request.intent != Intent.BOOK and wanted == Wanted():
+        text = d.i18n.text(language, "patient.other", business=business.name)
+        await update.effective_message.reply_text(text, reply_markup=_menu(d, language))
+        return
+    service = business.service(request.service) if request.service else None
+    if service is None and len(business.services) == 1:
+        service = business.services[0]
+    if service is None:
+        code = _wanted_code(wanted)
+        rows = [[(s.name, f"want:{s.key}:{code}")] for s in business.services]
+        await update.effective_message.reply_text(
+            d.i18n.text(language, "patient.which_service"), reply_markup=keyboard(*rows)
+        )
+        return
+    await _offer_wanted(update, d, language, business, service, wanted)
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button from an old message, or data nobody should have sent: say so, change nothing."""
+    d = deps(context)
+    patient = await person(update, context)
+    log.warning(
+        "user %s sent unusable callback data %r",
+        patient.telegram_id,
+        update.callback_query.data if update.callback_query else None,
+    )
+    await update.callback_query.answer(
+        d.i18n.text(patient.language, "error.stale_button"), show_alert=True
+    )
