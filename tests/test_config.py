@@ -58,9 +58,7 @@ def test_overlapping_ranges_are_refused(config_data):
 
 def test_two_businesses_cannot_share_a_slug(config_data):
     config_data["businesses"][1]["slug"] = "cabinet-dupont"
-    assert errors_of(config_data) == [
-        "(top level): business slugs must be unique: cabinet-dupont"
-    ]
+    assert errors_of(config_data) == ["(top level): business slugs must be unique: cabinet-dupont"]
 
 
 def test_the_token_cannot_be_put_in_the_file(config_data):
@@ -70,8 +68,13 @@ def test_the_token_cannot_be_put_in_the_file(config_data):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("48h", timedelta(hours=48)), ("30m", timedelta(minutes=30)), ("1d", timedelta(days=1)),
-     ("1h30m", timedelta(minutes=90)), (45, timedelta(minutes=45))],
+    [
+        ("48h", timedelta(hours=48)),
+        ("30m", timedelta(minutes=30)),
+        ("1d", timedelta(days=1)),
+        ("1h30m", timedelta(minutes=90)),
+        (45, timedelta(minutes=45)),
+    ],
 )
 def test_durations(text, expected):
     assert parse_duration(text) == expected
@@ -86,7 +89,10 @@ def test_check_config_prints_each_error_and_fails(tmp_path, capsys, config_data)
     with pytest.raises(SystemExit) as exited:
         main(["check-config", str(path)])
     assert exited.value.code == 2
-    assert "businesses[0].hours.monday[1]: 14:00-13:00 ends before it starts" in capsys.readouterr().err
+    assert (
+        "businesses[0].hours.monday[1]: 14:00-13:00 ends before it starts"
+        in capsys.readouterr().err
+    )
 
 
 def test_check_config_accepts_the_example(capsys):

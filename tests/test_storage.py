@@ -106,8 +106,9 @@ async def _race(stores: list[Store], attempts: int) -> list[object]:
 async def test_fifty_concurrent_bookings_of_one_slot_give_exactly_one(store):
     results = await _race([store], 50)
     assert sum(not isinstance(r, SlotTaken) for r in results) == 1
-    held = await store.appointments.holding(store.business_ids["cabinet-dupont"], TEN,
-                                            TEN + timedelta(minutes=30))
+    held = await store.appointments.holding(
+        store.business_ids["cabinet-dupont"], TEN, TEN + timedelta(minutes=30)
+    )
     assert len(held) == 1
 
 
@@ -119,8 +120,9 @@ async def test_fifty_bookings_from_ten_connections_give_exactly_one(store, setti
         async def attempt(i: int):
             s = ([store, *others])[i % 10]
             try:
-                return await s.appointments.book(new(s, start=TEN + timedelta(minutes=i % 25)),
-                                                 now=NOW)
+                return await s.appointments.book(
+                    new(s, start=TEN + timedelta(minutes=i % 25)), now=NOW
+                )
             except SlotTaken as error:
                 return error
 
@@ -132,11 +134,16 @@ async def test_fifty_bookings_from_ten_connections_give_exactly_one(store, setti
 
 
 async def test_people_keep_their_language_and_binding(store):
-    person = await store.people.seen(5001, first_name="Alice", last_name=None, username="alice",
-                                     language="fr", now=NOW)
+    person = await store.people.seen(
+        5001, first_name="Alice", last_name=None, username="alice", language="fr", now=NOW
+    )
     assert person.full_name == "Alice"
     await store.people.bind(5001, store.business_ids["cabinet-dupont"])
-    again = await store.people.seen(5001, first_name="Alice", last_name="Martin", username=None,
-                                    language="en", now=NOW)
+    again = await store.people.seen(
+        5001, first_name="Alice", last_name="Martin", username=None, language="en", now=NOW
+    )
     assert (again.language, again.full_name, again.business_id) == (
-        "fr", "Alice Martin", store.business_ids["cabinet-dupont"])
+        "fr",
+        "Alice Martin",
+        store.business_ids["cabinet-dupont"],
+    )
