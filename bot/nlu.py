@@ -18,10 +18,12 @@ How it reads, in order:
    one; a weekday inside a named range ("entre Noël et le jour de l'an, lundi ou mardi") is
    taken inside it; a time without a day is today if still ahead, else tomorrow.
 
-Month and weekday names come from Babel, month and Easter arithmetic from dateutil. dateparser
-is deliberately not used here: on this task it is slower (0.5-1 ms a call, ~200 ms to import
-and load its languages) and its `search_dates` misreads French clock times ("14h" as "in 14
-hours"); `python -m bench.nlu` compares both on the corpus.
+Month and weekday names come from Babel, month and Easter arithmetic from dateutil, typo
+distances from rapidfuzz. dateparser is deliberately not used: `python -m bench.nlu` runs its
+`search_dates` on the corpus, where it gets about a third of the dates and times right (it reads
+"14h" as "in 14 hours", "je" as jeudi, and has no ranges nor parts of the day) at ~1 ms a message
+against ~0.15 ms here, and importing it with its French and English data costs ~200 ms. Where
+it is good, absolute dates with month names, the grammar below needs only Babel's names.
 """
 
 import re
@@ -251,22 +253,27 @@ _ABBREVIATIONS = {
     "ajd": "aujourdhui", "wknd": "weekend", "aprm": "aprem", "pro": "prochain",
     "proch": "prochain",
 }
-# the date words a typo is looked for in; short words ("soir", "midi", "mars") are left alone
-_TYPO_TARGETS: dict[str, list[str]] = {}
-for _word in (
-    *_WEEKDAY_NUMBERS, *(m for m in _MONTH_NUMBERS if len(m) >= 5),
-    "demain", "tomorrow", "aujourdhui", "today", "tonight", "prochain", "prochaine", "suivant",
-    "semaine", "matin", "matinee", "morning", "apres", "aprem", "soiree", "evening", "afternoon",
-    "weekend", "heures", "heure", "quinze",
-):
-    if len(_word) >= 5:
-        _TYPO_TARGETS.setdefault(_word[0], []).append(_word)
+
+
+def _by_first_letter(words: Iterable[str]) -> dict[str, list[str]]:
+    targets: dict[str, list[str]] = {}
+    for word in words:
+        targets.setdefault(word[0], []).append(word)
+    return targets
+
+
+# the date words a typo is looked for in, by first letter (typos rarely hit the first one);
+# short words ("soir", "midi", "mars") are left alone
+_TYPO_TARGETS = _by_first_letter(
+    word for word in (
+        *_WEEKDAY_NUMBERS, *_MONTH_NUMBERS, "demain", "tomorrow", "aujourdhui", "today",
+        "tonight", "prochain", "prochaine", "suivant", "semaine", "matin", "matinee", "morning",
+        "apres", "aprem", "soiree", "evening", "afternoon", "weekend", "heures", "heure", "quinze",
+    )
+    if len(word) >= 5
+)
 # real words one letter away from a date word: never "corrected"
-_NOT_TYPOS = frozenset([
-    "mari", "maris", "main", "mains", "martin", "marin", "marine", "marche", "marches", "match",
-    "marc", "domain", "soit", "voir", "mardis", "lundis", "jeudis", "samedis", "matins",
-    "semaines", "heureux",
-])
+_NOT_TYPOS = frozenset(["domain", "main", "marc", "marche", "mari", "marin", "martin", "match"])
 
 
 def _allowed_typos(word: str, target: str) -> int:
@@ -377,8 +384,8 @@ class _Context:
     now: datetime
 
 
-Spec = _ClockSpec | _DaySpec
-Reader = Callable[[re.Match[str], _Context], list[Spec] | None]
+_Spec = _ClockSpec | _DaySpec
+_Reader = Callable[[re.Match[str], _Context], list[_Spec] | None]
 
 
 class _Scanner:
@@ -391,7 +398,7 @@ class _Scanner:
         self.clocks: list[_ClockSpec] = []
         self.between_days = text  # the text with its clock times blanked, days not yet
 
-    def take(self, pattern: re.Pattern[str], read: Reader) -> None:
+    def take(self, pattern: re.Pattern[str], read: _Reader) -> None:
         spans = []
         for match in pattern.finditer(self.text):
             if spans and match.start() < spans[-1][1]:  # inside what the last reader read on
@@ -517,7 +524,8 @@ _IN_HOURS = re.compile(
 )
 _PART_OF_DAY = re.compile(
     rf"{_NEGATION}(?P<today>\b(?:ce|cet|cette|this)\s+)?(?:"
-    r"(?P<morning>\b(?:matin(?:ee)?s?|mornings?|first\s+thing|(?:a\s+la\s+)?premiere\s+heure)\b)"
+    r"(?P<morning>\b(?:matin(?:ee)?s?|mornings?|first\s+(?:thing|hour)|"
+    r"(?:a\s+la\s+)?premiere\s+heure)\b)"
     r"|(?P<afternoon>\b(?:apres\s*midis?|aprems?|afternoons?|after\s+lunch|"
     r"apres\s+(?:le\s+)?(?:dejeuner|repas))\b)"
     r"|(?P<evening>\b(?:soir(?:ee)?s?|evenings?|fin\s+de\s+journee|end\s+of\s+the\s+day|"
@@ -587,7 +595,7 @@ def _qualified(clock: _Clock, match: re.Match[str]) -> _Clock:
     return clock
 
 
-def _read_exact(match: re.Match[str], _: _Context) -> list[Spec] | None:
+def _read_exact(match: re.Match[str], _: _Context) -> list[_Spec] | None:
     clock = _read_clock(match["clock"])
     if clock is None:
         return None
@@ -599,7 +607,7 @@ def _is_bare(text: str) -> bool:
     return _BARE_HOUR_ONLY.fullmatch(text.strip()) is not None
 
 
-def _read_window(match: re.Match[str], _: _Context) -> list[Spec] | None:
+def _read_window(match: re.Match[str], _: _Context) -> list[_Spec] | None:
     pre, link = match["pre"], match["link"]
     bare_a, bare_b = _is_bare(match["a"]), _is_bare(match["b"])
     if link in ("et", "and"):
@@ -619,7 +627,7 @@ def _read_window(match: re.Match[str], _: _Context) -> list[Spec] | None:
     return [_ClockSpec(match.start(), match.end(), first, last, is_window=True)]
 
 
-def _read_open_window(match: re.Match[str], _: _Context) -> list[Spec] | None:
+def _read_open_window(match: re.Match[str], _: _Context) -> list[_Spec] | None:
     clock = _read_clock(match["clock"])
     if clock is None:
         return None
@@ -631,12 +639,12 @@ def _read_open_window(match: re.Match[str], _: _Context) -> list[Spec] | None:
     return [_ClockSpec(start, end, opening, clock, None, True, "before")]
 
 
-def _read_lunch(match: re.Match[str], _: _Context) -> list[Spec]:
+def _read_lunch(match: re.Match[str], _: _Context) -> list[_Spec]:
     first, last = (_Clock(t.hour, t.minute, False) for t in LUNCH_WINDOW)
     return [_ClockSpec(match.start(), match.end(), first, last, is_window=True)]
 
 
-def _read_in_hours(match: re.Match[str], context: _Context) -> list[Spec]:
+def _read_in_hours(match: re.Match[str], context: _Context) -> list[_Spec]:
     if match["half"]:
         delta = timedelta(minutes=30)
     else:
@@ -649,7 +657,7 @@ def _read_in_hours(match: re.Match[str], context: _Context) -> list[Spec]:
     return [_ClockSpec(start, end, clock, clock), _DaySpec(start, end, then.date(), then.date())]
 
 
-def _read_part_of_day(match: re.Match[str], context: _Context) -> list[Spec]:
+def _read_part_of_day(match: re.Match[str], context: _Context) -> list[_Spec]:
     if match["neg"]:
         return []
     part = (
@@ -659,7 +667,7 @@ def _read_part_of_day(match: re.Match[str], context: _Context) -> list[Spec]:
     )
     first, last = (_Clock(t.hour, t.minute, False) for t in DAY_PART_WINDOWS[part])
     start, end = match.span()
-    found: list[Spec] = [_ClockSpec(start, end, first, last, part)]
+    found: list[_Spec] = [_ClockSpec(start, end, first, last, part)]
     if match["today"] or match["tonight"]:  # "ce soir", "this morning", "tonight"
         found.append(_DaySpec(start, end, context.today, context.today))
     return found
@@ -793,7 +801,7 @@ def _date_parts(match: re.Match[str]) -> tuple[int, int | None, int | None, int 
     return day, month, year, weekday
 
 
-def _read_date(match: re.Match[str], _: _Context) -> list[Spec] | None:
+def _read_date(match: re.Match[str], _: _Context) -> list[_Spec] | None:
     parts = _date_parts(match)
     if parts is None:
         return None
@@ -801,7 +809,7 @@ def _read_date(match: re.Match[str], _: _Context) -> list[Spec] | None:
     return [_DaySpec(match.start(), match.end(), day=day, month=month, year=year, weekday=weekday)]
 
 
-def _read_day_of_month(match: re.Match[str], _: _Context) -> list[Spec] | None:
+def _read_day_of_month(match: re.Match[str], _: _Context) -> list[_Spec] | None:
     group = "day" if match["day"] else "ordinal"
     day = _number(match[group])
     if not 1 <= day <= 31:
@@ -810,7 +818,7 @@ def _read_day_of_month(match: re.Match[str], _: _Context) -> list[Spec] | None:
     return [_DaySpec(match.start(group), match.end(), day=day)]
 
 
-def _read_holiday(match: re.Match[str], context: _Context) -> list[Spec]:
+def _read_holiday(match: re.Match[str], context: _Context) -> list[_Spec]:
     name = match.group()
     for year in (context.today.year, context.today.year + 1):
         if name in _FIXED_HOLIDAYS:
@@ -827,7 +835,7 @@ def _week_of(day: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-def _read_week_of(match: re.Match[str], context: _Context) -> list[Spec] | None:
+def _read_week_of(match: re.Match[str], context: _Context) -> list[_Spec] | None:
     """"semaine du 5 avril": the Monday..Sunday around the date written after the match."""
     for pattern in _DATE_AT:
         date_match = pattern.match(match.string, match.end())
@@ -841,14 +849,14 @@ def _read_week_of(match: re.Match[str], context: _Context) -> list[Spec] | None:
     return None
 
 
-def _read_relative_day(match: re.Match[str], context: _Context) -> list[Spec]:
+def _read_relative_day(match: re.Match[str], context: _Context) -> list[_Spec]:
     offset = 2 if match["after_tomorrow"] else 1 if match["tomorrow"] else 0
     offset += {"huit": 7, "quinze": 14}.get(match["later"] or "", 0)
     day = context.today + timedelta(days=offset)
     return [_DaySpec(match.start(), match.end(), day, day)]
 
 
-def _read_in_days(match: re.Match[str], context: _Context) -> list[Spec]:
+def _read_in_days(match: re.Match[str], context: _Context) -> list[_Spec]:
     today = context.today
     if match["fortnight"]:
         day = today + timedelta(days=14)
@@ -873,7 +881,7 @@ def _read_in_days(match: re.Match[str], context: _Context) -> list[Spec]:
     return [_DaySpec(match.start(), match.end(), first, day)]
 
 
-def _read_week(match: re.Match[str], context: _Context) -> list[Spec] | None:
+def _read_week(match: re.Match[str], context: _Context) -> list[_Spec] | None:
     weeks_ahead = (
         2 if match["after_next"]
         else 1 if match["next_fr"] or match["next_fr_before"] or match["next_en"]
@@ -896,7 +904,7 @@ def _read_week(match: re.Match[str], context: _Context) -> list[Spec] | None:
     return [_DaySpec(match.start(), match.end(), first, last, edge_of_week=edge)]
 
 
-def _read_weekend(match: re.Match[str], context: _Context) -> list[Spec]:
+def _read_weekend(match: re.Match[str], context: _Context) -> list[_Spec]:
     today = context.today
     if match["next"] or match["next_before"] or today.weekday() < 5:
         saturday = today + timedelta(days=(5 - today.weekday() - 1) % 7 + 1)
@@ -910,7 +918,7 @@ def _month_span(year: int, month: int, low: int, high: int) -> tuple[date, date]
     return date(year, month, min(low, last_day)), date(year, month, min(high, last_day))
 
 
-def _read_month_range(match: re.Match[str], context: _Context) -> list[Spec]:
+def _read_month_range(match: re.Match[str], context: _Context) -> list[_Spec]:
     month = _MONTH_NUMBERS[match["month"]]
     low, high = _EDGE_MONTH_DAYS.get(match["edge"] or "", (1, 31))
     today = context.today
@@ -925,7 +933,7 @@ def _read_month_range(match: re.Match[str], context: _Context) -> list[Spec]:
     return [_DaySpec(match.start(), match.end(), first, last)]
 
 
-def _read_relative_month(match: re.Match[str], context: _Context) -> list[Spec] | None:
+def _read_relative_month(match: re.Match[str], context: _Context) -> list[_Spec] | None:
     is_next = bool(match["next"])
     if not (is_next or match["this"] or match["edge"]):
         return None  # "par mois", "the month": no month named
@@ -937,7 +945,7 @@ def _read_relative_month(match: re.Match[str], context: _Context) -> list[Spec] 
     return [_DaySpec(match.start(), match.end(), max(first, context.today), last)]
 
 
-def _read_weekday(match: re.Match[str], _: _Context) -> list[Spec]:
+def _read_weekday(match: re.Match[str], _: _Context) -> list[_Spec]:
     if match["neg"]:
         return []
     weeks_later = 1 if match["week"] else {"huit": 1, "quinze": 2}.get(match["later"] or "", 0)
@@ -1025,7 +1033,7 @@ _RESCHEDULE = re.compile(
     r"l'|notre|d'|my|the|our|of)\s*)*(?:rdv|rendez\s+vous|date|heure|horaire|creneau|jour|"
     r"reservation|appointment|appt|booking|time|day)"
     r"|\bchanger\s+pour\b|\breschedul|\bpostpon|\brebook"
-    r"|\b(?:move|push|shift|switch|bring)\s+(?:my|the|our|this|that|it)\b"
+    r"|\b(?:move|push|shift|switch|swap|bring)\s+(?:my|the|our|this|that|it)\b"
     r"|\bmove\s+\w+'?s?\s+(?:appointment|appt|booking)"
 )
 # "my appointment on Monday, can we make it Tuesday instead?"
@@ -1196,6 +1204,8 @@ _JOINING_GAP = re.compile(
     r"dans)\b)*"
 )
 _RANGE_GAP = re.compile(r"\s*(?:,|ou|or|et|and|au|a|-|to|through|until|jusqu'?\s?au)?\s*(?:le\s+)?")
+# in a reschedule "de mardi à lundi" is from the old day to the new one, not a range
+_CHOICE_GAP = re.compile(r"\s*(?:,|ou|or|et|and)?\s*(?:le\s+)?")
 # the appointment a day belongs to, written just before it: "mon rdv du 13 janvier"
 _APPOINTMENT_BEFORE = re.compile(
     r"\b(?:rdv|rendez\s+vous|rendezvous|appointment|appt|booking|reservation|seance)s?\s+"
@@ -1207,12 +1217,13 @@ _BOUND = re.compile(
     r"\b(?:(?P<before>avant|before)|d'?\s?ici|jusqu'?\s?(?:au|a|a\s+la|a\s+l')|until|till|by|"
     r"no\s+later\s+than|au\s+plus\s+tard)\s+(?:le\s+|la\s+|the\s+|ce\s+|this\s+|next\s+)?$"
 )
-_APPOINTMENT_AFTER = re.compile(r"'?s?\s+(?:appointment|appt|booking|rdv|rendez\s+vous)")
+_APPOINTMENT_AFTER = re.compile(r"'?s?\s+(?:appointment|appt|booking|slot|rdv|rendez\s+vous)")
 
 
-def _link_lists(days: list[_DaySpec], text: str) -> list[_DaySpec]:
+def _link_lists(days: list[_DaySpec], text: str, reschedule: bool) -> list[_DaySpec]:
     """Days read with their neighbours: "du 5 au 9 avril" puts the 5th in April too, "lundi ou
     mardi" is a Monday and the Tuesday after it, "avant vendredi" is every day until then."""
+    weekday_gap = _CHOICE_GAP if reschedule else _RANGE_GAP
     result = []
     for spec in days:
         bound = _BOUND.search(text, max(0, spec.start - 30), spec.start)
@@ -1225,7 +1236,10 @@ def _link_lists(days: list[_DaySpec], text: str) -> list[_DaySpec]:
             continue
         if spec.day is not None and spec.month is None and following.month is not None:
             result[i] = replace(spec, month=following.month, year=following.year)
-        if spec.bare_weekday and following.bare_weekday and not spec.weeks_later:
+        if (
+            spec.bare_weekday and following.bare_weekday and not spec.weeks_later
+            and weekday_gap.fullmatch(text, spec.end, following.start)
+        ):
             result[i + 1] = replace(following, after_previous=True)
     return result
 
@@ -1397,7 +1411,7 @@ def parse_request(
     context = _Context(now.date(), now.time().replace(tzinfo=None), now)
     scanner, farewells = _scan(folded, context)
 
-    def outside_farewells(spec: Spec) -> bool:
+    def outside_farewells(spec: _Spec) -> bool:
         return not any(start <= spec.start and spec.end <= end for start, end in farewells)
 
     mentions = [*scanner.days, *scanner.clocks]
@@ -1423,7 +1437,7 @@ def _when(
            DayPart | None, date | None]:
     """(days, times, part of the day, old day) the request is about."""
     context = scanner.context
-    days = _link_lists(scanner.days, scanner.between_days)
+    days = _link_lists(scanner.days, scanner.between_days, intent is Intent.RESCHEDULE)
     old: list[_DaySpec] = []
     clocks = scanner.clocks
     wanted_from = _wanted_from(folded) if intent is Intent.BOOK else 0
