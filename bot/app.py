@@ -70,6 +70,14 @@ def build_application(settings: Settings, store: Store, clock: Clock, *, token: 
         CallbackQueryHandler(patient.choose_slot, pattern=r"^slot:[\w-]+:\d+:\d+$")
     )
     application.add_handler(CallbackQueryHandler(patient.want, pattern=r"^want:"))
+    application.add_handler(CallbackQueryHandler(patient.ask_cancel, pattern=r"^cx:\d+$"))
+    application.add_handler(CallbackQueryHandler(patient.cancel, pattern=r"^cxy:\d+$"))
+    application.add_handler(
+        CallbackQueryHandler(patient.confirm_attendance, pattern=r"^att:\d+$")
+    )
+    application.add_handler(CallbackQueryHandler(patient.move_days, pattern=r"^mv:\d+$"))
+    application.add_handler(CallbackQueryHandler(patient.move_day, pattern=r"^mvd:\d+:\d{8}$"))
+    application.add_handler(CallbackQueryHandler(patient.move_to, pattern=r"^mvs:\d+:\d+:\d+$"))
     application.add_handler(CallbackQueryHandler(patient.stale_button))
 
     application.add_handler(

@@ -5,6 +5,7 @@ It joins the pure agenda with the store, and knows nothing of Telegram.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -12,7 +13,14 @@ from bot.agenda import Busy, OpeningRules, Slot, Wanted, free_slots, search
 from bot.clock import Clock
 from bot.config import Business, Service, Settings
 from storage import Store
-from storage.appointments import Appointment, NewAppointment, SlotTaken, Source, Status
+from storage.appointments import (
+    HOLDING,
+    Appointment,
+    NewAppointment,
+    SlotTaken,
+    Source,
+    Status,
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,35 @@ class Booking:
             )
         )
 
+    async def _at_any_practitioner(
+        self,
+        business: Business,
+        service: Service,
+        start: datetime,
+        preferred: str,
+        hold: Callable[[str, datetime, Status], Awaitable[Appointment]],
+    ) -> Appointment:
+        """Hold ``start`` with ``preferred``, else with any colleague free then.
+
+        A patient picks a time, not a practitioner: if the one shown was taken meanwhile,
+        another one free at that time will do. Raises SlotTaken when nobody is free,
+        ValueError when the business does not offer that start (closed, too soon, unknown
+        practitioner: an old or forged button).
+        """
+        if preferred not in business.practitioners:
+            raise ValueError(f"{preferred!r} does not work at {business.slug}")
+        start = start.astimezone(UTC)
+        if not self.is_offered(business, service, start):
+            raise ValueError(f"{start:%Y-%m-%d %H:%M}Z is not a slot {business.slug} offers")
+        status = Status.REQUESTED if business.requires_confirmation else Status.CONFIRMED
+        others = [p for p in business.practitioners if p != preferred]
+        for candidate in [preferred, *others]:
+            try:
+                return await hold(candidate, start, status)
+            except SlotTaken:
+                continue
+        raise SlotTaken(f"nobody is free at {start:%Y-%m-%d %H:%M}Z in {business.slug}")
+
     async def request(
         self,
         business: Business,
@@ -119,39 +156,73 @@ class Booking:
         *,
         patient_id: int,
     ) -> Appointment:
-        """Hold the slot for a patient: ``requested``, or ``confirmed`` where no one confirms.
+        """Hold the slot for a patient: ``requested``, or ``confirmed`` where no one confirms."""
 
-        The patient picked a time: if the practitioner shown was taken meanwhile, another
-        one free at that time gets the appointment. Raises SlotTaken when nobody is free,
-        ValueError when the business does not offer that start (closed, too soon, unknown
-        practitioner).
+        async def book(candidate: str, start: datetime, status: Status) -> Appointment:
+            return await self.store.appointments.book(
+                NewAppointment(
+                    business_id=self.business_id(business),
+                    practitioner=candidate,
+                    service=service.key,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=service.duration),
+                    status=status,
+                    source=Source.PATIENT,
+                    patient_id=patient_id,
+                ),
+                now=self.clock.now(),
+                actor=patient_id,
+            )
+
+        return await self._at_any_practitioner(business, service, start, practitioner, book)
+
+    async def move(
+        self, appointment: Appointment, start: datetime, practitioner: str, *, actor: int
+    ) -> Appointment:
+        """Move a held appointment to a start the patient tapped, checked like a new request.
+
+        Where confirmation is required the move is a new request for the office.
         """
-        if practitioner not in business.practitioners:
-            raise ValueError(f"{practitioner!r} does not work at {business.slug}")
-        start = start.astimezone(UTC)
-        if not self.is_offered(business, service, start):
-            raise ValueError(f"{start:%Y-%m-%d %H:%M}Z is not a slot {business.slug} offers")
-        status = Status.REQUESTED if business.requires_confirmation else Status.CONFIRMED
-        others = [p for p in business.practitioners if p != practitioner]
-        for candidate in [practitioner, *others]:
-            try:
-                return await self.store.appointments.book(
-                    NewAppointment(
-                        business_id=self.business_id(business),
-                        practitioner=candidate,
-                        service=service.key,
-                        starts_at=start,
-                        ends_at=start + timedelta(minutes=service.duration),
-                        status=status,
-                        source=Source.PATIENT,
-                        patient_id=patient_id,
-                    ),
-                    now=self.clock.now(),
-                    actor=patient_id,
-                )
-            except SlotTaken:
-                continue
-        raise SlotTaken(f"nobody is free at {start:%Y-%m-%d %H:%M}Z in {business.slug}")
+        business = self.business_of(appointment)
+        service = business.service(appointment.service)
+        if service is None:
+            raise ValueError(f"appointment {appointment.id}: {appointment.service} is no more")
+
+        async def move(candidate: str, start: datetime, status: Status) -> Appointment:
+            return await self.store.appointments.move(
+                appointment.id,
+                starts_at=start,
+                ends_at=start + timedelta(minutes=service.duration),
+                practitioner=candidate,
+                status=status,
+                now=self.clock.now(),
+                actor=actor,
+            )
+
+        return await self._at_any_practitioner(business, service, start, practitioner, move)
+
+    async def cancel(self, appointment_id: int, *, actor: int | None) -> Appointment:
+        return await self.store.appointments.change_status(
+            appointment_id,
+            expected=HOLDING,
+            to=Status.CANCELLED,
+            now=self.clock.now(),
+            actor=actor,
+        )
+
+    async def confirm_attendance(self, appointment_id: int) -> Appointment:
+        return await self.store.appointments.confirm_attendance(
+            appointment_id, now=self.clock.now()
+        )
+
+    async def expire(self, appointment_id: int) -> Appointment:
+        return await self.store.appointments.change_status(
+            appointment_id,
+            expected=(Status.REQUESTED,),
+            to=Status.EXPIRED,
+            now=self.clock.now(),
+            actor=None,
+        )
 
     async def confirm(self, appointment_id: int, *, actor: int) -> Appointment:
         return await self.store.appointments.change_status(
@@ -171,9 +242,16 @@ class Booking:
             actor=actor,
         )
 
-    async def upcoming(self, patient_id: int) -> list[Appointment]:
-        return [
-            a
-            for a in await self.store.appointments.of_patient(patient_id, self.clock.now())
-            if a.status in (Status.REQUESTED, Status.CONFIRMED)
-        ]
+    async def upcoming(
+        self, patient_id: int, first: date | None = None, last: date | None = None
+    ) -> list[Appointment]:
+        """The patient's appointments still ahead that hold a slot, on [first, last] if given."""
+        found = []
+        for appointment in await self.store.appointments.of_patient(patient_id, self.clock.now()):
+            if appointment.status not in HOLDING:
+                continue
+            day = self.local(self.business_of(appointment), appointment.starts_at).date()
+            if first is not None and not first <= day <= (last or first):
+                continue
+            found.append(appointment)
+        return found

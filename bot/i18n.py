@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from importlib import resources
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -73,6 +73,10 @@ class I18n:
         """``mar. 3 déc.`` / ``Tue, Dec 3``: fits on a button."""
         pattern = "EEE d MMM" if language == "fr" else "EEE, MMM d"
         return format_date(day, pattern, locale=_known(language))
+
+    def weekday(self, language: str, index: int) -> str:
+        """Monday is 0, as ``date.weekday()`` counts."""
+        return get_day_names("wide", locale=_known(language))[index]
 
     def time(self, language: str, moment: time | datetime) -> str:
         # 24-hour clock in both languages: a time on a button must be unambiguous at a glance.

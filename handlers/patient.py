@@ -6,6 +6,7 @@ Every step's state travels in the buttons' callback data, so a restart loses not
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 
 from telegram import InlineKeyboardMarkup, Update
@@ -13,11 +14,11 @@ from telegram.ext import ContextTypes
 
 from bot.agenda import Wanted
 from bot.booking import Offer
-from bot.config import Business, Service
-from bot.nlu import Intent, parse_request
+from bot.config import WEEKDAYS, Business, Service
+from bot.nlu import BookingRequest, Intent, parse_request
 from handlers import secretary
 from handlers.common import Deps, appointment_values, deps, keyboard, person
-from storage.appointments import SlotTaken, Status
+from storage.appointments import HOLDING, Appointment, SlotTaken, Status
 from storage.people import Person
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,27 @@ log = logging.getLogger(__name__)
 DAYS_SHOWN = 6
 SLOTS_SHOWN = 8
 _NONE = "-"
+
+
+@dataclass(frozen=True)
+class _Flow:
+    """Where the day and time buttons lead: booking a service, or moving appointment N."""
+
+    service: Service
+    moving: int | None = None
+
+    def slot(self, epoch: int, practitioner: int) -> str:
+        if self.moving is not None:
+            return f"mvs:{self.moving}:{epoch}:{practitioner}"
+        return f"slot:{self.service.key}:{epoch}:{practitioner}"
+
+    def day(self, day: date) -> str:
+        if self.moving is not None:
+            return f"mvd:{self.moving}:{_day_code(day)}"
+        return f"day:{self.service.key}:{_day_code(day)}"
+
+    def days(self) -> str:
+        return f"mv:{self.moving}" if self.moving is not None else f"svc:{self.service.key}"
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -138,7 +160,7 @@ async def book(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _ask_business(update, d, patient.language, "patient.which")
         return
     if len(business.services) == 1:
-        await _show_days(update, d, patient.language, business, business.services[0])
+        await _show_days(update, d, patient.language, business, _Flow(business.services[0]))
         return
     rows = [[(s.name, f"svc:{s.key}")] for s in business.services]
     await _reply(update, d.i18n.text(patient.language, "patient.which_service"), keyboard(*rows))
@@ -154,12 +176,13 @@ async def choose_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if service is None:
         await stale_button(update, context)
         return
-    await _show_days(update, d, patient.language, business, service)
+    await _show_days(update, d, patient.language, business, _Flow(service))
 
 
 async def _show_days(
-    update: Update, d: Deps, language: str, business: Business, service: Service
+    update: Update, d: Deps, language: str, business: Business, flow: _Flow
 ) -> None:
+    service = flow.service
     days = await d.booking.days_with_room(business, service, DAYS_SHOWN)
     if not days:
         text = d.i18n.text(
@@ -167,9 +190,7 @@ async def _show_days(
         )
         await _reply(update, text)
         return
-    rows = [
-        [(d.i18n.short_day(language, day), f"day:{service.key}:{_day_code(day)}")] for day in days
-    ]
+    rows = [[(d.i18n.short_day(language, day), flow.day(day))] for day in days]
     text = d.i18n.text(
         language, "patient.which_day", service=service.name, minutes=service.duration
     )
@@ -188,10 +209,10 @@ async def choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     day = _parse_day(code)
     offer = await d.booking.offer(business, service, Wanted(day, day), limit=SLOTS_SHOWN)
     if not offer.slots or offer.slots[0].start.date() != day:
-        await _show_days(update, d, patient.language, business, service)
+        await _show_days(update, d, patient.language, business, _Flow(service))
         return
     intro = _from_day_intro(d, patient.language, service, offer)
-    await _show_offer(update, d, patient.language, business, service, offer, intro)
+    await _show_offer(update, d, patient.language, business, _Flow(service), offer, intro)
 
 
 async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -206,12 +227,13 @@ async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     wanted = Wanted(
         _parse_day(codes[0]), _parse_day(codes[1]), _parse_time(codes[2]), _parse_time(codes[3])
     )
-    await _offer_wanted(update, d, patient.language, business, service, wanted)
+    await _offer_wanted(update, d, patient.language, business, _Flow(service), wanted)
 
 
 async def _offer_wanted(
-    update: Update, d: Deps, language: str, business: Business, service: Service, wanted: Wanted
+    update: Update, d: Deps, language: str, business: Business, flow: _Flow, wanted: Wanted
 ) -> None:
+    service = flow.service
     offer = await d.booking.offer(business, service, wanted)
     if offer.exact:
         intro = d.i18n.text(language, "patient.exact_free", service=service.name)
@@ -227,7 +249,7 @@ async def _offer_wanted(
         )
     else:
         intro = _from_day_intro(d, language, service, offer)
-    await _show_offer(update, d, language, business, service, offer, intro)
+    await _show_offer(update, d, language, business, flow, offer, intro)
 
 
 def _from_day_intro(d: Deps, language: str, service: Service, offer: Offer) -> str:
@@ -240,7 +262,7 @@ async def _show_offer(
     d: Deps,
     language: str,
     business: Business,
-    service: Service,
+    flow: _Flow,
     offer: Offer,
     intro: str,
 ) -> None:
@@ -256,12 +278,30 @@ async def _show_offer(
         label = d.i18n.time(language, slot.start)
         if not one_day:
             label = f"{d.i18n.short_day(language, slot.start)} {label}"
-        epoch = int(slot.start.timestamp())
         index = business.practitioners.index(slot.practitioner)
-        buttons.append((label, f"slot:{service.key}:{epoch}:{index}"))
+        buttons.append((label, flow.slot(int(slot.start.timestamp()), index)))
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([(d.i18n.text(language, "patient.other_day"), f"svc:{service.key}")])
+    rows.append([(d.i18n.text(language, "patient.other_day"), flow.days())])
     await _reply(update, intro, keyboard(*rows))
+
+
+async def _offer_instead(
+    update: Update,
+    d: Deps,
+    language: str,
+    business: Business,
+    flow: _Flow,
+    start: datetime,
+    error: Exception,
+) -> None:
+    """Taken meanwhile, or a start no longer offered (an old or forged button): either way
+    the patient gets the nearest free times instead."""
+    local = d.booking.local(business, start)
+    wanted = Wanted(local.date(), local.date(), local.time(), local.time())
+    offer = await d.booking.offer(business, flow.service, wanted)
+    key = "patient.just_taken" if isinstance(error, SlotTaken) else "patient.not_offered"
+    intro = d.i18n.text(language, key, service=flow.service.name)
+    await _show_offer(update, d, language, business, flow, offer, intro)
 
 
 async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -284,16 +324,8 @@ async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             patient_id=patient.telegram_id,
         )
     except (SlotTaken, ValueError) as error:
-        # Taken meanwhile, or a start the business no longer offers (an old button, a
-        # forged one): either way the patient gets the nearest free times instead.
         log.info("patient %s could not have %s: %s", patient.telegram_id, start, error)
-        local = d.booking.local(business, start)
-        offer = await d.booking.offer(
-            business, service, Wanted(local.date(), local.date(), local.time(), local.time())
-        )
-        key = "patient.just_taken" if isinstance(error, SlotTaken) else "patient.not_offered"
-        intro = d.i18n.text(language, key, service=service.name)
-        await _show_offer(update, d, language, business, service, offer, intro)
+        await _offer_instead(update, d, language, business, _Flow(service), start, error)
         return
     values = appointment_values(d, language, appointment, business)
     key = "patient.requested" if appointment.status == Status.REQUESTED else "patient.booked"
@@ -342,11 +374,8 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await _appointments_text(d, patient), reply_markup=_menu(d, language)
         )
         return
-    if request.intent in (Intent.CANCEL, Intent.RESCHEDULE, Intent.CONFIRM):
-        text = d.i18n.text(
-            language, "patient.call_us", business=business.name, phone=business.phone
-        )
-        await update.effective_message.reply_text(text, reply_markup=_menu(d, language))
+    if request.intent in _OWN_APPOINTMENT_INTENTS:
+        await _act_on_own(update, context, patient, business, request)
         return
     if request.intent == Intent.QUESTION:
         text = d.i18n.text(
@@ -355,14 +384,15 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             business=business.name,
             address=business.address,
             phone=business.phone,
+            hours=_opening_hours(d, language, business),
         )
         await update.effective_message.reply_text(text, reply_markup=_menu(d, language))
         return
-    wanted = Wanted(request.day_from, request.day_to, request.time_from, request.time_to)
-    if request.intent != Intent.BOOK and wanted == Wanted():
+    if request.intent == Intent.OTHER:
         text = d.i18n.text(language, "patient.other", business=business.name)
         await update.effective_message.reply_text(text, reply_markup=_menu(d, language))
         return
+    wanted = Wanted(request.day_from, request.day_to, request.time_from, request.time_to)
     service = business.service(request.service) if request.service else None
     if service is None and len(business.services) == 1:
         service = business.services[0]
@@ -373,7 +403,215 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             d.i18n.text(language, "patient.which_service"), reply_markup=keyboard(*rows)
         )
         return
-    await _offer_wanted(update, d, language, business, service, wanted)
+    await _offer_wanted(update, d, language, business, _Flow(service), wanted)
+
+
+def _opening_hours(d: Deps, language: str, business: Business) -> str:
+    lines = []
+    for index, weekday in enumerate(WEEKDAYS):
+        ranges = business.hours.get(weekday)
+        if ranges:
+            name = d.i18n.weekday(language, index)
+            lines.append(f"{name} {', '.join(str(r) for r in ranges)}")
+    return "\n".join(lines)
+
+
+# -- their own appointments: cancel, move, confirm attendance ---------------------------------
+
+_OWN_APPOINTMENT_INTENTS = (Intent.CANCEL, Intent.RESCHEDULE, Intent.CONFIRM)
+# The button each intent puts on an appointment when the patient must say which one.
+_PICK = {Intent.CANCEL: "cx", Intent.RESCHEDULE: "mv", Intent.CONFIRM: "att"}
+
+
+def _appointment_label(d: Deps, language: str, appointment: Appointment) -> str:
+    business = d.booking.business_of(appointment)
+    local = d.booking.local(business, appointment.starts_at)
+    service = business.service(appointment.service)
+    name = service.name if service else appointment.service
+    return f"{d.i18n.short_day(language, local)} {d.i18n.time(language, local)} · {name}"
+
+
+async def _act_on_own(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    patient: Person,
+    business: Business,
+    request: BookingRequest,
+) -> None:
+    """Cancel, move or confirm: the day named (or the old day of a move) picks which."""
+    d = deps(context)
+    language = patient.language
+    day = request.old_day if request.intent == Intent.RESCHEDULE else request.day_from
+    last = day if request.intent == Intent.RESCHEDULE else request.day_to
+    candidates = await d.booking.upcoming(patient.telegram_id, day, last)
+    if not candidates and day is not None:
+        candidates = await d.booking.upcoming(patient.telegram_id)
+    if not candidates:
+        await update.effective_message.reply_text(
+            d.i18n.text(language, "patient.none"), reply_markup=_menu(d, language)
+        )
+        return
+    if len(candidates) > 1:
+        prefix = _PICK[request.intent]
+        rows = [[(_appointment_label(d, language, a), f"{prefix}:{a.id}")] for a in candidates]
+        await update.effective_message.reply_text(
+            d.i18n.text(language, "patient.which_appointment"), reply_markup=keyboard(*rows)
+        )
+        return
+    (appointment,) = candidates
+    if request.intent == Intent.CANCEL:
+        await _ask_cancel(update, d, language, appointment)
+    elif request.intent == Intent.CONFIRM:
+        await _confirm_attendance(update, d, language, appointment)
+    else:
+        flow = _Flow(business.service(appointment.service), moving=appointment.id)
+        if request.day_from is None and request.time_from is None:
+            await _show_days(update, d, language, business, flow)
+            return
+        if request.day_from is None:
+            # "plutôt à 15h": the new time, on the appointment's own day.
+            old_day = d.booking.local(business, appointment.starts_at).date()
+            request = replace(request, day_from=old_day, day_to=old_day)
+        wanted = Wanted(request.day_from, request.day_to, request.time_from, request.time_to)
+        await _offer_wanted(update, d, language, business, flow, wanted)
+
+
+async def _own_appointment(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Person, Appointment] | None:
+    """The appointment a button names, if it is the tapper's own and still holds its slot."""
+    d = deps(context)
+    patient = await person(update, context)
+    appointment_id = int(update.callback_query.data.split(":")[1])
+    appointment = await d.store.appointments.get(appointment_id)
+    if appointment is None or appointment.patient_id != patient.telegram_id:
+        log.warning(
+            "user %s tapped %r for an appointment that is not theirs",
+            patient.telegram_id,
+            update.callback_query.data,
+        )
+        await stale_button(update, context)
+        return None
+    if appointment.status not in HOLDING:
+        status = d.i18n.text(patient.language, f"status.{appointment.status}")
+        await _reply(update, d.i18n.text(patient.language, "patient.already", status=status))
+        return None
+    return patient, appointment
+
+
+async def _ask_cancel(update: Update, d: Deps, language: str, appointment: Appointment) -> None:
+    values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
+    buttons = keyboard(
+        [
+            (d.i18n.text(language, "patient.cancel_yes"), f"cxy:{appointment.id}"),
+            (d.i18n.text(language, "patient.cancel_no"), "mine"),
+        ]
+    )
+    await _reply(update, d.i18n.text(language, "patient.cancel_sure", **values), buttons)
+
+
+async def _confirm_attendance(
+    update: Update, d: Deps, language: str, appointment: Appointment
+) -> None:
+    appointment = await d.booking.confirm_attendance(appointment.id)
+    values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
+    await _reply(update, d.i18n.text(language, "patient.attendance_confirmed", **values))
+
+
+async def ask_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``cx:<id>``: which appointment to cancel is known; one more tap to be sure."""
+    own = await _own_appointment(update, context)
+    if own is not None:
+        patient, appointment = own
+        await _ask_cancel(update, deps(context), patient.language, appointment)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``cxy:<id>``: cancelled, the slot freed, the office told."""
+    own = await _own_appointment(update, context)
+    if own is None:
+        return
+    patient, appointment = own
+    d = deps(context)
+    appointment = await d.booking.cancel(appointment.id, actor=patient.telegram_id)
+    business = d.booking.business_of(appointment)
+    values = appointment_values(d, patient.language, appointment, business)
+    await _reply(
+        update,
+        d.i18n.text(patient.language, "patient.cancelled", **values),
+        _menu(d, patient.language),
+    )
+    await secretary.tell_cancelled(context, appointment, business, patient)
+
+
+async def confirm_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``att:<id>``: the patient will come (a reminder's button, or a pick in a list)."""
+    own = await _own_appointment(update, context)
+    if own is not None:
+        patient, appointment = own
+        await _confirm_attendance(update, deps(context), patient.language, appointment)
+
+
+async def move_days(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``mv:<id>``: the days that still have room for the appointment's service."""
+    own = await _own_appointment(update, context)
+    if own is None:
+        return
+    patient, appointment = own
+    d = deps(context)
+    business = d.booking.business_of(appointment)
+    service = business.service(appointment.service)
+    if service is None:
+        await stale_button(update, context)
+        return
+    await _show_days(update, d, patient.language, business, _Flow(service, appointment.id))
+
+
+async def move_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``mvd:<id>:<YYYYMMDD>``: the free times of that day for the move."""
+    own = await _own_appointment(update, context)
+    if own is None:
+        return
+    patient, appointment = own
+    d = deps(context)
+    business = d.booking.business_of(appointment)
+    flow = _Flow(business.service(appointment.service), appointment.id)
+    day = _parse_day(update.callback_query.data.split(":")[2])
+    offer = await d.booking.offer(business, flow.service, Wanted(day, day), limit=SLOTS_SHOWN)
+    if not offer.slots or offer.slots[0].start.date() != day:
+        await _show_days(update, d, patient.language, business, flow)
+        return
+    intro = _from_day_intro(d, patient.language, flow.service, offer)
+    await _show_offer(update, d, patient.language, business, flow, offer, intro)
+
+
+async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``mvs:<id>:<epoch>:<practitioner>``: the tap moves the appointment."""
+    own = await _own_appointment(update, context)
+    if own is None:
+        return
+    patient, appointment = own
+    d = deps(context)
+    language = patient.language
+    business = d.booking.business_of(appointment)
+    _, _, epoch, index = update.callback_query.data.split(":")
+    if int(index) >= len(business.practitioners):
+        await stale_button(update, context)
+        return
+    start = datetime.fromtimestamp(int(epoch), UTC)
+    try:
+        moved = await d.booking.move(
+            appointment, start, business.practitioners[int(index)], actor=patient.telegram_id
+        )
+    except (SlotTaken, ValueError) as error:
+        log.info("patient %s could not move to %s: %s", patient.telegram_id, start, error)
+        flow = _Flow(business.service(appointment.service), appointment.id)
+        await _offer_instead(update, d, language, business, flow, start, error)
+        return
+    values = appointment_values(d, language, moved, business)
+    key = "patient.move_requested" if moved.status == Status.REQUESTED else "patient.moved"
+    await _reply(update, d.i18n.text(language, key, **values))
+    await secretary.announce(context, moved, business, patient)
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -175,3 +175,20 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             language, "secretary.welcome", name=_secretary_name(d, user.id), businesses=businesses
         )
     )
+
+
+async def tell_cancelled(
+    context: ContextTypes.DEFAULT_TYPE,
+    appointment: Appointment,
+    business: Business,
+    patient: Person,
+) -> None:
+    """A patient cancelled: every secretary knows the slot is free again."""
+    d = deps(context)
+    for secretary in d.settings.secretaries:
+        language = secretary.language
+        values = appointment_values(d, language, appointment, business)
+        text = d.i18n.text(
+            language, "secretary.patient_cancelled", patient=patient.full_name, **values
+        )
+        await send_safely(context, secretary.telegram_id, text)

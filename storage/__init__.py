@@ -9,6 +9,7 @@ from pathlib import Path
 from storage.appointments import Appointments
 from storage.db import Database
 from storage.people import People, sync_businesses
+from storage.reminders import Digests, Reminders
 
 
 @dataclass
@@ -16,6 +17,8 @@ class Store:
     db: Database
     appointments: Appointments
     people: People
+    reminders: Reminders
+    digests: Digests
     business_ids: dict[str, int]
 
     @classmethod
@@ -25,6 +28,8 @@ class Store:
             db=db,
             appointments=Appointments(db),
             people=People(db),
+            reminders=Reminders(db),
+            digests=Digests(db),
             business_ids=await sync_businesses(db, businesses),
         )
 

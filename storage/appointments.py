@@ -74,6 +74,8 @@ class Appointment:
     caller_phone: str | None
     created_at: datetime
     updated_at: datetime
+    scheduled_at: datetime  # when it got its current start: booked, or moved
+    patient_confirmed_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Appointment:
@@ -91,6 +93,10 @@ class Appointment:
             caller_phone=row["caller_phone"],
             created_at=from_epoch(row["created_at"]),
             updated_at=from_epoch(row["updated_at"]),
+            scheduled_at=from_epoch(row["scheduled_at"]),
+            patient_confirmed_at=(
+                from_epoch(row["patient_confirmed_at"]) if row["patient_confirmed_at"] else None
+            ),
         )
 
 
@@ -133,8 +139,8 @@ class Appointments:
                 cursor = await db.execute(
                     """INSERT INTO appointments (business_id, practitioner, service, starts_at,
                        ends_at, status, source, patient_id, caller_name, caller_phone,
-                       created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       created_at, updated_at, scheduled_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         new.business_id,
                         new.practitioner,
@@ -146,6 +152,7 @@ class Appointments:
                         new.patient_id,
                         new.caller_name,
                         new.caller_phone,
+                        stamp,
                         stamp,
                         stamp,
                     ),
@@ -190,6 +197,119 @@ class Appointments:
             )
             await _record(db, appointment_id, stamp, actor, current.status, to, note)
             return await _fetch(db, appointment_id)
+
+    async def move(
+        self,
+        appointment_id: int,
+        *,
+        starts_at: datetime,
+        ends_at: datetime,
+        practitioner: str,
+        status: Status,
+        now: datetime,
+        actor: int | None,
+    ) -> Appointment:
+        """Give a held appointment a new time, checked for overlap like a new booking.
+
+        Raises SlotTaken, StaleStatus when it no longer holds a slot, LookupError.
+        """
+        async with self._db.transaction() as db:
+            current = await _fetch(db, appointment_id)
+            if current is None:
+                raise LookupError(f"no appointment {appointment_id}")
+            if current.status not in HOLDING:
+                raise StaleStatus(current)
+            async with db.execute(
+                f"""SELECT 1 FROM appointments
+                    WHERE business_id = ? AND practitioner = ? AND status IN ({_HOLDING_SQL})
+                      AND starts_at < ? AND ends_at > ? AND id != ?
+                    LIMIT 1""",
+                (
+                    current.business_id,
+                    practitioner,
+                    to_epoch(ends_at),
+                    to_epoch(starts_at),
+                    appointment_id,
+                ),
+            ) as cursor:
+                if await cursor.fetchone():
+                    raise SlotTaken(f"{practitioner} is busy at {starts_at:%Y-%m-%d %H:%M}Z")
+            stamp = to_epoch(now)
+            await db.execute(
+                """UPDATE appointments SET starts_at = ?, ends_at = ?, practitioner = ?,
+                       status = ?, scheduled_at = ?, updated_at = ?, patient_confirmed_at = NULL
+                   WHERE id = ?""",
+                (
+                    to_epoch(starts_at),
+                    to_epoch(ends_at),
+                    practitioner,
+                    status,
+                    stamp,
+                    stamp,
+                    appointment_id,
+                ),
+            )
+            note = f"moved from {current.starts_at.isoformat()} ({current.practitioner})"
+            await _record(db, appointment_id, stamp, actor, current.status, status, note)
+            return await _fetch(db, appointment_id)
+
+    async def confirm_attendance(self, appointment_id: int, *, now: datetime) -> Appointment:
+        """The patient says they will come; the status (the office's decision) is unchanged."""
+        async with self._db.transaction() as db:
+            current = await _fetch(db, appointment_id)
+            if current is None:
+                raise LookupError(f"no appointment {appointment_id}")
+            if current.status not in HOLDING:
+                raise StaleStatus(current)
+            await db.execute(
+                "UPDATE appointments SET patient_confirmed_at = ?, updated_at = ? WHERE id = ?",
+                (to_epoch(now), to_epoch(now), appointment_id),
+            )
+            return await _fetch(db, appointment_id)
+
+    async def requested_before(self, cutoff: datetime) -> list[Appointment]:
+        """Requests still waiting for a secretary that were made before ``cutoff``."""
+        rows = await self._db.fetch_all(
+            """SELECT * FROM appointments WHERE status = 'requested' AND created_at <= ?
+               ORDER BY created_at""",
+            (to_epoch(cutoff),),
+        )
+        return [Appointment.from_row(row) for row in rows]
+
+    async def between(self, business_id: int, start: datetime, end: datetime) -> list[Appointment]:
+        """Every appointment of a business starting in [start, end), whatever its status."""
+        rows = await self._db.fetch_all(
+            """SELECT * FROM appointments WHERE business_id = ? AND starts_at >= ? AND starts_at < ?
+               ORDER BY starts_at, practitioner""",
+            (business_id, to_epoch(start), to_epoch(end)),
+        )
+        return [Appointment.from_row(row) for row in rows]
+
+    async def changes(
+        self, business_id: int, start: datetime, end: datetime
+    ) -> list[tuple[HistoryEntry, Appointment]]:
+        """What happened to a business's appointments in [start, end), oldest first."""
+        rows = await self._db.fetch_all(
+            """SELECT h.at AS h_at, h.actor AS h_actor, h.from_status AS h_from,
+                      h.to_status AS h_to, h.note AS h_note, a.*
+               FROM appointment_history h JOIN appointments a ON a.id = h.appointment_id
+               WHERE a.business_id = ? AND h.at >= ? AND h.at < ?
+               ORDER BY h.id""",
+            (business_id, to_epoch(start), to_epoch(end)),
+        )
+        return [
+            (
+                HistoryEntry(
+                    at=from_epoch(row["h_at"]),
+                    actor=row["h_actor"],
+                    from_status=Status(row["h_from"]) if row["h_from"] else None,
+                    to_status=Status(row["h_to"]),
+                    note=row["h_note"],
+                ),
+                Appointment.from_row(row),
+            )
+            for row in rows
+        ]
 
     async def holding(self, business_id: int, start: datetime, end: datetime) -> list[Appointment]:
         """Appointments of a business that hold time overlapping [start, end)."""
