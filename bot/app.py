@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import (
@@ -19,7 +20,7 @@ from bot.booking import Booking
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
-from handlers import employer, patient, secretary
+from handlers import employer, patient, scheduled, secretary
 from handlers.common import DEPS_KEY, Deps, on_error
 from storage import Store
 
@@ -29,7 +30,16 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 30
 
 
-def build_application(settings: Settings, store: Store, clock: Clock, *, token: str) -> Application:
+def build_application(
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    *,
+    token: str,
+    sweep_every: timedelta | None = scheduled.SWEEP_INTERVAL,
+) -> Application:
+    """The bot, every handler registered; ``sweep_every`` None leaves the scheduled work to
+    whoever calls ``scheduled.sweep`` (tests that move the clock themselves)."""
     builder = Application.builder().token(token)
     if settings.telegram.base_url:
         base = settings.telegram.base_url.rstrip("/")
@@ -59,6 +69,9 @@ def build_application(settings: Settings, store: Store, clock: Clock, *, token: 
     )
     application.add_handler(CommandHandler("start", patient.start, filters=private))
 
+    application.add_handler(
+        CommandHandler(["resume", "summary"], employer.summary, filters=private)
+    )
     application.add_handler(CallbackQueryHandler(secretary.decide, pattern=r"^req:(ok|no):\d+$"))
 
     application.add_handler(CallbackQueryHandler(patient.choose_business, pattern=r"^biz:"))
@@ -72,9 +85,7 @@ def build_application(settings: Settings, store: Store, clock: Clock, *, token: 
     application.add_handler(CallbackQueryHandler(patient.want, pattern=r"^want:"))
     application.add_handler(CallbackQueryHandler(patient.ask_cancel, pattern=r"^cx:\d+$"))
     application.add_handler(CallbackQueryHandler(patient.cancel, pattern=r"^cxy:\d+$"))
-    application.add_handler(
-        CallbackQueryHandler(patient.confirm_attendance, pattern=r"^att:\d+$")
-    )
+    application.add_handler(CallbackQueryHandler(patient.confirm_attendance, pattern=r"^att:\d+$"))
     application.add_handler(CallbackQueryHandler(patient.move_days, pattern=r"^mv:\d+$"))
     application.add_handler(CallbackQueryHandler(patient.move_day, pattern=r"^mvd:\d+:\d{8}$"))
     application.add_handler(CallbackQueryHandler(patient.move_to, pattern=r"^mvs:\d+:\d+:\d+$"))
@@ -84,6 +95,10 @@ def build_application(settings: Settings, store: Store, clock: Clock, *, token: 
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, patient.text_message)
     )
     application.add_error_handler(on_error)
+    if sweep_every is not None:
+        application.job_queue.run_repeating(
+            scheduled.sweep, interval=sweep_every, first=1, name="sweep"
+        )
     return application
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.agenda import Busy, OpeningRules, Slot, Wanted, free_slots, search
 from bot.clock import Clock
@@ -35,6 +36,7 @@ class Booking:
         self.store = store
         self.clock = clock
         self.rules = {b.slug: OpeningRules(b, settings.zone(b)) for b in settings.businesses}
+        self.office_zone = ZoneInfo(settings.timezone)
 
     def business_id(self, business: Business) -> int:
         return self.store.business_ids[business.slug]

@@ -256,6 +256,7 @@ class Settings(_Model):
     secretaries: list[Secretary] = Field(min_length=1)
     reminders: list[Duration] = [timedelta(hours=48), timedelta(hours=2)]
     request_ttl: Duration = timedelta(hours=24)
+    secretary_digest_at: time = time(8, 0)
     businesses: list[Business] = Field(min_length=1)
     billing: Billing | None = None
     mission_kinds: dict[str, Cents] = Field(

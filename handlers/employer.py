@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.summaries import Summaries
 from handlers.common import deps, staff_language
+
+log = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -21,3 +26,24 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             businesses=", ".join(b.name for b in businesses),
         )
     )
+
+
+async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/resume [business]`` (``/summary``): today's summary, for their own business only."""
+    d = deps(context)
+    user = update.effective_user
+    language = staff_language(context, user.id)
+    own = d.settings.businesses_of_employer(user.id)
+    if context.args:
+        own = [b for b in own if b.slug == context.args[0]]
+    if not own:
+        log.warning(
+            "user %s asked for a summary of %r: not an employer of it", user.id, context.args
+        )
+        await update.effective_message.reply_text(d.i18n.text(language, "employer.not_yours"))
+        return
+    summaries = Summaries(d.booking, d.store, d.i18n)
+    for business in own:
+        today = d.booking.local(business, d.clock.now()).date()
+        text = await summaries.employer_summary(language, business, today)
+        await update.effective_message.reply_text(text)

@@ -29,7 +29,7 @@ _NONE = "-"
 
 
 @dataclass(frozen=True)
-class _Flow:
+class Flow:
     """Where the day and time buttons lead: booking a service, or moving appointment N."""
 
     service: Service
@@ -160,7 +160,7 @@ async def book(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _ask_business(update, d, patient.language, "patient.which")
         return
     if len(business.services) == 1:
-        await _show_days(update, d, patient.language, business, _Flow(business.services[0]))
+        await _show_days(update, d, patient.language, business, Flow(business.services[0]))
         return
     rows = [[(s.name, f"svc:{s.key}")] for s in business.services]
     await _reply(update, d.i18n.text(patient.language, "patient.which_service"), keyboard(*rows))
@@ -176,11 +176,11 @@ async def choose_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if service is None:
         await stale_button(update, context)
         return
-    await _show_days(update, d, patient.language, business, _Flow(service))
+    await _show_days(update, d, patient.language, business, Flow(service))
 
 
 async def _show_days(
-    update: Update, d: Deps, language: str, business: Business, flow: _Flow
+    update: Update, d: Deps, language: str, business: Business, flow: Flow
 ) -> None:
     service = flow.service
     days = await d.booking.days_with_room(business, service, DAYS_SHOWN)
@@ -209,10 +209,10 @@ async def choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     day = _parse_day(code)
     offer = await d.booking.offer(business, service, Wanted(day, day), limit=SLOTS_SHOWN)
     if not offer.slots or offer.slots[0].start.date() != day:
-        await _show_days(update, d, patient.language, business, _Flow(service))
+        await _show_days(update, d, patient.language, business, Flow(service))
         return
     intro = _from_day_intro(d, patient.language, service, offer)
-    await _show_offer(update, d, patient.language, business, _Flow(service), offer, intro)
+    await _show_offer(update, d, patient.language, business, Flow(service), offer, intro)
 
 
 async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -227,11 +227,11 @@ async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     wanted = Wanted(
         _parse_day(codes[0]), _parse_day(codes[1]), _parse_time(codes[2]), _parse_time(codes[3])
     )
-    await _offer_wanted(update, d, patient.language, business, _Flow(service), wanted)
+    await _offer_wanted(update, d, patient.language, business, Flow(service), wanted)
 
 
 async def _offer_wanted(
-    update: Update, d: Deps, language: str, business: Business, flow: _Flow, wanted: Wanted
+    update: Update, d: Deps, language: str, business: Business, flow: Flow, wanted: Wanted
 ) -> None:
     service = flow.service
     offer = await d.booking.offer(business, service, wanted)
@@ -262,7 +262,7 @@ async def _show_offer(
     d: Deps,
     language: str,
     business: Business,
-    flow: _Flow,
+    flow: Flow,
     offer: Offer,
     intro: str,
 ) -> None:
@@ -272,6 +272,13 @@ async def _show_offer(
         )
         await _reply(update, text)
         return
+    await _reply(update, intro, offer_keyboard(d, language, business, flow, offer))
+
+
+def offer_keyboard(
+    d: Deps, language: str, business: Business, flow: Flow, offer: Offer
+) -> InlineKeyboardMarkup:
+    """The offered times as buttons, three a row, and a way to another day."""
     one_day = len({slot.start.date() for slot in offer.slots}) == 1
     buttons = []
     for slot in offer.slots:
@@ -282,7 +289,7 @@ async def _show_offer(
         buttons.append((label, flow.slot(int(slot.start.timestamp()), index)))
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     rows.append([(d.i18n.text(language, "patient.other_day"), flow.days())])
-    await _reply(update, intro, keyboard(*rows))
+    return keyboard(*rows)
 
 
 async def _offer_instead(
@@ -290,7 +297,7 @@ async def _offer_instead(
     d: Deps,
     language: str,
     business: Business,
-    flow: _Flow,
+    flow: Flow,
     start: datetime,
     error: Exception,
 ) -> None:
@@ -325,7 +332,7 @@ async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
     except (SlotTaken, ValueError) as error:
         log.info("patient %s could not have %s: %s", patient.telegram_id, start, error)
-        await _offer_instead(update, d, language, business, _Flow(service), start, error)
+        await _offer_instead(update, d, language, business, Flow(service), start, error)
         return
     values = appointment_values(d, language, appointment, business)
     key = "patient.requested" if appointment.status == Status.REQUESTED else "patient.booked"
@@ -403,7 +410,7 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             d.i18n.text(language, "patient.which_service"), reply_markup=keyboard(*rows)
         )
         return
-    await _offer_wanted(update, d, language, business, _Flow(service), wanted)
+    await _offer_wanted(update, d, language, business, Flow(service), wanted)
 
 
 def _opening_hours(d: Deps, language: str, business: Business) -> str:
@@ -464,7 +471,7 @@ async def _act_on_own(
     elif request.intent == Intent.CONFIRM:
         await _confirm_attendance(update, d, language, appointment)
     else:
-        flow = _Flow(business.service(appointment.service), moving=appointment.id)
+        flow = Flow(business.service(appointment.service), moving=appointment.id)
         if request.day_from is None and request.time_from is None:
             await _show_days(update, d, language, business, flow)
             return
@@ -564,7 +571,7 @@ async def move_days(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if service is None:
         await stale_button(update, context)
         return
-    await _show_days(update, d, patient.language, business, _Flow(service, appointment.id))
+    await _show_days(update, d, patient.language, business, Flow(service, appointment.id))
 
 
 async def move_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -575,7 +582,7 @@ async def move_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     patient, appointment = own
     d = deps(context)
     business = d.booking.business_of(appointment)
-    flow = _Flow(business.service(appointment.service), appointment.id)
+    flow = Flow(business.service(appointment.service), appointment.id)
     day = _parse_day(update.callback_query.data.split(":")[2])
     offer = await d.booking.offer(business, flow.service, Wanted(day, day), limit=SLOTS_SHOWN)
     if not offer.slots or offer.slots[0].start.date() != day:
@@ -605,7 +612,7 @@ async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     except (SlotTaken, ValueError) as error:
         log.info("patient %s could not move to %s: %s", patient.telegram_id, start, error)
-        flow = _Flow(business.service(appointment.service), appointment.id)
+        flow = Flow(business.service(appointment.service), appointment.id)
         await _offer_instead(update, d, language, business, flow, start, error)
         return
     values = appointment_values(d, language, moved, business)

@@ -87,17 +87,24 @@ async def announce(
             )
 
 
-async def _refresh_inbox(
-    context: ContextTypes.DEFAULT_TYPE, appointment: Appointment, outcome_key: str, actor: int
+async def refresh_inbox(
+    context: ContextTypes.DEFAULT_TYPE,
+    appointment: Appointment,
+    outcome_key: str,
+    actor: int | None,
 ) -> None:
-    """Every secretary's copy shows what happened and loses its buttons."""
+    """Every secretary's copy shows what happened and loses its buttons.
+
+    ``actor`` is the secretary who acted, None when the bot did (an expired request).
+    """
     d = deps(context)
     business = d.booking.business_of(appointment)
     patient = await d.store.people.get(appointment.patient_id) if appointment.patient_id else None
     for chat_id, message_id in await d.store.appointments.inbox_messages(appointment.id):
         language = staff_language(context, chat_id)
         request_text = _inbox_text(d, language, appointment, business, patient)
-        outcome = d.i18n.text(language, outcome_key, secretary=_secretary_name(d, actor))
+        who = _secretary_name(d, actor) if actor is not None else ""
+        outcome = d.i18n.text(language, outcome_key, secretary=who)
         try:
             await context.bot.edit_message_text(
                 f"{request_text}\n{outcome}", chat_id=chat_id, message_id=message_id
@@ -139,11 +146,11 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     log.info("secretary %s: appointment %s -> %s", user.id, appointment.id, appointment.status)
-    await _refresh_inbox(context, appointment, _OUTCOMES[appointment.status], user.id)
-    await _tell_patient(context, appointment)
+    await refresh_inbox(context, appointment, _OUTCOMES[appointment.status], user.id)
+    await tell_patient(context, appointment)
 
 
-async def _tell_patient(context: ContextTypes.DEFAULT_TYPE, appointment: Appointment) -> None:
+async def tell_patient(context: ContextTypes.DEFAULT_TYPE, appointment: Appointment) -> None:
     if appointment.patient_id is None:
         return
     d = deps(context)

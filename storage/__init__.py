@@ -9,7 +9,7 @@ from pathlib import Path
 from storage.appointments import Appointments
 from storage.db import Database
 from storage.people import People, sync_businesses
-from storage.reminders import Digests, Reminders
+from storage.reminders import DigestsSent, Reminders
 
 
 @dataclass
@@ -18,7 +18,7 @@ class Store:
     appointments: Appointments
     people: People
     reminders: Reminders
-    digests: Digests
+    digests_sent: DigestsSent
     business_ids: dict[str, int]
 
     @classmethod
@@ -29,7 +29,7 @@ class Store:
             appointments=Appointments(db),
             people=People(db),
             reminders=Reminders(db),
-            digests=Digests(db),
+            digests_sent=DigestsSent(db),
             business_ids=await sync_businesses(db, businesses),
         )
 

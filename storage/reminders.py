@@ -66,6 +66,7 @@ class Reminders:
                 rows = await self._db.fetch_all(
                     f"""SELECT a.* FROM appointments a
                         WHERE a.status = 'confirmed' AND a.starts_at > ? AND a.starts_at <= ?
+                          AND a.patient_id IS NOT NULL
                           AND a.scheduled_at <= a.starts_at - ?
                           AND NOT EXISTS (
                               SELECT 1 FROM reminders_sent r
@@ -139,15 +140,9 @@ class Reminders:
         )
         return row[0]
 
-    async def sent_count(self, appointment_id: int) -> int:
-        row = await self._db.fetch_one(
-            "SELECT count(*) FROM reminders_sent WHERE appointment_id = ? AND sent_at IS NOT NULL",
-            (appointment_id,),
-        )
-        return row[0]
 
 
-class Digests:
+class DigestsSent:
     """Daily summaries and digests: claimed once per kind, recipient and local day."""
 
     def __init__(self, db: Database):

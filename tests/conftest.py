@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from telegram.ext import Application
+from telegram.ext import Application, CallbackContext
 
 from bot.app import build_application, running
 from bot.clock import ManualClock
 from bot.config import Settings, TelegramSettings, parse_settings
 from bot.simulator import Simulator, find_spec
+from handlers import scheduled
 from storage import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +78,7 @@ async def running_bot(
     settings = settings.model_copy(
         update={"telegram": TelegramSettings(base_url=tg.base_url, base_file_url=tg.base_file_url)}
     )
-    application = build_application(settings, store, clock, token=tg.token)
+    application = build_application(settings, store, clock, token=tg.token, sweep_every=None)
     async with running(application):
         tg.add_idle_waiter(application.update_queue.join)
         try:
@@ -90,3 +91,8 @@ async def running_bot(
 async def bot(settings, store, clock, tg) -> AsyncIterator[Application]:
     async with running_bot(settings, store, clock, tg) as application:
         yield application
+
+
+async def sweep(application: Application) -> None:
+    """Run the minute's scheduled work now, as the job queue would."""
+    await scheduled.sweep(CallbackContext(application))

@@ -1,0 +1,170 @@
+"""What the daily summaries and digests say: gathered from the store, written with the
+catalogues. No Telegram here: the scheduled handlers send what this writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from bot.booking import Booking
+from bot.config import Business
+from bot.i18n import I18n
+from storage import Store
+from storage.appointments import HOLDING, Appointment, Status
+
+
+@dataclass(frozen=True)
+class DayBounds:
+    """A local day as the UTC instants that bound it (23 or 25 hours long on DST days)."""
+
+    start: datetime
+    end: datetime
+
+
+def day_bounds(booking: Booking, business: Business, day: date) -> DayBounds:
+    zone = booking.rules[business.slug].zone
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return DayBounds(start, end)
+
+
+class Summaries:
+    def __init__(self, booking: Booking, store: Store, i18n: I18n):
+        self.booking = booking
+        self.store = store
+        self.i18n = i18n
+
+    async def _who(self, appointment: Appointment) -> str:
+        if appointment.patient_id is not None:
+            person = await self.store.people.get(appointment.patient_id)
+            if person is not None:
+                return person.full_name
+        return appointment.caller_name or "?"
+
+    async def _line(self, language: str, business: Business, appointment: Appointment) -> str:
+        local = self.booking.local(business, appointment.starts_at)
+        service = business.service(appointment.service)
+        if appointment.status == Status.REQUESTED:
+            state = self.i18n.text(language, "digest.state_requested")
+        elif appointment.patient_confirmed_at is not None:
+            state = self.i18n.text(language, "digest.state_patient_confirmed")
+        else:
+            state = self.i18n.text(language, "digest.state_not_confirmed")
+        return self.i18n.text(
+            language,
+            "digest.appointment_line",
+            time=self.i18n.time(language, local),
+            patient=await self._who(appointment),
+            service=service.name if service else appointment.service,
+            practitioner=appointment.practitioner,
+            state=state,
+        )
+
+    async def _agenda_lines(
+        self, language: str, business: Business, day: date
+    ) -> tuple[list[Appointment], list[str]]:
+        bounds = day_bounds(self.booking, business, day)
+        business_id = self.booking.business_id(business)
+        held = [
+            a
+            for a in await self.store.appointments.between(business_id, bounds.start, bounds.end)
+            if a.status in HOLDING
+        ]
+        return held, [await self._line(language, business, a) for a in held]
+
+    async def employer_summary(self, language: str, business: Business, today: date) -> str:
+        """Tomorrow's appointments, today's changes and what is still pending."""
+        tomorrow = today + timedelta(days=1)
+        held, lines = await self._agenda_lines(language, business, tomorrow)
+        parts = [
+            self.i18n.text(
+                language,
+                "digest.summary_title",
+                business=business.name,
+                day=self.i18n.day(language, today),
+            ),
+            self.i18n.text(
+                language, "digest.tomorrow", day=self.i18n.day(language, tomorrow), count=len(held)
+            ),
+            *lines,
+        ]
+        bounds = day_bounds(self.booking, business, today)
+        business_id = self.booking.business_id(business)
+        changes = await self.store.appointments.changes(business_id, bounds.start, bounds.end)
+        counts = Counter(
+            _kind_of_change(entry.from_status, entry.to_status, entry.note) for entry, _ in changes
+        )
+        parts.append(
+            self.i18n.text(
+                language,
+                "digest.changes",
+                new=counts["new"],
+                moved=counts["moved"],
+                cancelled=counts["cancelled"],
+                no_show=counts["no_show"],
+            )
+        )
+        pending = [
+            a
+            for a in await self.store.appointments.requested_before(self.booking.clock.now())
+            if a.business_id == business_id
+        ]
+        parts.append(self.i18n.text(language, "digest.pending", count=len(pending)))
+        return "\n".join(parts)
+
+    async def secretary_digest(self, language: str, today: date) -> str:
+        """Today across every business, the pending inbox, and the patients to call."""
+        parts = [
+            self.i18n.text(language, "digest.morning_title", day=self.i18n.day(language, today))
+        ]
+        to_call: list[str] = []
+        for business in self.booking.settings.businesses:
+            held, lines = await self._agenda_lines(language, business, today)
+            if held:
+                parts.append(
+                    self.i18n.text(
+                        language, "digest.business_today", business=business.name, count=len(held)
+                    )
+                )
+                parts.extend(lines)
+            tomorrow, _ = await self._agenda_lines(language, business, today + timedelta(days=1))
+            for appointment in tomorrow:
+                if appointment.patient_confirmed_at is None:
+                    to_call.append(await self._call_line(language, business, appointment))
+        if len(parts) == 1:
+            parts.append(self.i18n.text(language, "digest.nothing_today"))
+        pending = await self.store.appointments.requested_before(self.booking.clock.now())
+        parts.append(self.i18n.text(language, "digest.pending", count=len(pending)))
+        if to_call:
+            parts.append(self.i18n.text(language, "digest.to_call", count=len(to_call)))
+            parts.extend(to_call)
+        return "\n".join(parts)
+
+    async def _call_line(self, language: str, business: Business, appointment: Appointment) -> str:
+        local = self.booking.local(business, appointment.starts_at)
+        phone = appointment.caller_phone
+        if appointment.patient_id is not None:
+            person = await self.store.people.get(appointment.patient_id)
+            phone = person.phone if person else None
+        return self.i18n.text(
+            language,
+            "digest.call_line",
+            time=self.i18n.time(language, local),
+            patient=await self._who(appointment),
+            phone=phone or "—",
+            business=business.name,
+        )
+
+
+def _kind_of_change(from_status: Status | None, to_status: Status, note: str | None) -> str:
+    if from_status is None:
+        return "new"
+    if note and note.startswith("moved from"):
+        return "moved"
+    if to_status == Status.CANCELLED:
+        return "cancelled"
+    if to_status == Status.NO_SHOW:
+        return "no_show"
+    return "other"
