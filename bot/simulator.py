@@ -511,6 +511,7 @@ class Simulator:
         self._users: dict[int, SimUser] = {}
         self._lines: list[str] = []
         self._injections: list[_Injection] = []
+        self._latency: dict[str, float] = {}
         self._idle_waiters: list[Waiter] = []
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._files: dict[str, SimFile] = {}
@@ -639,6 +640,10 @@ class Simulator:
         error = _ApiError(error_code, description, retry_after if error_code == 429 else None)
         self._injections.append(_Injection(method.lower(), error, chat_id, times))
 
+    def slow_down(self, method: str, seconds: float) -> None:
+        """Answer ``method`` only ``seconds`` after doing it, as a distant server would."""
+        self._latency[method.lower()] = seconds
+
     def add_idle_waiter(self, waiter: Waiter) -> None:
         """Have :meth:`settle` await ``waiter()``, e.g. ``application.update_queue.join``."""
         self._idle_waiters.append(waiter)
@@ -745,6 +750,8 @@ class Simulator:
             self._validate(method, raw, uploads)
             self._raise_injected(method, recorded.params)
             body, status = {"ok": True, "result": await handler(recorded.params, uploads)}, 200
+            # Done, but the answer is late: what a bot killed now never hears about.
+            await asyncio.sleep(self._latency.get(method.lower(), 0))
         except _ApiError as error:
             body, status = error.payload(), error.error_code
         finally:

@@ -1,0 +1,127 @@
+"""A real bot process killed with SIGKILL in the middle of a reminder sweep, then restarted.
+
+Reminders are claimed in SQLite before they are sent and never sent twice; the kill lands
+while Telegram (the simulator) is answering a reminder it already delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+
+import yaml
+
+from storage import Store
+from storage.appointments import NewAppointment, Source, Status
+from storage.reminders import ReminderPlan
+from tests.conftest import ROOT
+
+TOKEN = "424242:RESTART-TEST"
+PATIENTS = 24
+
+
+async def start_bot(config) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        cwd=ROOT,
+        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+def reminders(user) -> int:
+    return sum(m.text.startswith("⏰") for m in user.messages)
+
+
+async def test_sigkill_during_a_sweep_loses_nothing_and_sends_nothing_twice(
+    config_data, tmp_path, tg
+):
+    tg.token = TOKEN
+    config_data["telegram"]["base_url"] = tg.base_url
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(config_data, allow_unicode=True), encoding="utf-8")
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    booked = now - timedelta(days=3)
+    store = await Store.open(config_data["database"], [("cabinet-dupont", "Cabinet Dupont")])
+    patients = []
+    for i in range(PATIENTS):
+        patient = tg.user(7000 + i, f"Patient{i}", language="fr")
+        patients.append(patient)
+        await store.people.seen(
+            patient.id,
+            first_name=patient.first_name,
+            last_name=None,
+            username=None,
+            language="fr",
+            now=booked,
+        )
+        start = now + timedelta(hours=3, minutes=30 * (i // 2))  # due for the 48 h reminder
+        await store.appointments.book(
+            NewAppointment(
+                business_id=store.business_ids["cabinet-dupont"],
+                practitioner=("Dr Dupont", "Dr Martin")[i % 2],
+                service="detartrage",
+                starts_at=start,
+                ends_at=start + timedelta(minutes=30),
+                status=Status.CONFIRMED,
+                source=Source.PATIENT,
+                patient_id=patient.id,
+            ),
+            now=booked,
+        )
+    await store.close()
+
+    tg.slow_down("sendMessage", 0.3)
+    first = await start_bot(config)
+    try:
+        await wait_for(lambda: sum(reminders(p) for p in patients) >= 5)
+        # Kill while the simulator holds back its answer to a reminder it has delivered.
+        await wait_for(
+            lambda: any(r.method == "sendMessage" and r.status == 0 for r in tg.requests)
+        )
+        await asyncio.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    finally:
+        if first.returncode is None:
+            first.kill()
+    delivered_before = sum(reminders(p) for p in patients)
+    assert 5 <= delivered_before < PATIENTS
+
+    tg.slow_down("sendMessage", 0)
+    second = await start_bot(config)
+    try:
+        await wait_for(lambda: all(reminders(p) >= 1 for p in patients))
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(second.wait(), timeout=30)
+    assert [reminders(p) for p in patients] == [1] * PATIENTS
+
+    store = await Store.open(config_data["database"])
+    # The one reminder the first process never heard back about stays marked as uncertain,
+    # and no later sweep finds anything left to send.
+    assert await store.reminders.uncertain() == 1
+    assert (
+        await store.reminders.due(
+            datetime.now(UTC), [ReminderPlan((timedelta(hours=48), timedelta(hours=2)))]
+        )
+        == []
+    )
+    await store.close()
