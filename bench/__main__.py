@@ -1,10 +1,13 @@
 """``make bench``: every benchmark, one after the other, each printing what it measures."""
 
-from bench import nlu
+from bench import nlu, reminders
 
 
 def main() -> None:
+    print("== Language understanding (bench.nlu) ==")
     nlu.main()
+    print("\n== Reminder sweep over 1,000,000 appointments (bench.reminders) ==")
+    reminders.main()
 
 
 if __name__ == "__main__":
