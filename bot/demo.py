@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from telegram.ext import Application, CallbackContext
 
 from bot.app import build_application, running
 from bot.clock import ManualClock
 from bot.config import Settings, TelegramSettings
 from bot.simulator import Simulator, find_spec
+from handlers import scheduled
 from storage import Store
 
 SCENE_START = "2027-01-11T09:00"
@@ -38,13 +41,17 @@ async def play(settings: Settings, write: Callable[[str], object]) -> int:
             store = await Store.open(
                 settings.database, [(b.slug, b.name) for b in settings.businesses]
             )
-            application = build_application(settings, store, clock, token=tg.token)
+            # The scene runs the minute's scheduled work itself, at the moments it shows.
+            application = build_application(
+                settings, store, clock, token=tg.token, sweep_every=None
+            )
             tg.on_event = lambda line: write(f"{line}\n")
             try:
                 async with running(application):
                     tg.add_idle_waiter(application.update_queue.join)
                     write(f"— {clock.now():%A %d %B %Y, %H:%M} ({zone.key}) —\n")
                     await _scene(tg, settings, tg.on_event)
+                    await _later(tg, settings, clock, application, tg.on_event)
             finally:
                 await store.close()
         if tg.violations:
@@ -83,3 +90,28 @@ async def _scene(tg: Simulator, settings: Settings, say: Callable[[str], object]
         await bob.send(f"/start {institute.slug}")
         await bob.send("a massage on Friday afternoon please")
         await bob.tap(bob.last.buttons[0][0])
+
+
+async def _later(
+    tg: Simulator,
+    settings: Settings,
+    clock: ManualClock,
+    application: Application,
+    say: Callable[[str], object],
+) -> None:
+    """The bot on its own: the evening summary, the morning digest, a reminder."""
+    clinic = settings.businesses[0]
+    zone = settings.zone(clinic)
+    for employer in clinic.employers:
+        tg.user(employer, "Dr Dupont", language=settings.language)
+    evening = datetime.combine(clock.now().date(), clinic.daily_summary_at, tzinfo=zone)
+    clock.set(evening)
+    say(f"\n# {evening:%H:%M}: the employer's daily summary.")
+    await scheduled.sweep(CallbackContext(application))
+
+    morning = (evening + timedelta(days=1)).replace(hour=8, minute=0)
+    clock.set(morning)
+    say(f"\n# Next morning, {morning:%H:%M}: the secretary's digest and Alice's reminder.")
+    await scheduled.sweep(CallbackContext(application))
+    alice = tg.user(5001, "Alice", last_name="Martin", language="fr")
+    await alice.tap(alice.last.buttons[0][0])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
@@ -24,6 +24,8 @@ from storage.reminders import DueReminder, ReminderPlan
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = timedelta(minutes=1)
+# A morning digest is for the morning: after a longer downtime, that day's is dropped.
+DIGEST_LATEST = timedelta(hours=4)
 
 
 async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -148,10 +150,11 @@ async def send_summaries(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def send_morning_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Each secretary's digest once a day, from ``secretary_digest_at`` in the office's zone."""
+    """Each secretary's digest once a day, at ``secretary_digest_at`` in the office's zone."""
     d = deps(context)
     local = d.clock.now().astimezone(d.booking.office_zone)
-    if local.time() < d.settings.secretary_digest_at:
+    opens = datetime.combine(local.date(), d.settings.secretary_digest_at, tzinfo=local.tzinfo)
+    if not opens <= local < opens + DIGEST_LATEST:
         return
     summaries = Summaries(d.booking, d.store, d.i18n)
     for person in d.settings.secretaries:

@@ -313,3 +313,12 @@ async def test_resume_on_demand_for_the_employers_own_business_only(bot, tg, sto
     assert "Alice" not in institute.last.text
     await alice.send("/resume")
     assert alice.last.text == "Ce résumé est réservé aux responsables de l'établissement."
+
+
+async def test_a_morning_digest_missed_by_hours_is_not_sent_in_the_evening(bot, clock, claire):
+    clock.set(paris(2027, 1, 11, 19, 0))  # the bot was down all day
+    await sweep(bot)
+    assert claire.messages == []
+    clock.set(paris(2027, 1, 12, 9, 30))  # back the next morning, a little late
+    await sweep(bot)
+    assert claire.last.text.startswith("☀️ Bonjour ! Votre journée du mardi 12 janvier")
