@@ -94,6 +94,10 @@ def build_application(
     application.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, patient.text_message)
     )
+    application.add_handler(MessageHandler(private & filters.CONTACT, patient.contact))
+    application.add_handler(
+        MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, patient.unsupported)
+    )
     application.add_error_handler(on_error)
     if sweep_every is not None:
         application.job_queue.run_repeating(

@@ -331,6 +331,12 @@ class SimUser:
             contact["last_name"] = self.last_name
         await self._say(None, contact=contact)
 
+    async def send_photo(self, data: bytes, *, caption: str | None = None) -> None:
+        """Send a picture taken with the phone, with an optional caption."""
+        number = next(self._simulator._file_ids)
+        photo = SimFile(f"user-photo-{number}", f"u{number}", "photo.jpg", data, "image/jpeg")
+        await self._say(None, photo_file=photo, caption=caption)
+
     async def tap(self, label: str, *, in_message: SimMessage | None = None) -> None:
         """Tap the button labelled ``label``.
 

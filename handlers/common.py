@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 DEPS_KEY = "deps"
 
 
+class StaleButton(Exception):
+    """Callback data the bot cannot use: an old button, or one somebody forged."""
+
+
 @dataclass(frozen=True)
 class Deps:
     """Everything a handler needs, kept in ``Application.bot_data`` (the only shared state)."""
@@ -112,7 +116,11 @@ async def send_safely(
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the traceback; tell the person something went wrong, never what."""
-    log.error("error while handling an update", exc_info=context.error)
+    stale = isinstance(context.error, StaleButton)
+    if stale:
+        log.warning("unusable callback data: %s", context.error)
+    else:
+        log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     d = deps(context)
@@ -121,6 +129,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is not None:
         known = await d.store.people.get(user.id)
         language = known.language if known else pick_language(user.language_code, language)
+    if stale and update.callback_query is not None:
+        await update.callback_query.answer(
+            d.i18n.text(language, "error.stale_button"), show_alert=True
+        )
+        return
     text = d.i18n.text(language, "error.generic")
     try:
         if update.callback_query is not None:

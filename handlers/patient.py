@@ -17,7 +17,7 @@ from bot.booking import Offer
 from bot.config import WEEKDAYS, Business, Service
 from bot.nlu import BookingRequest, Intent, parse_request
 from handlers import secretary
-from handlers.common import Deps, appointment_values, deps, keyboard, person
+from handlers.common import Deps, StaleButton, appointment_values, deps, keyboard, person
 from storage.appointments import HOLDING, Appointment, SlotTaken, Status
 from storage.people import Person
 
@@ -79,11 +79,24 @@ def _time_code(moment: time | None) -> str:
 
 
 def _parse_day(code: str) -> date | None:
-    return None if code == _NONE else datetime.strptime(code, "%Y%m%d").date()
+    try:
+        return None if code == _NONE else datetime.strptime(code, "%Y%m%d").date()
+    except ValueError:
+        raise StaleButton(f"no such day {code!r}") from None
 
 
 def _parse_time(code: str) -> time | None:
-    return None if code == _NONE else datetime.strptime(code, "%H%M").time()
+    try:
+        return None if code == _NONE else datetime.strptime(code, "%H%M").time()
+    except ValueError:
+        raise StaleButton(f"no such time {code!r}") from None
+
+
+def _parse_start(epoch: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise StaleButton(f"no such moment {epoch!r}") from None
 
 
 def _wanted_code(wanted: Wanted) -> str:
@@ -206,13 +219,21 @@ async def choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if service is None:
         await stale_button(update, context)
         return
-    day = _parse_day(code)
-    offer = await d.booking.offer(business, service, Wanted(day, day), limit=SLOTS_SHOWN)
+    await _show_day(update, d, patient.language, business, Flow(service), _parse_day(code))
+
+
+async def _show_day(
+    update: Update, d: Deps, language: str, business: Business, flow: Flow, day: date | None
+) -> None:
+    """The free times of one day; the days with room again if it has none left."""
+    if day is None:
+        raise StaleButton("a day button without a day")
+    offer = await d.booking.offer(business, flow.service, Wanted(day, day), limit=SLOTS_SHOWN)
     if not offer.slots or offer.slots[0].start.date() != day:
-        await _show_days(update, d, patient.language, business, Flow(service))
+        await _show_days(update, d, language, business, flow)
         return
-    intro = _from_day_intro(d, patient.language, service, offer)
-    await _show_offer(update, d, patient.language, business, Flow(service), offer, intro)
+    intro = _from_day_intro(d, language, flow.service, offer)
+    await _show_offer(update, d, language, business, flow, offer, intro)
 
 
 async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -320,7 +341,7 @@ async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if service is None or not index.isdigit() or int(index) >= len(business.practitioners):
         await stale_button(update, context)
         return
-    start = datetime.fromtimestamp(int(epoch), UTC)
+    start = _parse_start(epoch)
     language = patient.language
     try:
         appointment = await d.booking.request(
@@ -584,12 +605,7 @@ async def move_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     business = d.booking.business_of(appointment)
     flow = Flow(business.service(appointment.service), appointment.id)
     day = _parse_day(update.callback_query.data.split(":")[2])
-    offer = await d.booking.offer(business, flow.service, Wanted(day, day), limit=SLOTS_SHOWN)
-    if not offer.slots or offer.slots[0].start.date() != day:
-        await _show_days(update, d, patient.language, business, flow)
-        return
-    intro = _from_day_intro(d, patient.language, flow.service, offer)
-    await _show_offer(update, d, patient.language, business, flow, offer, intro)
+    await _show_day(update, d, patient.language, business, flow, day)
 
 
 async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -605,7 +621,7 @@ async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if int(index) >= len(business.practitioners):
         await stale_button(update, context)
         return
-    start = datetime.fromtimestamp(int(epoch), UTC)
+    start = _parse_start(epoch)
     try:
         moved = await d.booking.move(
             appointment, start, business.practitioners[int(index)], actor=patient.telegram_id
@@ -632,4 +648,27 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
     await update.callback_query.answer(
         d.i18n.text(patient.language, "error.stale_button"), show_alert=True
+    )
+
+
+async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A shared contact: the patient's own number is kept so the office can call back."""
+    d = deps(context)
+    patient = await person(update, context)
+    shared = update.effective_message.contact
+    if shared.user_id != patient.telegram_id:
+        text = d.i18n.text(patient.language, "patient.not_your_contact")
+    else:
+        await d.store.people.set_phone(patient.telegram_id, shared.phone_number)
+        text = d.i18n.text(patient.language, "patient.phone_saved")
+    await update.effective_message.reply_text(text, reply_markup=_menu(d, patient.language))
+
+
+async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Photos, voice notes, stickers...: say plainly what the bot reads."""
+    d = deps(context)
+    patient = await person(update, context)
+    await update.effective_message.reply_text(
+        d.i18n.text(patient.language, "patient.unsupported"),
+        reply_markup=_menu(d, patient.language),
     )

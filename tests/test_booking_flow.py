@@ -285,3 +285,35 @@ async def test_a_patient_who_blocked_the_bot_does_not_stop_the_secretary(bot, tg
     alice.block_bot()
     await claire.tap("✅ Confirmer", in_message=claire.last)
     assert claire.last.text.endswith("✅ Confirmé par Claire")
+
+
+async def test_a_forged_day_or_moment_is_refused_politely(bot, tg, store):
+    alice = tg.user(5001, "Alice", language="fr")
+    await alice.send("/start cabinet-dupont")
+    await alice.send("détartrage le 14 janvier à 10h")
+    message = alice.last
+    key = message.reply_markup["inline_keyboard"][0][0]
+    for forged in ("day:detartrage:20271399", f"slot:detartrage:{10**30}:0"):
+        key["callback_data"] = forged
+        await alice.tap(key["text"], in_message=message)
+        assert (
+            alice.answers[-1] == "Ce bouton n'est plus valable. Reprenez depuis le dernier message."
+        )
+    assert await store.appointments.of_patient(5001, tg.now()) == []
+
+
+async def test_sharing_ones_own_contact_keeps_the_phone_for_the_office(bot, tg, store):
+    alice = tg.user(5001, "Alice", language="fr")
+    await alice.send("/start cabinet-dupont")
+    await alice.share_contact("+33612345678")
+    assert alice.last.text.startswith("Merci, votre numéro est enregistré")
+    assert (await store.people.get(5001)).phone == "+33612345678"
+
+
+async def test_a_photo_gets_a_plain_answer(bot, tg):
+    alice = tg.user(5001, "Alice", language="fr")
+    await alice.send("/start cabinet-dupont")
+    await alice.send_photo(b"\xff\xd8 a blurry tooth", caption="c'est grave ?")
+    assert alice.last.text == (
+        "Je ne lis que les messages écrits. Écrivez-moi votre demande, ou utilisez les boutons."
+    )
