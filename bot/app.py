@@ -89,6 +89,60 @@ def build_application(
     application.add_handler(CallbackQueryHandler(patient.move_days, pattern=r"^mv:\d+$"))
     application.add_handler(CallbackQueryHandler(patient.move_day, pattern=r"^mvd:\d+:\d{8}$"))
     application.add_handler(CallbackQueryHandler(patient.move_to, pattern=r"^mvs:\d+:\d+:\d+$"))
+
+    # The secretary's phone: inbox, agenda, phone bookings, calls, blocks.
+    # Commands are open to all, so that anyone else is refused in words; /agenda also serves
+    # employers, for their own business only. /rdv and /appel read typed text: their
+    # conversation runs in group -2, ahead of the missions' typed steps and of
+    # patient.text_message; what it handles stops there, any other command ends its draft.
+    application.add_handler(secretary.desk(private & secretaries), group=-2)
+    application.add_handler(
+        CommandHandler(["demandes", "requests"], secretary.inbox, filters=private)
+    )
+    application.add_handler(
+        CommandHandler("agenda", employer.agenda, filters=private & employers & ~secretaries)
+    )
+    application.add_handler(CommandHandler("agenda", secretary.agenda, filters=private))
+    application.add_handler(CommandHandler("ics", secretary.ics, filters=private))
+    application.add_handler(CommandHandler(["bloquer", "block"], secretary.block, filters=private))
+    application.add_handler(
+        CommandHandler(["debloquer", "unblock"], secretary.unblock, filters=private)
+    )
+    application.add_handler(
+        CommandHandler(["presences", "attendance"], secretary.attendance, filters=private)
+    )
+    application.add_handler(  # a secretary's /rdv and /appel are the conversation's
+        CommandHandler(
+            ["rdv", "appointment", "appel", "call"],
+            secretary.refuse,
+            filters=private & ~secretaries,
+        )
+    )
+    application.add_handler(CallbackQueryHandler(secretary.propose_slots, pattern=r"^req:pr:\d+$"))
+    application.add_handler(
+        CallbackQueryHandler(secretary.propose, pattern=r"^req:ps:\d+:\d+:\d+$")
+    )
+    application.add_handler(
+        CallbackQueryHandler(patient.answer_proposal, pattern=r"^prop:(ok|no):\d+$")
+    )
+    application.add_handler(
+        CallbackQueryHandler(secretary.mark_attendance, pattern=r"^apt:(done|ns):\d+$")
+    )
+    application.add_handler(
+        CallbackQueryHandler(secretary.unblock_button, pattern=r"^blk:undo:\d+$")
+    )
+    application.add_handler(
+        CallbackQueryHandler(secretary.agenda_week_button, pattern=r"^agw:[\w-]+:\d{8}$")
+    )
+    application.add_handler(CallbackQueryHandler(secretary.desk_stale, pattern=r"^(rdv|call):"))
+    if sweep_every is not None:  # else tests call secretary.escalate when they move the clock
+        application.job_queue.run_repeating(
+            secretary.escalate,
+            interval=secretary.ESCALATE_EVERY,
+            first=secretary.ESCALATE_EVERY,
+            name="escalate",
+        )
+
     application.add_handler(CallbackQueryHandler(patient.stale_button))
 
     application.add_handler(

@@ -20,6 +20,7 @@ from storage.appointments import (
     NewAppointment,
     SlotTaken,
     Source,
+    StaleStatus,
     Status,
 )
 
@@ -58,7 +59,10 @@ class Booking:
         start = datetime.combine(first, time.min, tzinfo=zone) - timedelta(days=1)
         end = datetime.combine(last, time.max, tzinfo=zone) + timedelta(days=1)
         held = await self.store.appointments.holding(self.business_id(business), start, end)
-        return [Busy(a.starts_at, a.ends_at, a.practitioner) for a in held]
+        blocks = await self.store.blocks.overlapping(self.business_id(business), start, end)
+        return [Busy(a.starts_at, a.ends_at, a.practitioner) for a in held] + [
+            Busy(b.starts_at, b.ends_at, b.practitioner) for b in blocks
+        ]
 
     async def offer(
         self, business: Business, service: Service, wanted: Wanted, *, limit: int = 6
@@ -142,7 +146,11 @@ class Booking:
             raise ValueError(f"{start:%Y-%m-%d %H:%M}Z is not a slot {business.slug} offers")
         status = Status.REQUESTED if business.requires_confirmation else Status.CONFIRMED
         others = [p for p in business.practitioners if p != preferred]
+        end = start + timedelta(minutes=service.duration)
         for candidate in [preferred, *others]:
+            # The store's overlap check knows appointments only: blocked time is checked here.
+            if await self._blocked(business, candidate, start, end):
+                continue
             try:
                 return await hold(candidate, start, status)
             except SlotTaken:
@@ -217,32 +225,20 @@ class Booking:
             appointment_id, now=self.clock.now()
         )
 
-    async def expire(self, appointment_id: int) -> Appointment:
+    async def _answer(self, appointment_id: int, to: Status, actor: int | None) -> Appointment:
+        """The office's (or time's) answer to a request still waiting for one."""
         return await self.store.appointments.change_status(
-            appointment_id,
-            expected=(Status.REQUESTED,),
-            to=Status.EXPIRED,
-            now=self.clock.now(),
-            actor=None,
+            appointment_id, expected=(Status.REQUESTED,), to=to, now=self.clock.now(), actor=actor
         )
 
     async def confirm(self, appointment_id: int, *, actor: int) -> Appointment:
-        return await self.store.appointments.change_status(
-            appointment_id,
-            expected=(Status.REQUESTED,),
-            to=Status.CONFIRMED,
-            now=self.clock.now(),
-            actor=actor,
-        )
+        return await self._answer(appointment_id, Status.CONFIRMED, actor)
 
     async def decline(self, appointment_id: int, *, actor: int) -> Appointment:
-        return await self.store.appointments.change_status(
-            appointment_id,
-            expected=(Status.REQUESTED,),
-            to=Status.DECLINED,
-            now=self.clock.now(),
-            actor=actor,
-        )
+        return await self._answer(appointment_id, Status.DECLINED, actor)
+
+    async def expire(self, appointment_id: int) -> Appointment:
+        return await self._answer(appointment_id, Status.EXPIRED, None)
 
     async def upcoming(
         self, patient_id: int, first: date | None = None, last: date | None = None
@@ -257,3 +253,149 @@ class Booking:
                 continue
             found.append(appointment)
         return found
+
+    # -- The secretary's phone: blocked time, phone bookings, proposals, attendance ----------
+
+    async def _blocked(
+        self, business: Business, practitioner: str, start: datetime, end: datetime
+    ) -> bool:
+        blocks = await self.store.blocks.overlapping(self.business_id(business), start, end)
+        return any(block.practitioner in (None, practitioner) for block in blocks)
+
+    async def book_for_caller(
+        self,
+        business: Business,
+        service: Service,
+        start: datetime,
+        practitioner: str,
+        *,
+        caller_name: str,
+        caller_phone: str | None,
+        actor: int,
+    ) -> Appointment:
+        """A phone caller's appointment, booked by a secretary: ``confirmed`` at once.
+
+        Checked like a patient's request (open, free, not blocked, enough notice); raises
+        SlotTaken or ValueError likewise.
+        """
+
+        async def book(candidate: str, start: datetime, _: Status) -> Appointment:
+            return await self.store.appointments.book(
+                NewAppointment(
+                    business_id=self.business_id(business),
+                    practitioner=candidate,
+                    service=service.key,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=service.duration),
+                    status=Status.CONFIRMED,
+                    source=Source.PHONE,
+                    caller_name=caller_name,
+                    caller_phone=caller_phone,
+                ),
+                now=self.clock.now(),
+                actor=actor,
+            )
+
+        return await self._at_any_practitioner(business, service, start, practitioner, book)
+
+    async def propose(
+        self, request_id: int, start: datetime, practitioner: str, *, actor: int
+    ) -> tuple[Appointment, Appointment]:
+        """Offer a request's patient another slot instead; returns (declined, proposal).
+
+        The proposal holds its slot as a request from the office (source ``secretary``) that
+        the patient accepts or refuses; the request is declined and frees its own. Raises
+        StaleStatus when the request was answered meanwhile (nothing is left held), SlotTaken,
+        ValueError (not offered, or no patient to ask), LookupError.
+        """
+        request = await self.store.appointments.get(request_id)
+        if request is None:
+            raise LookupError(f"no appointment {request_id}")
+        if request.status != Status.REQUESTED:
+            raise StaleStatus(request)
+        business = self.business_of(request)
+        service = business.service(request.service)
+        if request.patient_id is None or service is None:
+            raise ValueError(f"appointment {request_id} has no patient or service to propose to")
+
+        async def hold(candidate: str, start: datetime, _: Status) -> Appointment:
+            return await self.store.appointments.book(
+                NewAppointment(
+                    business_id=request.business_id,
+                    practitioner=candidate,
+                    service=service.key,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=service.duration),
+                    status=Status.REQUESTED,
+                    source=Source.SECRETARY,
+                    patient_id=request.patient_id,
+                ),
+                now=self.clock.now(),
+                actor=actor,
+            )
+
+        proposal = await self._at_any_practitioner(business, service, start, practitioner, hold)
+        try:
+            declined = await self.store.appointments.change_status(
+                request.id,
+                expected=(Status.REQUESTED,),
+                to=Status.DECLINED,
+                now=self.clock.now(),
+                actor=actor,
+                note=f"another slot proposed: appointment {proposal.id}",
+            )
+        except StaleStatus:
+            # Another secretary answered first: the proposal must not hold a slot for nothing.
+            await self.store.appointments.change_status(
+                proposal.id,
+                expected=(Status.REQUESTED,),
+                to=Status.CANCELLED,
+                now=self.clock.now(),
+                actor=actor,
+                note=f"request {request.id} was answered meanwhile",
+            )
+            raise
+        return declined, proposal
+
+    async def answer_proposal(
+        self, proposal_id: int, *, patient_id: int, accept: bool
+    ) -> Appointment:
+        """The patient takes (``confirmed``) or turns down (``cancelled``) a proposed slot.
+
+        Raises PermissionError when it is not a proposal made to this patient, StaleStatus
+        when it was answered or expired meanwhile, LookupError.
+        """
+        proposal = await self.store.appointments.get(proposal_id)
+        if proposal is None:
+            raise LookupError(f"no appointment {proposal_id}")
+        if proposal.patient_id != patient_id or proposal.source != Source.SECRETARY:
+            raise PermissionError(f"appointment {proposal_id} is no proposal to {patient_id}")
+        return await self.store.appointments.change_status(
+            proposal_id,
+            expected=(Status.REQUESTED,),
+            to=Status.CONFIRMED if accept else Status.CANCELLED,
+            now=self.clock.now(),
+            actor=patient_id,
+            note="proposal accepted" if accept else "proposal refused",
+        )
+
+    async def record_attendance(
+        self, appointment_id: int, *, came: bool, actor: int
+    ) -> Appointment:
+        """After a confirmed appointment: ``done``, or ``no_show``.
+
+        Raises ValueError before it has started, StaleStatus when it is not confirmed (marked
+        already, cancelled), LookupError.
+        """
+        appointment = await self.store.appointments.get(appointment_id)
+        if appointment is None:
+            raise LookupError(f"no appointment {appointment_id}")
+        if appointment.starts_at > self.clock.now():
+            raise ValueError(f"appointment {appointment_id} has not started yet")
+        return await self.store.appointments.change_status(
+            appointment_id,
+            expected=(Status.CONFIRMED,),
+            to=Status.DONE if came else Status.NO_SHOW,
+            now=self.clock.now(),
+            actor=actor,
+        )

@@ -180,6 +180,8 @@ class Business(_Model):
     reminders: list[Duration] | None = None
     slot_step: int = Field(default=15, gt=0, le=120, description="minutes between slot starts")
     booking_horizon_days: int = Field(default=90, gt=0, le=730)
+    # A request unanswered this long is flagged to the employers; None: the office's setting.
+    escalate_after: Duration | None = None
 
     @field_validator("slug")
     @classmethod
@@ -256,6 +258,7 @@ class Settings(_Model):
     secretaries: list[Secretary] = Field(min_length=1)
     reminders: list[Duration] = [timedelta(hours=48), timedelta(hours=2)]
     request_ttl: Duration = timedelta(hours=24)
+    escalate_after: Duration = timedelta(hours=2)  # see Business.escalate_after
     secretary_digest_at: time = time(8, 0)
     businesses: list[Business] = Field(min_length=1)
     billing: Billing | None = None

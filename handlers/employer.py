@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.summaries import Summaries
+from handlers import secretary
 from handlers.common import deps, staff_language
 
 log = logging.getLogger(__name__)
@@ -47,3 +48,12 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         today = d.booking.local(business, d.clock.now()).date()
         text = await summaries.employer_summary(language, business, today)
         await update.effective_message.reply_text(text)
+
+
+async def agenda(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/agenda [business] [day|semaine]``: the agenda of their own business, never another's."""
+    own = deps(context).settings.businesses_of_employer(update.effective_user.id)
+    if not own:
+        await secretary.refuse(update, context)
+        return
+    await secretary.send_agenda(update, context, own)

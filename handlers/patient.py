@@ -18,7 +18,7 @@ from bot.config import WEEKDAYS, Business, Service
 from bot.nlu import BookingRequest, Intent, parse_request
 from handlers import secretary
 from handlers.common import Deps, StaleButton, appointment_values, deps, keyboard, person
-from storage.appointments import HOLDING, Appointment, SlotTaken, Status
+from storage.appointments import HOLDING, Appointment, SlotTaken, StaleStatus, Status
 from storage.people import Person
 
 log = logging.getLogger(__name__)
@@ -672,3 +672,39 @@ async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         d.i18n.text(patient.language, "patient.unsupported"),
         reply_markup=_menu(d, patient.language),
     )
+
+
+# -- The secretary's phone: the patient's answer to a slot the office proposed instead --------
+# Buttons ``prop:ok:<id>`` / ``prop:no:<id>``, sent by handlers.secretary.propose.
+
+
+async def answer_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The patient takes the proposed slot (confirmed at once) or turns it down (freed)."""
+    d = deps(context)
+    patient = await person(update, context)
+    language = patient.language
+    _, answer, raw_id = update.callback_query.data.split(":")
+    if int(raw_id) >= 2**63:
+        raise StaleButton(f"{raw_id!r} is no appointment")
+    try:
+        proposal = await d.booking.answer_proposal(
+            int(raw_id), patient_id=patient.telegram_id, accept=answer == "ok"
+        )
+    except (LookupError, PermissionError):
+        # Not a proposal made to this patient: a forwarded or forged button.
+        await stale_button(update, context)
+        return
+    except StaleStatus as stale:
+        status = d.i18n.text(language, f"status.{stale.appointment.status}")
+        await _reply(
+            update, d.i18n.text(language, "proposal.too_late", status=status), _menu(d, language)
+        )
+        return
+    business = d.booking.business_of(proposal)
+    values = appointment_values(d, language, proposal, business)
+    if proposal.status == Status.CONFIRMED:
+        await _reply(update, d.i18n.text(language, "patient.confirmed", **values))
+    else:
+        buttons = keyboard([(d.i18n.text(language, "patient.choose_another"), "book")])
+        await _reply(update, d.i18n.text(language, "proposal.refused", **values), buttons)
+    await secretary.proposal_answered(context, proposal)

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.appointments import Appointments
+from storage.audit import AuditLog
+from storage.blocks import Blocks
+from storage.calls import Calls
 from storage.db import Database
+from storage.escalations import Escalations
 from storage.people import People, sync_businesses
 from storage.reminders import DigestsSent, Reminders
 
@@ -19,6 +23,10 @@ class Store:
     people: People
     reminders: Reminders
     digests_sent: DigestsSent
+    blocks: Blocks
+    calls: Calls
+    escalations: Escalations
+    audit: AuditLog
     business_ids: dict[str, int]
 
     @classmethod
@@ -30,6 +38,10 @@ class Store:
             people=People(db),
             reminders=Reminders(db),
             digests_sent=DigestsSent(db),
+            blocks=Blocks(db),
+            calls=Calls(db),
+            escalations=Escalations(db),
+            audit=AuditLog(db),
             business_ids=await sync_businesses(db, businesses),
         )
 

@@ -108,6 +108,16 @@ class HistoryEntry:
     to_status: Status
     note: str | None
 
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> HistoryEntry:
+        return cls(
+            at=from_epoch(row["at"]),
+            actor=row["actor"],
+            from_status=Status(row["from_status"]) if row["from_status"] else None,
+            to_status=Status(row["to_status"]),
+            note=row["note"],
+        )
+
 
 _HOLDING_SQL = ", ".join(f"'{s}'" for s in HOLDING)
 
@@ -290,26 +300,13 @@ class Appointments:
     ) -> list[tuple[HistoryEntry, Appointment]]:
         """What happened to a business's appointments in [start, end), oldest first."""
         rows = await self._db.fetch_all(
-            """SELECT h.at AS h_at, h.actor AS h_actor, h.from_status AS h_from,
-                      h.to_status AS h_to, h.note AS h_note, a.*
+            """SELECT h.at, h.actor, h.from_status, h.to_status, h.note, a.*
                FROM appointment_history h JOIN appointments a ON a.id = h.appointment_id
                WHERE a.business_id = ? AND h.at >= ? AND h.at < ?
                ORDER BY h.id""",
             (business_id, to_epoch(start), to_epoch(end)),
         )
-        return [
-            (
-                HistoryEntry(
-                    at=from_epoch(row["h_at"]),
-                    actor=row["h_actor"],
-                    from_status=Status(row["h_from"]) if row["h_from"] else None,
-                    to_status=Status(row["h_to"]),
-                    note=row["h_note"],
-                ),
-                Appointment.from_row(row),
-            )
-            for row in rows
-        ]
+        return [(HistoryEntry.from_row(row), Appointment.from_row(row)) for row in rows]
 
     async def holding(self, business_id: int, start: datetime, end: datetime) -> list[Appointment]:
         """Appointments of a business that hold time overlapping [start, end)."""
@@ -335,16 +332,7 @@ class Appointments:
                WHERE appointment_id = ? ORDER BY id""",
             (appointment_id,),
         )
-        return [
-            HistoryEntry(
-                at=from_epoch(row["at"]),
-                actor=row["actor"],
-                from_status=Status(row["from_status"]) if row["from_status"] else None,
-                to_status=Status(row["to_status"]),
-                note=row["note"],
-            )
-            for row in rows
-        ]
+        return [HistoryEntry.from_row(row) for row in rows]
 
     async def remember_inbox_message(
         self, appointment_id: int, chat_id: int, message_id: int
@@ -362,6 +350,21 @@ class Appointments:
             (appointment_id,),
         )
         return [(row["chat_id"], row["message_id"]) for row in rows]
+
+    # -- The secretary's phone: no-shows shown beside a patient's or a caller's requests ------
+
+    async def no_shows(self, *, patient_id: int | None, caller_phone: str | None = None) -> int:
+        """How many appointments this patient (or phone caller, by number) did not come to."""
+        if patient_id is None and caller_phone is None:
+            return 0
+        column, value = (
+            ("patient_id", patient_id) if patient_id is not None else ("caller_phone", caller_phone)
+        )
+        row = await self._db.fetch_one(
+            f"SELECT COUNT(*) AS n FROM appointments WHERE {column} = ? AND status = 'no_show'",
+            (value,),
+        )
+        return row["n"]
 
 
 async def _fetch(db: aiosqlite.Connection, appointment_id: int) -> Appointment | None:

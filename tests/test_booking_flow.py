@@ -100,7 +100,7 @@ async def test_buttons_request_confirm_and_the_patient_is_told(bot, tg, store, c
         "Détartrage · mardi 12 janvier à 09:00",
         "Avec Dr Dupont",
     ]
-    assert request.buttons == [["✅ Confirmer", "❌ Refuser"]]
+    assert request.buttons == [["✅ Confirmer", "❌ Refuser"], ["🔁 Proposer un autre créneau"]]
 
     await claire.tap("✅ Confirmer", in_message=request)
     assert claire.last.text.endswith("✅ Confirmé par Claire")
@@ -197,7 +197,7 @@ async def test_anyone_else_replaying_the_secretary_button_is_refused_and_logged(
     assert len(refusals) == 3
     (appointment,) = await store.appointments.of_patient(5001, tg.now())
     assert appointment.status == Status.REQUESTED
-    assert claire.last.buttons == [["✅ Confirmer", "❌ Refuser"]]
+    assert claire.last.buttons[0] == ["✅ Confirmer", "❌ Refuser"]
 
 
 async def test_every_secretary_gets_the_request_and_a_second_answer_is_stale(

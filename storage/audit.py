@@ -1,0 +1,75 @@
+"""The audit log: every secretary action, who did it, when, and the state before and after."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from storage.db import Database, from_epoch, to_epoch
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: int
+    action: str
+    target: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_plain)
+
+
+def _plain(value: object) -> str:
+    """Instants in UTC, ISO 8601: the log reads the same whatever zone the caller used."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} does not belong in the audit log")
+
+
+class AuditLog:
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def record(
+        self,
+        actor: int,
+        action: str,
+        target: str | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        now: datetime,
+    ) -> None:
+        """``action`` such as ``appointment.confirm``; ``target`` such as ``appointment:12``."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                """INSERT INTO audit_log (at, actor, action, target, before, after)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                (to_epoch(now), actor, action, target, _json(before), _json(after)),
+            )
+
+    async def entries(self, *, target: str | None = None) -> list[AuditEntry]:
+        """The log, oldest first; only the entries about ``target`` if given."""
+        where, parameters = ("WHERE target = ?", (target,)) if target is not None else ("", ())
+        rows = await self._db.fetch_all(f"SELECT * FROM audit_log {where} ORDER BY id", parameters)
+        return [
+            AuditEntry(
+                id=row["id"],
+                at=from_epoch(row["at"]),
+                actor=row["actor"],
+                action=row["action"],
+                target=row["target"],
+                before=json.loads(row["before"]) if row["before"] else None,
+                after=json.loads(row["after"]) if row["after"] else None,
+            )
+            for row in rows
+        ]

@@ -1,0 +1,102 @@
+"""Blocked time: hours a whole business, or one practitioner, cannot be booked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database, from_epoch, to_epoch
+
+
+@dataclass(frozen=True)
+class NewBlock:
+    business_id: int
+    starts_at: datetime
+    ends_at: datetime
+    practitioner: str | None = None  # None: the whole business
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    id: int
+    business_id: int
+    practitioner: str | None
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None
+    created_by: int
+    created_at: datetime
+    removed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Block:
+        return cls(
+            id=row["id"],
+            business_id=row["business_id"],
+            practitioner=row["practitioner"],
+            starts_at=from_epoch(row["starts_at"]),
+            ends_at=from_epoch(row["ends_at"]),
+            reason=row["reason"],
+            created_by=row["created_by"],
+            created_at=from_epoch(row["created_at"]),
+            removed_at=from_epoch(row["removed_at"]) if row["removed_at"] is not None else None,
+        )
+
+
+class Blocks:
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def add(self, new: NewBlock, *, actor: int, now: datetime) -> Block:
+        if new.ends_at <= new.starts_at:
+            raise ValueError("a block ends after it starts")
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                """INSERT INTO blocks (business_id, practitioner, starts_at, ends_at, reason,
+                                       created_by, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    new.business_id,
+                    new.practitioner,
+                    to_epoch(new.starts_at),
+                    to_epoch(new.ends_at),
+                    new.reason,
+                    actor,
+                    to_epoch(now),
+                ),
+            )
+            return await _fetch(db, cursor.lastrowid)
+
+    async def get(self, block_id: int) -> Block | None:
+        row = await self._db.fetch_one("SELECT * FROM blocks WHERE id = ?", (block_id,))
+        return Block.from_row(row) if row else None
+
+    async def remove(self, block_id: int, *, now: datetime) -> Block | None:
+        """Lift a block; returns it as it was, or None if it was lifted already or unknown."""
+        async with self._db.transaction() as db:
+            current = await _fetch(db, block_id)
+            if current is None or current.removed_at is not None:
+                return None
+            await db.execute(
+                "UPDATE blocks SET removed_at = ? WHERE id = ?", (to_epoch(now), block_id)
+            )
+            return current
+
+    async def overlapping(self, business_id: int, start: datetime, end: datetime) -> list[Block]:
+        """A business's blocks in force that overlap [start, end), by start."""
+        rows = await self._db.fetch_all(
+            """SELECT * FROM blocks
+               WHERE business_id = ? AND removed_at IS NULL AND starts_at < ? AND ends_at > ?
+               ORDER BY starts_at, id""",
+            (business_id, to_epoch(end), to_epoch(start)),
+        )
+        return [Block.from_row(row) for row in rows]
+
+
+async def _fetch(db: aiosqlite.Connection, block_id: int) -> Block | None:
+    async with db.execute("SELECT * FROM blocks WHERE id = ?", (block_id,)) as cursor:
+        row = await cursor.fetchone()
+    return Block.from_row(row) if row else None

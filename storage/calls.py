@@ -1,0 +1,80 @@
+"""Call messages: what a caller asked the secretary to pass on to a business."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database, from_epoch, to_epoch
+
+
+@dataclass(frozen=True)
+class NewCall:
+    business_id: int
+    caller_name: str
+    caller_phone: str | None
+    message: str
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Call:
+    id: int
+    business_id: int
+    caller_name: str
+    caller_phone: str | None
+    message: str
+    urgent: bool
+    taken_by: int  # the secretary's Telegram id
+    taken_at: datetime
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Call:
+        return cls(
+            id=row["id"],
+            business_id=row["business_id"],
+            caller_name=row["caller_name"],
+            caller_phone=row["caller_phone"],
+            message=row["message"],
+            urgent=bool(row["urgent"]),
+            taken_by=row["taken_by"],
+            taken_at=from_epoch(row["taken_at"]),
+        )
+
+
+class Calls:
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def add(self, new: NewCall, *, actor: int, now: datetime) -> Call:
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                """INSERT INTO calls (business_id, caller_name, caller_phone, message, urgent,
+                                      taken_by, taken_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    new.business_id,
+                    new.caller_name,
+                    new.caller_phone,
+                    new.message,
+                    int(new.urgent),
+                    actor,
+                    to_epoch(now),
+                ),
+            )
+            async with db.execute("SELECT * FROM calls WHERE id = ?", (cursor.lastrowid,)) as rows:
+                return Call.from_row(await rows.fetchone())
+
+    async def on_day(self, business_id: int, first: datetime, last: datetime) -> list[Call]:
+        """The business's calls taken in [first, last), oldest first.
+
+        The daily summary passes the local day's bounds: midnight to the next midnight.
+        """
+        rows = await self._db.fetch_all(
+            """SELECT * FROM calls WHERE business_id = ? AND taken_at >= ? AND taken_at < ?
+               ORDER BY taken_at, id""",
+            (business_id, to_epoch(first), to_epoch(last)),
+        )
+        return [Call.from_row(row) for row in rows]
