@@ -135,13 +135,6 @@ def build_application(
         CallbackQueryHandler(secretary.agenda_week_button, pattern=r"^agw:[\w-]+:\d{8}$")
     )
     application.add_handler(CallbackQueryHandler(secretary.desk_stale, pattern=r"^(rdv|call):"))
-    if sweep_every is not None:  # else tests call secretary.escalate when they move the clock
-        application.job_queue.run_repeating(
-            secretary.escalate,
-            interval=secretary.ESCALATE_EVERY,
-            first=secretary.ESCALATE_EVERY,
-            name="escalate",
-        )
 
     application.add_handler(CallbackQueryHandler(patient.stale_button))
 

@@ -13,6 +13,7 @@ from bot.config import Business
 from bot.i18n import I18n
 from storage import Store
 from storage.appointments import HOLDING, Appointment, Status
+from storage.calls import Call
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,23 @@ class Summaries:
             if a.business_id == business_id
         ]
         parts.append(self.i18n.text(language, "digest.pending", count=len(pending)))
+        calls = await self.store.calls.on_day(business_id, bounds.start, bounds.end)
+        if calls:
+            parts.append(self.i18n.text(language, "digest.calls", count=len(calls)))
+            parts.extend(self._call_message_line(language, business, call) for call in calls)
         return "\n".join(parts)
+
+    def _call_message_line(self, language: str, business: Business, call: Call) -> str:
+        urgent = self.i18n.text(language, "digest.urgent") if call.urgent else ""
+        return self.i18n.text(
+            language,
+            "digest.call_message_line",
+            time=self.i18n.time(language, self.booking.local(business, call.taken_at)),
+            urgent=urgent,
+            caller=call.caller_name,
+            phone=call.caller_phone or "—",
+            message=call.message,
+        )
 
     async def secretary_digest(self, language: str, today: date) -> str:
         """Today across every business, the pending inbox, and the patients to call."""

@@ -1,4 +1,5 @@
-"""What the bot says on its own: reminders, expired requests, daily summaries, digests.
+"""What the bot says on its own: reminders, expired requests, escalations, daily summaries
+and digests.
 
 One job runs every minute and reads time from the injected clock. Each message is claimed in
 SQLite before it is sent, so a restart (or two sweeps overlapping) never sends it twice, and
@@ -30,7 +31,14 @@ DIGEST_LATEST = timedelta(hours=4)
 
 async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The minute's work. A failing step is logged and does not hold up the others."""
-    for step in (send_reminders, expire_requests, send_summaries, send_morning_digests):
+    steps = (
+        send_reminders,
+        expire_requests,
+        secretary.escalate,
+        send_summaries,
+        send_morning_digests,
+    )
+    for step in steps:
         try:
             await step(context)
         except Exception:

@@ -255,7 +255,6 @@ DAYS_SHOWN = 6
 ICS_WEEKS = 6
 # Past appointments still waiting to be marked done or no-show.
 ATTENDANCE_DAYS = 14
-ESCALATE_EVERY = timedelta(minutes=5)
 # A /rdv or /appel left half-typed is forgotten after this.
 DESK_TIMEOUT = timedelta(minutes=30)
 # Telegram's limit is 4096 characters; long agendas are split below it.
@@ -973,11 +972,18 @@ async def _day_text(
                 end=d.i18n.time(language, item.end),
                 icon=_STATUS_ICONS[appointment.status],
                 service=service.name if service else appointment.service,
-                who=_who(appointment, item.patient),
+                who=_who(appointment, item.patient) + _attendance_note(d, language, appointment),
                 practitioner=appointment.practitioner,
             )
         )
     return "\n".join(lines)
+
+
+def _attendance_note(d: Deps, language: str, appointment: Appointment) -> str:
+    """The patient answered a reminder (or wrote) that they will come."""
+    if appointment.patient_confirmed_at is None:
+        return ""
+    return " " + d.i18n.text(language, "agenda.patient_confirmed")
 
 
 def _image_entry(

@@ -322,3 +322,29 @@ async def test_a_morning_digest_missed_by_hours_is_not_sent_in_the_evening(bot, 
     clock.set(paris(2027, 1, 12, 9, 30))  # back the next morning, a little late
     await sweep(bot)
     assert claire.last.text.startswith("☀️ Bonjour ! Votre journée du mardi 12 janvier")
+
+
+async def test_the_summary_lists_the_days_call_messages_urgent_ones_marked(bot, tg, store, clock):
+    from storage.calls import NewCall
+
+    dupont_id = store.business_ids["cabinet-dupont"]
+    clock.set(paris(2027, 1, 11, 10, 12))
+    await store.calls.add(
+        NewCall(dupont_id, "Mme Durand", "+33 6 12 34 56 78", "Rappeler pour un devis"),
+        actor=CLAIRE,
+        now=clock.now(),
+    )
+    clock.set(paris(2027, 1, 11, 16, 40))
+    await store.calls.add(
+        NewCall(dupont_id, "M. Petit", None, "Douleur forte depuis hier", urgent=True),
+        actor=CLAIRE,
+        now=clock.now(),
+    )
+    dupont = tg.user(DUPONT, "Dr Dupont", language="fr")
+    clock.set(paris(2027, 1, 11, 19, 0))
+    await sweep(bot)
+    assert dupont.last.text.splitlines()[-3:] == [
+        "📞 Appels reçus aujourd'hui : 2",
+        "• 10:12 Mme Durand (+33 6 12 34 56 78) : Rappeler pour un devis",
+        "• 16:40 🚨 URGENT M. Petit (—) : Douleur forte depuis hier",
+    ]

@@ -196,3 +196,12 @@ async def test_in_english_and_a_closed_week(config_data, store, clock, tg):
         )
         await sophie.send("/requests")
         assert sophie.last.text == "📭 No pending request. All done!"
+
+
+async def test_a_patients_confirmation_shows_in_the_agenda(bot, tg, store, clock, week, claire):
+    (first, *_) = await store.appointments.of_patient(5001, clock.now())
+    await store.appointments.confirm_attendance(first.id, now=clock.now())
+    await claire.send("/agenda cabinet-dupont demain")
+    assert claire.last.text.splitlines()[1] == (
+        "09:00–09:30 ✅ Détartrage · Alice Martin (présence confirmée 👍) · Dr Dupont"
+    )
