@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -20,7 +21,7 @@ from bot.booking import Booking
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
-from handlers import employer, patient, scheduled, secretary
+from handlers import employer, missions, patient, scheduled, secretary
 from handlers.common import DEPS_KEY, Deps, on_error
 from storage import Store
 
@@ -46,6 +47,15 @@ def build_application(
         builder = builder.base_url(base).base_file_url(
             settings.telegram.base_file_url or base.replace("/bot", "/file/bot")
         )
+    # Every message goes through Telegram's flood limit, paced here; a 429 that still comes
+    # is retried after the wait Telegram asks for.
+    builder = builder.rate_limiter(
+        AIORateLimiter(
+            overall_max_rate=settings.telegram.max_messages_per_second,
+            overall_time_period=1,
+            max_retries=3,
+        )
+    )
     application = builder.build()
     application.bot_data[DEPS_KEY] = Deps(
         settings=settings,
@@ -89,6 +99,36 @@ def build_application(
     application.add_handler(CallbackQueryHandler(patient.move_days, pattern=r"^mv:\d+$"))
     application.add_handler(CallbackQueryHandler(patient.move_day, pattern=r"^mvd:\d+:\d{8}$"))
     application.add_handler(CallbackQueryHandler(patient.move_to, pattern=r"^mvs:\d+:\d+:\d+$"))
+
+    # Missions, statements, earnings, mail merge: the secretary's business.
+    # Commands are open to all so that anyone else is refused in words, not ignored. The
+    # typed steps run in group -1, ahead of patient.text_message, and stop the update only
+    # when one of these flows is waiting for text. Any command ends such a wait: that
+    # handler runs in group -3, ahead of every group that may stop a command.
+    application.add_handler(CommandHandler("mission", missions.new_mission, filters=private))
+    application.add_handler(CommandHandler("missions", missions.list_missions, filters=private))
+    application.add_handler(CommandHandler("releve", missions.statement, filters=private))
+    application.add_handler(CommandHandler("gains", missions.earnings, filters=private))
+    application.add_handler(CommandHandler("publipostage", missions.mail_merge, filters=private))
+    application.add_handler(CallbackQueryHandler(missions.mission_button, pattern=r"^m:"))
+    application.add_handler(CallbackQueryHandler(missions.mail_merge_button, pattern=r"^mm:"))
+    application.add_handler(
+        MessageHandler(
+            private & secretaries & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
+            missions.text_step,
+        ),
+        group=-1,
+    )
+    application.add_handler(
+        MessageHandler(private & secretaries & filters.COMMAND, missions.forget_step), group=-3
+    )
+    # At start-up, however long it took (no misfire grace): runs a stop interrupted go on.
+    application.job_queue.run_once(
+        missions.resume_mail_merges,
+        when=0,
+        name="resume mail merges",
+        job_kwargs={"misfire_grace_time": None},
+    )
 
     # The secretary's phone: inbox, agenda, phone bookings, calls, blocks.
     # Commands are open to all, so that anyone else is refused in words; /agenda also serves

@@ -160,6 +160,9 @@ class Secretary(_Model):
 class TelegramSettings(_Model):
     base_url: str | None = None
     base_file_url: str | None = None
+    # Telegram's flood limit for a bot: about 30 messages a second in all. The bot paces
+    # every message under it (mail merges most of all); a local Bot API server may allow more.
+    max_messages_per_second: float = Field(default=30, gt=0)
 
 
 class Business(_Model):

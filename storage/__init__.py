@@ -12,6 +12,7 @@ from storage.blocks import Blocks
 from storage.calls import Calls
 from storage.db import Database
 from storage.escalations import Escalations
+from storage.missions import Missions
 from storage.people import People, sync_businesses
 from storage.reminders import DigestsSent, Reminders
 
@@ -21,6 +22,7 @@ class Store:
     db: Database
     appointments: Appointments
     people: People
+    missions: Missions
     reminders: Reminders
     digests_sent: DigestsSent
     blocks: Blocks
@@ -36,6 +38,7 @@ class Store:
             db=db,
             appointments=Appointments(db),
             people=People(db),
+            missions=Missions(db),
             reminders=Reminders(db),
             digests_sent=DigestsSent(db),
             blocks=Blocks(db),

@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot.app import build_application, running
 from bot.clock import ManualClock
-from bot.config import Settings, TelegramSettings, parse_settings
+from bot.config import Settings, parse_settings
 from bot.simulator import Simulator, find_spec
 from handlers import scheduled
 from storage import Store
@@ -75,9 +75,10 @@ async def tg(clock: ManualClock) -> AsyncIterator[Simulator]:
 async def running_bot(
     settings: Settings, store: Store, clock: ManualClock, tg: Simulator
 ) -> AsyncIterator[Application]:
-    settings = settings.model_copy(
-        update={"telegram": TelegramSettings(base_url=tg.base_url, base_file_url=tg.base_file_url)}
+    telegram = settings.telegram.model_copy(
+        update={"base_url": tg.base_url, "base_file_url": tg.base_file_url}
     )
+    settings = settings.model_copy(update={"telegram": telegram})
     application = build_application(settings, store, clock, token=tg.token, sweep_every=None)
     async with running(application):
         tg.add_idle_waiter(application.update_queue.join)

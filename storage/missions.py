@@ -1,0 +1,687 @@
+"""Missions, invoices and mail merges: the secretary's business, in SQLite.
+
+Invoice numbers
+    ``issue_invoice`` reads the year's last sequence and inserts the next one inside a single
+    ``BEGIN IMMEDIATE`` transaction: SQLite lets one writer in at a time, across connections
+    and processes, so two invoices can never read the same last number, and a failure rolls
+    the whole invoice back, so no number is ever lost. ``UNIQUE (year, sequence)`` backs it.
+
+Mail merge, exactly once
+    Telegram cannot take part in a transaction, so each recipient goes
+    ``pending -> claimed`` (committed) -> send -> ``sent | blocked | failed`` (committed).
+    When Telegram surely delivered nothing (a 429, a connection never made) the row goes
+    back to ``pending``. When it may have delivered (a timeout, a broken answer) the row
+    becomes ``unknown``. A row still ``claimed`` when a run starts again was being sent
+    when the bot stopped: it becomes ``unknown`` too. ``unknown`` is never sent again.
+    So nobody ever gets two copies; at worst the few patients being sent to at the instant
+    of a crash (one per sender) may get none, and they are counted and shown as uncertain.
+    The primary key (merge, patient) makes a second row for the same patient impossible.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+import aiosqlite
+
+from storage.db import Database, from_epoch, to_epoch
+
+
+class MissionStatus(StrEnum):
+    OPEN = "open"
+    STARTED = "started"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = (MissionStatus.OPEN, MissionStatus.STARTED)
+
+
+class MissionLocked(Exception):
+    """The mission is on an invoice: it can no longer change."""
+
+
+class StaleMission(Exception):
+    """The mission is no longer in the status the change was meant for."""
+
+    def __init__(self, mission: Mission):
+        super().__init__(f"mission {mission.id} is {mission.status}")
+        self.mission = mission
+
+
+@dataclass(frozen=True)
+class NewMission:
+    business_id: int
+    kind: str
+    description: str
+    fee: int  # cents
+    due_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Mission:
+    id: int
+    business_id: int
+    kind: str
+    description: str
+    fee: int  # cents
+    status: MissionStatus
+    due_on: date | None
+    minutes_spent: int | None
+    created_by: int
+    created_at: datetime
+    started_at: datetime | None
+    done_at: datetime | None
+    cancelled_at: datetime | None
+    invoice_id: int | None
+
+    @property
+    def locked(self) -> bool:
+        return self.invoice_id is not None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Mission:
+        return cls(
+            id=row["id"],
+            business_id=row["business_id"],
+            kind=row["kind"],
+            description=row["description"],
+            fee=row["fee_cents"],
+            status=MissionStatus(row["status"]),
+            due_on=date.fromisoformat(row["due_on"]) if row["due_on"] else None,
+            minutes_spent=row["minutes_spent"],
+            created_by=row["created_by"],
+            created_at=from_epoch(row["created_at"]),
+            started_at=_moment(row["started_at"]),
+            done_at=_moment(row["done_at"]),
+            cancelled_at=_moment(row["cancelled_at"]),
+            invoice_id=row["invoice_id"],
+        )
+
+
+class Earned(NamedTuple):
+    business_id: int
+    done_at: datetime
+    cents: int
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who bills or is billed, as printed on the invoice."""
+
+    name: str
+    address: str
+    siret: str | None = None
+    email: str | None = None
+    iban: str | None = None
+    vat_exempt: bool = False
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    position: int
+    mission_id: int
+    done_at: datetime
+    kind: str
+    description: str
+    fee: int  # cents
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: int
+    year: int
+    sequence: int  # the number is bot.missions.invoice_number(year, sequence)
+    business_id: int
+    period: str  # YYYY-MM
+    issued_at: datetime
+    due_on: date
+    total: int  # cents
+    seller: Party
+    client: Party
+    lines: tuple[InvoiceLine, ...]
+
+
+def _moment(value: int | None) -> datetime | None:
+    return from_epoch(value) if value is not None else None
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class Missions:
+    def __init__(self, db: Database):
+        self._db = db
+        self.mail_merges = MailMerges(db)
+
+    # -- missions --------------------------------------------------------------------------
+
+    async def create(self, new: NewMission, *, now: datetime, actor: int) -> Mission:
+        async with self._db.transaction() as db:
+            return await _insert_mission(db, new, MissionStatus.OPEN, now, actor)
+
+    async def get(self, mission_id: int) -> Mission | None:
+        row = await self._db.fetch_one("SELECT * FROM missions WHERE id = ?", (mission_id,))
+        return Mission.from_row(row) if row else None
+
+    async def active(self, business_id: int | None = None) -> list[Mission]:
+        """Open and started missions, the soonest due first, those without a due day last."""
+        where, parameters = "status IN ('open', 'started')", []
+        if business_id is not None:
+            where += " AND business_id = ?"
+            parameters.append(business_id)
+        rows = await self._db.fetch_all(
+            f"""SELECT * FROM missions WHERE {where}
+                ORDER BY due_on IS NULL, due_on, created_at, id""",
+            parameters,
+        )
+        return [Mission.from_row(row) for row in rows]
+
+    async def start(self, mission_id: int, *, now: datetime) -> Mission:
+        return await self._move(
+            mission_id, (MissionStatus.OPEN,), MissionStatus.STARTED, "started_at", now
+        )
+
+    async def finish(self, mission_id: int, *, now: datetime) -> Mission:
+        return await self._move(mission_id, ACTIVE, MissionStatus.DONE, "done_at", now)
+
+    async def cancel(self, mission_id: int, *, now: datetime) -> Mission:
+        return await self._move(mission_id, ACTIVE, MissionStatus.CANCELLED, "cancelled_at", now)
+
+    async def set_minutes(self, mission_id: int, minutes: int | None) -> Mission:
+        """Record the time a done mission took; an invoiced one is locked."""
+        async with self._db.transaction() as db:
+            current = await _fetch_mission(db, mission_id)
+            if current.locked:
+                raise MissionLocked(f"mission {mission_id} is invoiced")
+            if current.status != MissionStatus.DONE:
+                raise StaleMission(current)
+            await db.execute(
+                "UPDATE missions SET minutes_spent = ? WHERE id = ?", (minutes, mission_id)
+            )
+            return await _fetch_mission(db, mission_id)
+
+    async def _move(
+        self,
+        mission_id: int,
+        expected: Sequence[MissionStatus],
+        to: MissionStatus,
+        stamp_column: str,
+        now: datetime,
+    ) -> Mission:
+        async with self._db.transaction() as db:
+            current = await _fetch_mission(db, mission_id)
+            if current.locked:
+                raise MissionLocked(f"mission {mission_id} is invoiced")
+            if current.status not in expected:
+                raise StaleMission(current)
+            await db.execute(
+                f"UPDATE missions SET status = ?, {stamp_column} = ? WHERE id = ?",
+                (to, to_epoch(now), mission_id),
+            )
+            return await _fetch_mission(db, mission_id)
+
+    async def done_on(self, business_id: int, first: datetime, last: datetime) -> list[Mission]:
+        """The business's missions done at or after ``first`` and before ``last``, in order.
+
+        For a day or a month, pass its first instant and the next one's (see
+        ``bot.missions.day_bounds`` and ``Month.bounds``).
+        """
+        rows = await self._db.fetch_all(
+            """SELECT * FROM missions
+               WHERE business_id = ? AND status = 'done' AND done_at >= ? AND done_at < ?
+               ORDER BY done_at, id""",
+            (business_id, to_epoch(first), to_epoch(last)),
+        )
+        return [Mission.from_row(row) for row in rows]
+
+    async def total_done(self, business_id: int, first: datetime, last: datetime) -> int:
+        """Cents earned from the business's missions done in [first, last)."""
+        row = await self._db.fetch_one(
+            """SELECT COALESCE(SUM(fee_cents), 0) FROM missions
+               WHERE business_id = ? AND status = 'done' AND done_at >= ? AND done_at < ?""",
+            (business_id, to_epoch(first), to_epoch(last)),
+        )
+        return row[0]
+
+    async def earnings(self, first: datetime, last: datetime) -> list[Earned]:
+        """Every business's done missions in [first, last), for the earnings by month."""
+        rows = await self._db.fetch_all(
+            """SELECT business_id, done_at, fee_cents FROM missions
+               WHERE status = 'done' AND done_at >= ? AND done_at < ?""",
+            (to_epoch(first), to_epoch(last)),
+        )
+        return [Earned(row[0], from_epoch(row[1]), row[2]) for row in rows]
+
+    # -- invoices --------------------------------------------------------------------------
+
+    async def issue_invoice(
+        self,
+        business_id: int,
+        *,
+        period: str,
+        first: datetime,
+        last: datetime,
+        year: int,
+        now: datetime,
+        due_on: date,
+        seller: Party,
+        client: Party,
+    ) -> Invoice | None:
+        """Invoice the business's done, not yet invoiced missions of [first, last).
+
+        Returns the new invoice, or None when there is nothing left to invoice. The number
+        is the next of ``year``'s sequence; its missions are locked from then on.
+        """
+        async with self._db.transaction() as db:
+            async with db.execute(
+                """SELECT * FROM missions
+                   WHERE business_id = ? AND status = 'done' AND invoice_id IS NULL
+                     AND done_at >= ? AND done_at < ?
+                   ORDER BY done_at, id""",
+                (business_id, to_epoch(first), to_epoch(last)),
+            ) as cursor:
+                missions = [Mission.from_row(row) async for row in cursor]
+            if not missions:
+                return None
+            async with db.execute(
+                "SELECT COALESCE(MAX(sequence), 0) + 1 FROM invoices WHERE year = ?", (year,)
+            ) as cursor:
+                (sequence,) = await cursor.fetchone()
+            cursor = await db.execute(
+                """INSERT INTO invoices (year, sequence, business_id, period, issued_at, due_on,
+                                         total_cents, seller, client)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    year,
+                    sequence,
+                    business_id,
+                    period,
+                    to_epoch(now),
+                    due_on.isoformat(),
+                    sum(m.fee for m in missions),
+                    json.dumps(asdict(seller), ensure_ascii=False),
+                    json.dumps(asdict(client), ensure_ascii=False),
+                ),
+            )
+            invoice_id = cursor.lastrowid
+            await db.executemany(
+                """INSERT INTO invoice_lines (invoice_id, position, mission_id, done_at, kind,
+                                              description, fee_cents)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    (invoice_id, position, m.id, to_epoch(m.done_at), m.kind, m.description, m.fee)
+                    for position, m in enumerate(missions, start=1)
+                ],
+            )
+            await db.execute(
+                "UPDATE missions SET invoice_id = ? WHERE id IN (SELECT mission_id FROM "
+                "invoice_lines WHERE invoice_id = ?)",
+                (invoice_id, invoice_id),
+            )
+            return await _fetch_invoice(db, invoice_id)
+
+    async def invoices_for(self, business_id: int, period: str) -> list[Invoice]:
+        async with self._db.transaction() as db:
+            async with db.execute(
+                "SELECT id FROM invoices WHERE business_id = ? AND period = ? ORDER BY id",
+                (business_id, period),
+            ) as cursor:
+                ids = [row[0] async for row in cursor]
+            return [await _fetch_invoice(db, invoice_id) for invoice_id in ids]
+
+
+# -- mail merges ------------------------------------------------------------------------------
+
+
+class RecipientStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    BLOCKED = "blocked"  # the patient blocked the bot: skipped
+    FAILED = "failed"  # Telegram refused it for good (no such chat, ...)
+    UNKNOWN = "unknown"  # the bot stopped while sending it: never sent again
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a mail merge may write to, and what its placeholders say about them."""
+
+    patient_id: int
+    first_name: str
+    starts_at: datetime | None = None  # the appointment {date} and {heure} name
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed recipient: the text to send them."""
+
+    merge_id: int
+    patient_id: int
+    text: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class MailMerge:
+    id: int
+    business_id: int
+    mission_id: int
+    audience: str
+    template: str
+    language: str
+    status: str
+    created_by: int
+    created_at: datetime
+    finished_at: datetime | None
+    progress_chat_id: int | None
+    progress_message_id: int | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> MailMerge:
+        return cls(
+            id=row["id"],
+            business_id=row["business_id"],
+            mission_id=row["mission_id"],
+            audience=row["audience"],
+            template=row["template"],
+            language=row["language"],
+            status=row["status"],
+            created_by=row["created_by"],
+            created_at=from_epoch(row["created_at"]),
+            finished_at=_moment(row["finished_at"]),
+            progress_chat_id=row["progress_chat_id"],
+            progress_message_id=row["progress_message_id"],
+        )
+
+
+@dataclass(frozen=True)
+class Counts:
+    pending: int = 0
+    claimed: int = 0
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    unknown: int = 0
+
+    @property
+    def left(self) -> int:
+        return self.pending + self.claimed
+
+
+# Appointments that count as a visit, and as "an appointment on that day".
+_SEEN = "('confirmed', 'done')"
+_BOOKED = "('requested', 'confirmed', 'done')"
+
+
+class MailMerges:
+    def __init__(self, db: Database):
+        self._db = db
+
+    # -- audiences -------------------------------------------------------------------------
+
+    async def everyone(self, business_id: int) -> list[Recipient]:
+        """Patients bound to the business by its link, or who had an appointment there."""
+        rows = await self._db.fetch_all(
+            """SELECT telegram_id, first_name FROM people
+               WHERE business_id = ?
+                  OR telegram_id IN (SELECT patient_id FROM appointments WHERE business_id = ?)
+               ORDER BY telegram_id""",
+            (business_id, business_id),
+        )
+        return [Recipient(row[0], row[1]) for row in rows]
+
+    async def booked_between(
+        self, business_id: int, first: datetime, last: datetime
+    ) -> list[Recipient]:
+        """Patients with an appointment starting in [first, last), with their first one."""
+        return await self._with_appointment(business_id, first, last, _BOOKED, "MIN")
+
+    async def seen_between(
+        self, business_id: int, first: datetime, last: datetime
+    ) -> list[Recipient]:
+        """Patients who came in [first, last), with their last visit."""
+        return await self._with_appointment(business_id, first, last, _SEEN, "MAX")
+
+    async def _with_appointment(
+        self, business_id: int, first: datetime, last: datetime, statuses: str, pick: str
+    ) -> list[Recipient]:
+        rows = await self._db.fetch_all(
+            f"""SELECT p.telegram_id, p.first_name, {pick}(a.starts_at)
+                FROM appointments a JOIN people p ON p.telegram_id = a.patient_id
+                WHERE a.business_id = ? AND a.status IN {statuses}
+                  AND a.starts_at >= ? AND a.starts_at < ?
+                GROUP BY p.telegram_id ORDER BY p.telegram_id""",
+            (business_id, to_epoch(first), to_epoch(last)),
+        )
+        return [Recipient(row[0], row[1], from_epoch(row[2])) for row in rows]
+
+    # -- runs ------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        business_id: int,
+        audience: str,
+        template: str,
+        language: str,
+        texts: Sequence[tuple[int, str]],
+        mission: NewMission,
+        now: datetime,
+        actor: int,
+    ) -> MailMerge:
+        """A run with its recipients' texts, recorded as a started mission, all at once."""
+        async with self._db.transaction() as db:
+            recorded = await _insert_mission(db, mission, MissionStatus.STARTED, now, actor)
+            cursor = await db.execute(
+                """INSERT INTO mail_merges (business_id, mission_id, audience, template, language,
+                                            status, created_by, created_at)
+                   VALUES (?, ?, ?, ?, ?, 'running', ?, ?)""",
+                (business_id, recorded.id, audience, template, language, actor, to_epoch(now)),
+            )
+            merge_id = cursor.lastrowid
+            await db.executemany(
+                """INSERT INTO mail_merge_recipients (merge_id, patient_id, position, text)
+                   VALUES (?, ?, ?, ?)""",
+                [
+                    (merge_id, patient_id, position, text)
+                    for position, (patient_id, text) in enumerate(texts)
+                ],
+            )
+            return await _fetch_merge(db, merge_id)
+
+    async def get(self, merge_id: int) -> MailMerge | None:
+        row = await self._db.fetch_one("SELECT * FROM mail_merges WHERE id = ?", (merge_id,))
+        return MailMerge.from_row(row) if row else None
+
+    async def running(self) -> list[MailMerge]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM mail_merges WHERE status = 'running' ORDER BY id"
+        )
+        return [MailMerge.from_row(row) for row in rows]
+
+    async def set_progress_message(self, merge_id: int, chat_id: int, message_id: int) -> None:
+        async with self._db.transaction() as db:
+            await db.execute(
+                """UPDATE mail_merges SET progress_chat_id = ?, progress_message_id = ?
+                   WHERE id = ?""",
+                (chat_id, message_id, merge_id),
+            )
+
+    async def recover(self, merge_id: int, *, now: datetime) -> int:
+        """Before a run (re)starts: rows left claimed by a stopped bot become unknown.
+
+        Only call it when no sender of this run is at work. Returns how many there were.
+        """
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                """UPDATE mail_merge_recipients SET status = 'unknown', updated_at = ?,
+                          error = 'the bot stopped while sending'
+                   WHERE merge_id = ? AND status = 'claimed'""",
+                (to_epoch(now), merge_id),
+            )
+            return cursor.rowcount
+
+    async def claim(self, merge_id: int, *, now: datetime) -> Outgoing | None:
+        """Take the next pending recipient; None when nobody is left."""
+        async with (
+            self._db.transaction() as db,
+            db.execute(
+                """UPDATE mail_merge_recipients
+                   SET status = 'claimed', attempts = attempts + 1, updated_at = ?
+                   WHERE merge_id = ? AND patient_id = (
+                       SELECT patient_id FROM mail_merge_recipients
+                       WHERE merge_id = ? AND status = 'pending' ORDER BY position LIMIT 1)
+                   RETURNING patient_id, text, attempts""",
+                (to_epoch(now), merge_id, merge_id),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return Outgoing(merge_id, row[0], row[1], row[2]) if row else None
+
+    async def record(
+        self,
+        outgoing: Outgoing,
+        status: RecipientStatus,
+        *,
+        now: datetime,
+        message_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """What became of a claimed recipient; ``pending`` again after a 429."""
+        if status == RecipientStatus.CLAIMED:
+            raise ValueError("a claimed recipient is recorded with its outcome")
+        async with self._db.transaction() as db:
+            await db.execute(
+                """UPDATE mail_merge_recipients
+                   SET status = ?, message_id = ?, error = ?, updated_at = ?
+                   WHERE merge_id = ? AND patient_id = ? AND status = 'claimed'""",
+                (status, message_id, error, to_epoch(now), outgoing.merge_id, outgoing.patient_id),
+            )
+
+    async def counts(self, merge_id: int) -> Counts:
+        rows = await self._db.fetch_all(
+            """SELECT status, COUNT(*) FROM mail_merge_recipients WHERE merge_id = ?
+               GROUP BY status""",
+            (merge_id,),
+        )
+        return Counts(**{row[0]: row[1] for row in rows})
+
+    async def statuses(self, merge_id: int) -> dict[int, RecipientStatus]:
+        rows = await self._db.fetch_all(
+            "SELECT patient_id, status FROM mail_merge_recipients WHERE merge_id = ?",
+            (merge_id,),
+        )
+        return {row[0]: RecipientStatus(row[1]) for row in rows}
+
+    async def finish(self, merge_id: int, *, now: datetime) -> bool:
+        """Close a run whose recipients are all served, and its mission is done.
+
+        Returns False (and changes nothing) while someone is still pending or claimed.
+        """
+        async with self._db.transaction() as db:
+            async with db.execute(
+                """SELECT 1 FROM mail_merge_recipients
+                   WHERE merge_id = ? AND status IN ('pending', 'claimed') LIMIT 1""",
+                (merge_id,),
+            ) as cursor:
+                if await cursor.fetchone():
+                    return False
+            merge = await _fetch_merge(db, merge_id)
+            if merge.status == "finished":
+                return True
+            stamp = to_epoch(now)
+            await db.execute(
+                "UPDATE mail_merges SET status = 'finished', finished_at = ? WHERE id = ?",
+                (stamp, merge_id),
+            )
+            await db.execute(
+                """UPDATE missions SET status = 'done', done_at = ?
+                   WHERE id = ? AND status IN ('open', 'started')""",
+                (stamp, merge.mission_id),
+            )
+            return True
+
+
+# -- shared statements ------------------------------------------------------------------------
+
+
+async def _insert_mission(
+    db: aiosqlite.Connection, new: NewMission, status: MissionStatus, now: datetime, actor: int
+) -> Mission:
+    stamp = to_epoch(now)
+    cursor = await db.execute(
+        """INSERT INTO missions (business_id, kind, description, fee_cents, status, due_on,
+                                 created_by, created_at, started_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            new.business_id,
+            new.kind,
+            new.description,
+            new.fee,
+            status,
+            _day(new.due_on),
+            actor,
+            stamp,
+            stamp if status == MissionStatus.STARTED else None,
+        ),
+    )
+    return await _fetch_mission(db, cursor.lastrowid)
+
+
+async def _fetch_mission(db: aiosqlite.Connection, mission_id: int) -> Mission:
+    async with db.execute("SELECT * FROM missions WHERE id = ?", (mission_id,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        raise LookupError(f"no mission {mission_id}")
+    return Mission.from_row(row)
+
+
+async def _fetch_invoice(db: aiosqlite.Connection, invoice_id: int) -> Invoice | None:
+    async with db.execute("SELECT * FROM invoices WHERE id = ?", (invoice_id,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    async with db.execute(
+        "SELECT * FROM invoice_lines WHERE invoice_id = ? ORDER BY position", (invoice_id,)
+    ) as cursor:
+        lines = tuple(
+            [
+                InvoiceLine(
+                    position=line["position"],
+                    mission_id=line["mission_id"],
+                    done_at=from_epoch(line["done_at"]),
+                    kind=line["kind"],
+                    description=line["description"],
+                    fee=line["fee_cents"],
+                )
+                async for line in cursor
+            ]
+        )
+    return Invoice(
+        id=row["id"],
+        year=row["year"],
+        sequence=row["sequence"],
+        business_id=row["business_id"],
+        period=row["period"],
+        issued_at=from_epoch(row["issued_at"]),
+        due_on=date.fromisoformat(row["due_on"]),
+        total=row["total_cents"],
+        seller=Party(**json.loads(row["seller"])),
+        client=Party(**json.loads(row["client"])),
+        lines=lines,
+    )
+
+
+async def _fetch_merge(db: aiosqlite.Connection, merge_id: int) -> MailMerge:
+    async with db.execute("SELECT * FROM mail_merges WHERE id = ?", (merge_id,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        raise LookupError(f"no mail merge {merge_id}")
+    return MailMerge.from_row(row)
