@@ -117,6 +117,14 @@ class _Occupancy:
         return True
 
 
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) of a local day: 23 or 25 hours long on the days the clocks change."""
+    return (
+        datetime.combine(day, time.min, tzinfo=zone),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
 def _exists(moment: datetime) -> bool:
     """False for a wall-clock time skipped by a DST change."""
     round_trip = moment.astimezone(UTC).astimezone(moment.tzinfo)

@@ -12,7 +12,7 @@ import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -119,13 +119,6 @@ def month_label(language: str, month: Month) -> str:
 def short_month_label(language: str, month: Month) -> str:
     """``janv. 27`` / ``Jan 27``: fits under a bar of a chart."""
     return format_date(month.first_day, "LLL yy", locale=language)
-
-
-def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of a local day: 23 or 25 hours long on the days the clocks change."""
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    return start, end
 
 
 # -- typed input ------------------------------------------------------------------------------

@@ -5,30 +5,16 @@ catalogues. No Telegram here: the scheduled handlers send what this writes.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
+from bot.agenda import day_bounds
 from bot.booking import Booking
 from bot.config import Business
 from bot.i18n import I18n
+from bot.missions import Month, kind_label
 from storage import Store
 from storage.appointments import HOLDING, Appointment, Status
 from storage.calls import Call
-
-
-@dataclass(frozen=True)
-class DayBounds:
-    """A local day as the UTC instants that bound it (23 or 25 hours long on DST days)."""
-
-    start: datetime
-    end: datetime
-
-
-def day_bounds(booking: Booking, business: Business, day: date) -> DayBounds:
-    zone = booking.rules[business.slug].zone
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    return DayBounds(start, end)
 
 
 class Summaries:
@@ -66,17 +52,18 @@ class Summaries:
     async def _agenda_lines(
         self, language: str, business: Business, day: date
     ) -> tuple[list[Appointment], list[str]]:
-        bounds = day_bounds(self.booking, business, day)
+        start, end = day_bounds(day, self.booking.rules[business.slug].zone)
         business_id = self.booking.business_id(business)
         held = [
             a
-            for a in await self.store.appointments.between(business_id, bounds.start, bounds.end)
+            for a in await self.store.appointments.between(business_id, start, end)
             if a.status in HOLDING
         ]
         return held, [await self._line(language, business, a) for a in held]
 
     async def employer_summary(self, language: str, business: Business, today: date) -> str:
-        """Tomorrow's appointments, today's changes and what is still pending."""
+        """Tomorrow's appointments, today's changes, what is pending, the day's call messages
+        and the secretary's missions with the month's running total."""
         tomorrow = today + timedelta(days=1)
         held, lines = await self._agenda_lines(language, business, tomorrow)
         parts = [
@@ -91,9 +78,10 @@ class Summaries:
             ),
             *lines,
         ]
-        bounds = day_bounds(self.booking, business, today)
+        zone = self.booking.rules[business.slug].zone
+        start, end = day_bounds(today, zone)
         business_id = self.booking.business_id(business)
-        changes = await self.store.appointments.changes(business_id, bounds.start, bounds.end)
+        changes = await self.store.appointments.changes(business_id, start, end)
         counts = Counter(
             _kind_of_change(entry.from_status, entry.to_status, entry.note) for entry, _ in changes
         )
@@ -113,10 +101,31 @@ class Summaries:
             if a.business_id == business_id
         ]
         parts.append(self.i18n.text(language, "digest.pending", count=len(pending)))
-        calls = await self.store.calls.on_day(business_id, bounds.start, bounds.end)
+        calls = await self.store.calls.on_day(business_id, start, end)
         if calls:
             parts.append(self.i18n.text(language, "digest.calls", count=len(calls)))
             parts.extend(self._call_message_line(language, business, call) for call in calls)
+        done = await self.store.missions.done_on(business_id, start, end)
+        if done:
+            parts.append(self.i18n.text(language, "digest.missions", count=len(done)))
+            parts.extend(
+                self.i18n.text(
+                    language,
+                    "digest.mission_line",
+                    kind=kind_label(self.i18n, language, mission.kind),
+                    description=mission.description,
+                    fee=self.i18n.money(language, mission.fee),
+                )
+                for mission in done
+            )
+        month_start, _ = Month.of(today).bounds(zone)
+        month_total = await self.store.missions.total_done(business_id, month_start, end)
+        if month_total:
+            parts.append(
+                self.i18n.text(
+                    language, "digest.month_total", total=self.i18n.money(language, month_total)
+                )
+            )
         return "\n".join(parts)
 
     def _call_message_line(self, language: str, business: Business, call: Call) -> str:

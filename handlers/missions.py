@@ -24,6 +24,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
 from bot import mailmerge
+from bot.agenda import day_bounds
 from bot.config import Business
 from bot.earnings_chart import Series, render_chart
 from bot.i18n import LANGUAGES, pick_language
@@ -36,7 +37,6 @@ from bot.missions import (
     AudienceChoice,
     InputError,
     Month,
-    day_bounds,
     earnings_by_month,
     invoice_number,
     kind_label,

@@ -231,7 +231,7 @@ class Missions:
         """The business's missions done at or after ``first`` and before ``last``, in order.
 
         For a day or a month, pass its first instant and the next one's (see
-        ``bot.missions.day_bounds`` and ``Month.bounds``).
+        ``bot.agenda.day_bounds`` and ``Month.bounds``).
         """
         rows = await self._db.fetch_all(
             """SELECT * FROM missions

@@ -348,3 +348,29 @@ async def test_the_summary_lists_the_days_call_messages_urgent_ones_marked(bot, 
         "• 10:12 Mme Durand (+33 6 12 34 56 78) : Rappeler pour un devis",
         "• 16:40 🚨 URGENT M. Petit (—) : Douleur forte depuis hier",
     ]
+
+
+async def test_the_summary_shows_the_days_missions_and_the_months_running_total(
+    bot, tg, store, clock
+):
+    from storage.missions import NewMission
+
+    dupont_id = store.business_ids["cabinet-dupont"]
+
+    async def mission_done(kind: str, description: str, fee: int, when: datetime) -> None:
+        clock.set(when)
+        mission = await store.missions.create(
+            NewMission(dupont_id, kind, description, fee), now=clock.now(), actor=CLAIRE
+        )
+        await store.missions.finish(mission.id, now=clock.now())
+
+    await mission_done("call", "Permanence téléphonique", 3500, paris(2027, 1, 5, 11))
+    await mission_done("transcription", "Compte rendu réunion", 4500, paris(2027, 1, 11, 15))
+    dupont = tg.user(DUPONT, "Dr Dupont", language="fr")
+    clock.set(paris(2027, 1, 11, 19, 0))
+    await sweep(bot)
+    assert dupont.last.text.splitlines()[-3:] == [
+        "🗂 Missions faites aujourd'hui : 1",
+        "• Transcription : Compte rendu réunion — 45,00\xa0€",
+        "Total du mois à ce jour : 80,00\xa0€",
+    ]
