@@ -21,7 +21,7 @@ from bot.booking import Booking
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
-from handlers import employer, missions, patient, scheduled, secretary
+from handlers import employer, menus, missions, patient, scheduled, secretary
 from handlers.common import DEPS_KEY, Deps, on_error
 from storage import Store
 
@@ -56,7 +56,7 @@ def build_application(
             max_retries=3,
         )
     )
-    application = builder.build()
+    application = builder.post_init(menus.publish).build()
     application.bot_data[DEPS_KEY] = Deps(
         settings=settings,
         store=store,
@@ -201,6 +201,9 @@ def _with_argument() -> filters.MessageFilter:
 async def running(application: Application) -> AsyncIterator[Application]:
     """Start polling; stop and shut down cleanly on the way out, whatever happened inside."""
     async with application:
+        # run_polling would call post_init itself; this runs the same steps by hand.
+        if application.post_init is not None:
+            await application.post_init(application)
         await application.start()
         await application.updater.start_polling(
             poll_interval=0,
