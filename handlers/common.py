@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.booking import Booking
@@ -90,6 +90,20 @@ def staff_language(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str:
 
 def is_secretary(context: ContextTypes.DEFAULT_TYPE, user: User | None) -> bool:
     return user is not None and deps(context).settings.is_secretary(user.id)
+
+
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer in place when a button was tapped (the chat stays short), else a new message."""
+    query = update.callback_query
+    if query is None:
+        await update.effective_message.reply_text(text, reply_markup=markup)
+        return
+    await query.answer()
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        # The same text twice (a double tap): the message already says it.
+        log.info("message not edited: %s", error)
 
 
 async def send_safely(

@@ -52,7 +52,7 @@ from bot.missions import (
     short_month_label,
     totals_by_kind,
 )
-from handlers.common import DEPS_KEY, Deps, deps, is_secretary, keyboard, staff_language
+from handlers.common import DEPS_KEY, Deps, deps, is_secretary, keyboard, reply, staff_language
 from storage.missions import (
     Invoice,
     Mission,
@@ -112,20 +112,6 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
     return False
-
-
-async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in place when a button was tapped (the chat stays short), else a new message."""
-    query = update.callback_query
-    if query is None:
-        await update.effective_message.reply_text(text, reply_markup=markup)
-        return
-    await query.answer()
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as error:
-        # The same text twice (a double tap): the message already says it.
-        log.info("message not edited: %s", error)
 
 
 def _kind(d: Deps, language: str, kind: str) -> str:
@@ -266,7 +252,7 @@ async def new_mission(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _ask_kind(update, context, d, language, _business_id(d, d.settings.businesses[0]))
         return
     rows = [*_business_buttons(d, "m:nb"), [_abandon_button(d, language)]]
-    await _reply(update, d.i18n.text(language, "missions.which_business"), keyboard(*rows))
+    await reply(update, d.i18n.text(language, "missions.which_business"), keyboard(*rows))
 
 
 async def _one_line(
@@ -299,7 +285,7 @@ async def _ask_kind(
     rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
     rows.append([_abandon_button(d, language)])
     text = d.i18n.text(language, "missions.which_kind", business=_business_name(d, business_id))
-    await _reply(update, text, keyboard(*rows))
+    await reply(update, text, keyboard(*rows))
 
 
 def _draft(context: ContextTypes.DEFAULT_TYPE, *needed: str) -> dict:
@@ -331,7 +317,7 @@ async def _new_kind(update, context, d: Deps, language: str, args: list[str]) ->
         kind=_kind(d, language, draft["kind"]),
         business=_business_name(d, draft["business"]),
     )
-    await _reply(update, text, keyboard([_abandon_button(d, language)]))
+    await reply(update, text, keyboard([_abandon_button(d, language)]))
 
 
 async def _typed_description(update, context, d: Deps, language: str, step, text: str) -> None:
@@ -373,7 +359,7 @@ async def _ask_due(update, context, d: Deps, language: str, draft: dict, fee: in
         [(d.i18n.text(language, "missions.due_none"), f"m:nd:{_NONE}")],
         [_abandon_button(d, language)],
     ]
-    await _reply(update, d.i18n.text(language, "missions.which_due"), keyboard(*rows))
+    await reply(update, d.i18n.text(language, "missions.which_due"), keyboard(*rows))
 
 
 async def _chosen_due(update, context, d: Deps, language: str, args: list[str]) -> None:
@@ -400,12 +386,12 @@ async def _create(update, context, d: Deps, language: str, new: NewMission) -> N
     mission = await d.store.missions.create(new, now=d.clock.now(), actor=update.effective_user.id)
     log.info("secretary %s created mission %s", update.effective_user.id, mission.id)
     text = d.i18n.text(language, "missions.created") + "\n\n" + _card(d, language, mission)
-    await _reply(update, text, _card_buttons(d, language, mission))
+    await reply(update, text, _card_buttons(d, language, mission))
 
 
 async def _abandon(update, context, d: Deps, language: str, args: list[str]) -> None:
     _forget(context)
-    await _reply(update, d.i18n.text(language, "missions.abandoned"))
+    await reply(update, d.i18n.text(language, "missions.abandoned"))
 
 
 # -- mission cards: /missions, started, done, cancelled --------------------------------------
@@ -1035,7 +1021,7 @@ async def mail_merge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await _ask_audience(update, context, d, language, _business_id(d, d.settings.businesses[0]))
         return
     rows = [*_business_buttons(d, "mm:b"), [_merge_abandon_button(d, language)]]
-    await _reply(update, d.i18n.text(language, "mailmerge.which_business"), keyboard(*rows))
+    await reply(update, d.i18n.text(language, "mailmerge.which_business"), keyboard(*rows))
 
 
 def _merge_abandon_button(d: Deps, language: str) -> tuple[str, str]:
@@ -1061,7 +1047,7 @@ async def _ask_audience(update, context, d: Deps, language: str, business_id: in
     text = d.i18n.text(
         language, "mailmerge.which_audience", business=_business_name(d, business_id)
     )
-    await _reply(update, text, keyboard(*rows))
+    await reply(update, text, keyboard(*rows))
 
 
 async def _merge_business(update, context, d: Deps, language: str, args: list[str]) -> None:
@@ -1101,7 +1087,7 @@ async def _merge_audience(update, context, d: Deps, language: str, args: list[st
         [(d.i18n.text(language, key), f"{prefix}:{_day_code(day)}") for key, day in choices],
         [_merge_abandon_button(d, language)],
     ]
-    await _reply(update, d.i18n.text(language, question), keyboard(*rows))
+    await reply(update, d.i18n.text(language, question), keyboard(*rows))
 
 
 def _merge_zone(d: Deps, draft: dict) -> ZoneInfo:
@@ -1166,7 +1152,7 @@ async def _audience_chosen(
             [(d.i18n.text(language, "mailmerge.other_audience"), f"mm:b:{draft['business']}")],
             [_merge_abandon_button(d, language)],
         )
-        await _reply(update, d.i18n.text(language, "mailmerge.nobody", audience=audience), buttons)
+        await reply(update, d.i18n.text(language, "mailmerge.nobody", audience=audience), buttons)
         return
     draft["audience"] = choice.code
     draft.pop("template", None)
@@ -1179,7 +1165,7 @@ async def _audience_chosen(
         audience=audience,
         placeholders=allowed,
     )
-    await _reply(update, text, keyboard([_merge_abandon_button(d, language)]))
+    await reply(update, text, keyboard([_merge_abandon_button(d, language)]))
 
 
 def _texts(
@@ -1236,7 +1222,7 @@ async def _merge_edit(update, context, d: Deps, language: str, args: list[str]) 
 
 async def _merge_abandon(update, context, d: Deps, language: str, args: list[str]) -> None:
     _forget(context)
-    await _reply(update, d.i18n.text(language, "mailmerge.abandoned"))
+    await reply(update, d.i18n.text(language, "mailmerge.abandoned"))
 
 
 async def _merge_go(update, context, d: Deps, language: str, args: list[str]) -> None:
@@ -1250,11 +1236,11 @@ async def _merge_go(update, context, d: Deps, language: str, args: list[str]) ->
     try:
         texts = _texts(d, language, business_id, draft["template"], choice, recipients)
     except InputError as error:
-        await _reply(update, _error_text(d, language, error))
+        await reply(update, _error_text(d, language, error))
         return
     if not texts:
         audience = _audience_label(d, language, choice)
-        await _reply(update, d.i18n.text(language, "mailmerge.nobody", audience=audience))
+        await reply(update, d.i18n.text(language, "mailmerge.nobody", audience=audience))
         return
     description = d.i18n.text(
         language,
@@ -1279,7 +1265,7 @@ async def _merge_go(update, context, d: Deps, language: str, args: list[str]) ->
         merge.id,
         len(texts),
     )
-    await _reply(update, d.i18n.text(language, "mailmerge.started", count=len(texts)))
+    await reply(update, d.i18n.text(language, "mailmerge.started", count=len(texts)))
     start_mail_merge(context.application, merge.id)
 
 

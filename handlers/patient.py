@@ -17,7 +17,7 @@ from bot.booking import Offer
 from bot.config import WEEKDAYS, Business, Service
 from bot.nlu import BookingRequest, Intent, parse_request
 from handlers import secretary
-from handlers.common import Deps, StaleButton, appointment_values, deps, keyboard, person
+from handlers.common import Deps, StaleButton, appointment_values, deps, keyboard, person, reply
 from storage.appointments import HOLDING, Appointment, SlotTaken, StaleStatus, Status
 from storage.people import Person
 
@@ -117,18 +117,8 @@ async def _patient_and_business(
     return patient, _business_of(deps(context), patient)
 
 
-async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in place when a button was tapped (the chat stays short), else a new message."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-        await query.edit_message_text(text, reply_markup=markup)
-    else:
-        await update.effective_message.reply_text(text, reply_markup=markup)
-
-
 async def _ask_business(update: Update, d: Deps, language: str, key: str) -> None:
-    await _reply(update, d.i18n.text(language, key), _business_choice(d))
+    await reply(update, d.i18n.text(language, key), _business_choice(d))
 
 
 # -- /start and the menu ---------------------------------------------------------------------
@@ -162,7 +152,7 @@ async def choose_business(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     text = d.i18n.text(
         patient.language, "patient.welcome", name=patient.first_name, business=business.name
     )
-    await _reply(update, text, _menu(d, patient.language))
+    await reply(update, text, _menu(d, patient.language))
 
 
 async def book(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -176,7 +166,7 @@ async def book(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _show_days(update, d, patient.language, business, Flow(business.services[0]))
         return
     rows = [[(s.name, f"svc:{s.key}")] for s in business.services]
-    await _reply(update, d.i18n.text(patient.language, "patient.which_service"), keyboard(*rows))
+    await reply(update, d.i18n.text(patient.language, "patient.which_service"), keyboard(*rows))
 
 
 async def choose_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -201,13 +191,13 @@ async def _show_days(
         text = d.i18n.text(
             language, "patient.no_room", business=business.name, phone=business.phone
         )
-        await _reply(update, text)
+        await reply(update, text)
         return
     rows = [[(d.i18n.short_day(language, day), flow.day(day))] for day in days]
     text = d.i18n.text(
         language, "patient.which_day", service=service.name, minutes=service.duration
     )
-    await _reply(update, text, keyboard(*rows))
+    await reply(update, text, keyboard(*rows))
 
 
 async def choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -291,9 +281,9 @@ async def _show_offer(
         text = d.i18n.text(
             language, "patient.no_room", business=business.name, phone=business.phone
         )
-        await _reply(update, text)
+        await reply(update, text)
         return
-    await _reply(update, intro, offer_keyboard(d, language, business, flow, offer))
+    await reply(update, intro, offer_keyboard(d, language, business, flow, offer))
 
 
 def offer_keyboard(
@@ -357,14 +347,14 @@ async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     values = appointment_values(d, language, appointment, business)
     key = "patient.requested" if appointment.status == Status.REQUESTED else "patient.booked"
-    await _reply(update, d.i18n.text(language, key, **values))
+    await reply(update, d.i18n.text(language, key, **values))
     await secretary.announce(context, appointment, business, patient)
 
 
 async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     patient = await person(update, context)
-    await _reply(update, await _appointments_text(d, patient), _menu(d, patient.language))
+    await reply(update, await _appointments_text(d, patient), _menu(d, patient.language))
 
 
 async def _appointments_text(d: Deps, patient: Person) -> str:
@@ -522,7 +512,7 @@ async def _own_appointment(
         return None
     if appointment.status not in HOLDING:
         status = d.i18n.text(patient.language, f"status.{appointment.status}")
-        await _reply(update, d.i18n.text(patient.language, "patient.already", status=status))
+        await reply(update, d.i18n.text(patient.language, "patient.already", status=status))
         return None
     return patient, appointment
 
@@ -535,7 +525,7 @@ async def _ask_cancel(update: Update, d: Deps, language: str, appointment: Appoi
             (d.i18n.text(language, "patient.cancel_no"), "mine"),
         ]
     )
-    await _reply(update, d.i18n.text(language, "patient.cancel_sure", **values), buttons)
+    await reply(update, d.i18n.text(language, "patient.cancel_sure", **values), buttons)
 
 
 async def _confirm_attendance(
@@ -543,7 +533,7 @@ async def _confirm_attendance(
 ) -> None:
     appointment = await d.booking.confirm_attendance(appointment.id)
     values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
-    await _reply(update, d.i18n.text(language, "patient.attendance_confirmed", **values))
+    await reply(update, d.i18n.text(language, "patient.attendance_confirmed", **values))
 
 
 async def ask_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -564,7 +554,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     appointment = await d.booking.cancel(appointment.id, actor=patient.telegram_id)
     business = d.booking.business_of(appointment)
     values = appointment_values(d, patient.language, appointment, business)
-    await _reply(
+    await reply(
         update,
         d.i18n.text(patient.language, "patient.cancelled", **values),
         _menu(d, patient.language),
@@ -633,7 +623,7 @@ async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     values = appointment_values(d, language, moved, business)
     key = "patient.move_requested" if moved.status == Status.REQUESTED else "patient.moved"
-    await _reply(update, d.i18n.text(language, key, **values))
+    await reply(update, d.i18n.text(language, key, **values))
     await secretary.announce(context, moved, business, patient)
 
 
@@ -696,15 +686,15 @@ async def answer_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     except StaleStatus as stale:
         status = d.i18n.text(language, f"status.{stale.appointment.status}")
-        await _reply(
+        await reply(
             update, d.i18n.text(language, "proposal.too_late", status=status), _menu(d, language)
         )
         return
     business = d.booking.business_of(proposal)
     values = appointment_values(d, language, proposal, business)
     if proposal.status == Status.CONFIRMED:
-        await _reply(update, d.i18n.text(language, "patient.confirmed", **values))
+        await reply(update, d.i18n.text(language, "patient.confirmed", **values))
     else:
         buttons = keyboard([(d.i18n.text(language, "patient.choose_another"), "book")])
-        await _reply(update, d.i18n.text(language, "proposal.refused", **values), buttons)
+        await reply(update, d.i18n.text(language, "proposal.refused", **values), buttons)
     await secretary.proposal_answered(context, proposal)

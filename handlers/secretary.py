@@ -42,6 +42,7 @@ from handlers.common import (
     deps,
     is_secretary,
     keyboard,
+    reply,
     send_safely,
     staff_language,
 )
@@ -347,16 +348,6 @@ def _snapshot(appointment: Appointment) -> dict[str, object]:
         "practitioner": appointment.practitioner,
         "service": appointment.service,
     }
-
-
-async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """In place when a button was tapped (the chat stays short), else a new message."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-        await query.edit_message_text(text, reply_markup=markup)
-    else:
-        await update.effective_message.reply_text(text, reply_markup=markup)
 
 
 def _rows(buttons: list[tuple[str, str]], per_row: int) -> list[list[tuple[str, str]]]:
@@ -767,7 +758,7 @@ async def mark_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         d, language, appointment, business, _contact(appointment, patient), no_shows=0
     )
     outcome = d.i18n.text(language, key, secretary=_secretary_name(d, user.id))
-    await _reply(update, f"{text}\n{outcome}")
+    await reply(update, f"{text}\n{outcome}")
 
 
 # -- the agenda: /agenda [business] [aujourd'hui|demain|semaine|DATE] ---------------------------
@@ -1343,7 +1334,7 @@ async def unblock_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     text = d.i18n.text(language, "block.lifted")
     if business is not None:
         text += "\n" + _block_summary(d, language, lifted, business)
-    await _reply(update, text)
+    await reply(update, text)
 
 
 # -- phone bookings (/rdv) and call messages (/appel): a conversation per secretary -------------
@@ -1487,14 +1478,14 @@ async def _rdv_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: _
     language = staff_language(context, update.effective_user.id)
     business = d.settings.business(draft.business) if draft.business else None
     if business is None:
-        await _reply(
+        await reply(
             update, d.i18n.text(language, "desk.which_business"), _business_buttons(d, "rdv", draft)
         )
         return RDV
     _merge_booking(d, draft, business)
     missing = _missing_key(draft)
     if missing is not None:
-        await _reply(
+        await reply(
             update,
             d.i18n.text(
                 language,
@@ -1509,7 +1500,7 @@ async def _rdv_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: _
         service = business.services[0]
     if service is None:
         rows = [[(s.name, f"rdv:{draft.flow}:v:{s.key}")] for s in business.services]
-        await _reply(
+        await reply(
             update,
             d.i18n.text(language, "rdv.which_service", caller=_understood(d, language, draft)),
             keyboard(*rows),
@@ -1535,7 +1526,7 @@ async def _rdv_offer(
     caller = _understood(d, language, draft)
     other_day = (d.i18n.text(language, "rdv.other_day"), f"rdv:{draft.flow}:o")
     if not offer.slots:
-        await _reply(
+        await reply(
             update,
             d.i18n.text(language, "rdv.no_room", caller=caller, service=service.name),
         )
@@ -1572,7 +1563,7 @@ async def _rdv_offer(
         day=d.i18n.day(language, asked),
         time=d.i18n.time(language, asked),
     )
-    await _reply(update, text, keyboard(*rows))
+    await reply(update, text, keyboard(*rows))
 
 
 async def rdv_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -1604,7 +1595,7 @@ async def rdv_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
             [(d.i18n.short_day(language, day), f"rdv:{draft.flow}:d:{_day_code(day)}")]
             for day in days
         ]
-        await _reply(
+        await reply(
             update,
             d.i18n.text(language, "rdv.which_day", service=service.name),
             keyboard(*rows) if rows else None,
@@ -1666,7 +1657,7 @@ async def _rdv_book(
         },
     )
     log.info("secretary %s booked appointment %s for a caller", user.id, appointment.id)
-    await _reply(
+    await reply(
         update,
         d.i18n.text(
             language,
@@ -1715,7 +1706,7 @@ async def _call_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: 
     language = staff_language(context, update.effective_user.id)
     business = d.settings.business(draft.business) if draft.business else None
     if business is None:
-        await _reply(
+        await reply(
             update,
             d.i18n.text(language, "desk.which_business"),
             _business_buttons(d, "call", draft),
@@ -1725,13 +1716,13 @@ async def _call_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: 
     caller = _understood(d, language, draft)
     missing = _missing_key(draft) or (None if draft.message else "call.need_message")
     if missing is not None:
-        await _reply(update, d.i18n.text(language, missing, business=business.name, caller=caller))
+        await reply(update, d.i18n.text(language, missing, business=business.name, caller=caller))
         return CALL
     buttons = keyboard(
         [(d.i18n.text(language, "call.send"), f"call:{draft.flow}:send:0")],
         [(d.i18n.text(language, "call.send_urgent"), f"call:{draft.flow}:send:1")],
     )
-    await _reply(
+    await reply(
         update,
         d.i18n.text(
             language,
@@ -1819,7 +1810,7 @@ async def _call_send(
             delivered += 1
     log.info("call %s for %s forwarded to %s employer(s)", call.id, business.slug, delivered)
     key = "call.sent" if delivered else "call.not_delivered"
-    await _reply(
+    await reply(
         update,
         d.i18n.text(
             language,
