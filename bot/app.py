@@ -21,6 +21,7 @@ from bot.booking import Booking
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
+from bot.persistence import SQLitePersistence
 from handlers import employer, menus, missions, patient, scheduled, secretary
 from handlers.common import DEPS_KEY, Deps, on_error
 from storage import Store
@@ -56,7 +57,9 @@ def build_application(
             max_retries=3,
         )
     )
-    application = builder.post_init(menus.publish).build()
+    application = (
+        builder.persistence(SQLitePersistence(store.sessions)).post_init(menus.publish).build()
+    )
     application.bot_data[DEPS_KEY] = Deps(
         settings=settings,
         store=store,

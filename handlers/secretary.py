@@ -1877,4 +1877,5 @@ def desk(secretaries: filters.BaseFilter) -> ConversationHandler:
             allow_reentry=True,
             conversation_timeout=DESK_TIMEOUT,
             name="desk",
+            persistent=True,
         )

@@ -15,6 +15,7 @@ from storage.escalations import Escalations
 from storage.missions import Missions
 from storage.people import People, sync_businesses
 from storage.reminders import DigestsSent, Reminders
+from storage.sessions import Sessions
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Store:
     calls: Calls
     escalations: Escalations
     audit: AuditLog
+    sessions: Sessions
     business_ids: dict[str, int]
 
     @classmethod
@@ -45,6 +47,7 @@ class Store:
             calls=Calls(db),
             escalations=Escalations(db),
             audit=AuditLog(db),
+            sessions=Sessions(db),
             business_ids=await sync_businesses(db, businesses),
         )
 
