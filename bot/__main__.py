@@ -100,7 +100,11 @@ def parse(args: argparse.Namespace) -> int:
             sys.stderr.write(f"no business {args.business!r} in {args.config}\n")
             return 2
         services, zone = business.services, settings.zone(business)
-    now = datetime.fromisoformat(args.now) if args.now else datetime.now(zone)
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else datetime.now(zone)
+    except ValueError:
+        sys.stderr.write(f"--now {args.now!r} is not an ISO 8601 moment such as 2027-01-11T09:00\n")
+        return 2
     if now.tzinfo is None:
         now = now.replace(tzinfo=zone)
     request = parse_request(args.text, now, services)
