@@ -12,6 +12,7 @@ alone, in the file that already holds every appointment.
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 from typing import Any
 
@@ -19,12 +20,26 @@ from telegram.ext import BasePersistence, PersistenceInput
 
 from storage.sessions import Sessions
 
+log = logging.getLogger(__name__)
+
 ConversationKey = tuple[int | str, ...]
 ConversationDict = dict[ConversationKey, object]
 
 # How often the application hands changed user data over, in seconds; a state change of a
 # conversation is written at once.
 UPDATE_INTERVAL = 5
+
+
+def _load(value: bytes, what: str) -> Any:
+    """The kept value, or None when this version of the bot can no longer read it.
+
+    A half-typed draft is not worth refusing to start over: it is dropped and logged.
+    """
+    try:
+        return pickle.loads(value)
+    except Exception:
+        log.warning("dropping the kept state of %s: it no longer loads", what, exc_info=True)
+        return None
 
 
 class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -38,10 +53,14 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         self._sessions = sessions
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
-        return {
-            user_id: pickle.loads(value)
-            for user_id, value in (await self._sessions.user_data()).items()
-        }
+        found = {}
+        for user_id, value in (await self._sessions.user_data()).items():
+            data = _load(value, f"user {user_id}")
+            if data is None:
+                await self._sessions.put_user_data(user_id, None)
+            else:
+                found[user_id] = data
+        return found
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         await self._sessions.put_user_data(user_id, pickle.dumps(data) if data else None)
@@ -50,10 +69,14 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         await self._sessions.put_user_data(user_id, None)
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        return {
-            tuple(json.loads(key)): pickle.loads(state)
-            for key, state in (await self._sessions.conversations(name)).items()
-        }
+        found: ConversationDict = {}
+        for key, state in (await self._sessions.conversations(name)).items():
+            loaded = _load(state, f"conversation {name} {key}")
+            if loaded is None:
+                await self._sessions.put_conversation(name, key, None)
+            else:
+                found[tuple(json.loads(key))] = loaded
+        return found
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
