@@ -79,8 +79,10 @@ def dateparser_reader() -> Callable[[dict], Fields]:
             "RETURN_TIME_AS_PERIOD": True,  # so that a time given is told from none
             "DATE_ORDER": "DMY",  # French numeric dates
         }
-        found = search_dates(line["text"], languages=["fr", "en"], settings=settings,
-                             add_period=True) or []
+        found = (
+            search_dates(line["text"], languages=["fr", "en"], settings=settings, add_period=True)
+            or []
+        )
         if not found:
             return None, None
         _, moment, period = found[-1] if line["intent"] == "reschedule" else found[0]
@@ -152,8 +154,9 @@ def main() -> None:
         and (not scored(line) or fields_right(line, request_fields(request)))
         for line, request in zip(lines, requests, strict=True)
     )
-    with_fields = [(line, request) for line, request in zip(lines, requests, strict=True)
-                   if scored(line)]
+    with_fields = [
+        (line, request) for line, request in zip(lines, requests, strict=True) if scored(line)
+    ]
     ours = sum(fields_right(line, request_fields(request)) for line, request in with_fields)
     baseline = dateparser_reader()
     theirs = sum(fields_right(line, baseline(line)) for line, _ in with_fields)
@@ -171,13 +174,17 @@ def main() -> None:
     print(f"per message after warm-up ({len(lines)} messages x {ROUNDS} rounds):")
     print(f"  parse_request                        p50 {p50:.3f} ms   p99 {p99:.3f} ms")
     p50, p99 = percentiles(time_per_message(baseline, lines, BASELINE_ROUNDS))
-    print(f"  dateparser.search_dates ({BASELINE_ROUNDS} rounds)     "
-          f"p50 {p50:.3f} ms   p99 {p99:.3f} ms")
+    print(
+        f"  dateparser.search_dates ({BASELINE_ROUNDS} rounds)     "
+        f"p50 {p50:.3f} ms   p99 {p99:.3f} ms"
+    )
 
     inside, whole = import_and_first_parse(lines[0])
-    print(f"import plus first parse, fresh interpreter x {FRESH_RUNS}: "
-          f"median {statistics.median(inside):.0f} ms, max {max(inside):.0f} ms "
-          f"(whole process with interpreter start: median {statistics.median(whole):.0f} ms)")
+    print(
+        f"import plus first parse, fresh interpreter x {FRESH_RUNS}: "
+        f"median {statistics.median(inside):.0f} ms, max {max(inside):.0f} ms "
+        f"(whole process with interpreter start: median {statistics.median(whole):.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

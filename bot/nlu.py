@@ -123,8 +123,20 @@ class BookingRequest:
 
 
 _FOLD_CHARS = str.maketrans(
-    {"œ": "oe", "æ": "ae", "ß": "ss", "’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'",
-     "–": "-", "—": "-", "\u00a0": " ", "\u202f": " "}
+    {
+        "œ": "oe",
+        "æ": "ae",
+        "ß": "ss",
+        "’": "'",
+        "‘": "'",
+        "`": "'",
+        "´": "'",
+        "ʼ": "'",
+        "–": "-",
+        "—": "-",
+        "\u00a0": " ",
+        "\u202f": " ",
+    }
 )
 _HYPHEN_IN_WORD = re.compile(r"(?<=[a-z])-(?=[a-z])")
 
@@ -158,22 +170,79 @@ _MONTH_NUMBERS = _babel_names(get_month_names, ("wide", "abbreviated")) | {"fev"
 # weekday (Monday = 0) by name, with the English short forms but "mon" (French "my") and "tue"
 # (French "kills": "une douleur qui me tue")
 _WEEKDAY_NUMBERS = _babel_names(get_day_names, ("wide",)) | {
-    "tues": 1, "wed": 2, "weds": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4, "sat": 5, "sun": 6,
+    "tues": 1,
+    "wed": 2,
+    "weds": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
 }
 
 _FR_SMALL = [
-    "zero", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix",
-    "onze", "douze", "treize", "quatorze", "quinze", "seize"
+    "zero",
+    "un",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "treize",
+    "quatorze",
+    "quinze",
+    "seize",
 ]
 _EN_SMALL = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen"
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
 ]
 _EN_ORDINAL_SMALL = [
-    "zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-    "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth",
-    "sixteenth", "seventeenth", "eighteenth", "nineteenth"
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
 ]
 _FR_TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante"}
 _EN_TENS = {2: "twenty", 3: "thirty", 4: "forty", 5: "fifty"}
@@ -206,9 +275,11 @@ def _english_ordinal(n: int) -> str:
     return _EN_TENS[tens] + " " + _EN_ORDINAL_SMALL[unit]
 
 
-_CARDINALS = {_french_number(n): n for n in range(1, 60)} | {
-    _english_number(n): n for n in range(1, 60)
-} | {"une": 1}
+_CARDINALS = (
+    {_french_number(n): n for n in range(1, 60)}
+    | {_english_number(n): n for n in range(1, 60)}
+    | {"une": 1}
+)
 # a day of the month in words: "le deux", "le premier", "the third" (never "un": "un mardi")
 _DAY_WORDS = (
     {_french_number(n): n for n in range(2, 32)}
@@ -248,9 +319,18 @@ _NOT_A_DAY = (
 
 # common SMS and English short forms of date words
 _ABBREVIATIONS = {
-    "2main": "demain", "dem1": "demain", "tmrw": "tomorrow", "tmr": "tomorrow",
-    "tmrow": "tomorrow", "2morrow": "tomorrow", "2moro": "tomorrow", "auj": "aujourdhui",
-    "ajd": "aujourdhui", "wknd": "weekend", "aprm": "aprem", "pro": "prochain",
+    "2main": "demain",
+    "dem1": "demain",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmrow": "tomorrow",
+    "2morrow": "tomorrow",
+    "2moro": "tomorrow",
+    "auj": "aujourdhui",
+    "ajd": "aujourdhui",
+    "wknd": "weekend",
+    "aprm": "aprem",
+    "pro": "prochain",
     "proch": "prochain",
 }
 
@@ -265,10 +345,31 @@ def _by_first_letter(words: Iterable[str]) -> dict[str, list[str]]:
 # the date words a typo is looked for in, by first letter (typos rarely hit the first one);
 # short words ("soir", "midi", "mars") are left alone
 _TYPO_TARGETS = _by_first_letter(
-    word for word in (
-        *_WEEKDAY_NUMBERS, *_MONTH_NUMBERS, "demain", "tomorrow", "aujourdhui", "today",
-        "tonight", "prochain", "prochaine", "suivant", "semaine", "matin", "matinee", "morning",
-        "apres", "aprem", "soiree", "evening", "afternoon", "weekend", "heures", "heure", "quinze",
+    word
+    for word in (
+        *_WEEKDAY_NUMBERS,
+        *_MONTH_NUMBERS,
+        "demain",
+        "tomorrow",
+        "aujourdhui",
+        "today",
+        "tonight",
+        "prochain",
+        "prochaine",
+        "suivant",
+        "semaine",
+        "matin",
+        "matinee",
+        "morning",
+        "apres",
+        "aprem",
+        "soiree",
+        "evening",
+        "afternoon",
+        "weekend",
+        "heures",
+        "heure",
+        "quinze",
     )
     if len(word) >= 5
 )
@@ -661,8 +762,10 @@ def _read_part_of_day(match: re.Match[str], context: _Context) -> list[_Spec]:
     if match["neg"]:
         return []
     part = (
-        DayPart.MORNING if match["morning"]
-        else DayPart.AFTERNOON if match["afternoon"]
+        DayPart.MORNING
+        if match["morning"]
+        else DayPart.AFTERNOON
+        if match["afternoon"]
         else DayPart.EVENING  # "soir", "tonight"
     )
     first, last = (_Clock(t.hour, t.minute, False) for t in DAY_PART_WINDOWS[part])
@@ -678,21 +781,53 @@ def _read_part_of_day(match: re.Match[str], context: _Context) -> list[_Spec]:
 
 # holidays with a fixed date: (month, day)
 _FIXED_HOLIDAYS = {
-    "jour de l'an": (1, 1), "jour de lan": (1, 1), "nouvel an": (1, 1), "premier de l'an": (1, 1),
-    "new year's day": (1, 1), "new years day": (1, 1), "new year": (1, 1),
-    "epiphanie": (1, 6), "saint valentin": (2, 14), "valentine's day": (2, 14),
-    "fete du travail": (5, 1), "may day": (5, 1), "fete nationale": (7, 14),
-    "bastille day": (7, 14), "assomption": (8, 15), "halloween": (10, 31), "toussaint": (11, 1),
-    "all saints day": (11, 1), "armistice": (11, 11), "veille de noel": (12, 24),
-    "reveillon de noel": (12, 24), "christmas eve": (12, 24), "noel": (12, 25),
-    "christmas": (12, 25), "xmas": (12, 25), "boxing day": (12, 26), "saint sylvestre": (12, 31),
-    "reveillon du nouvel an": (12, 31), "new year's eve": (12, 31), "new years eve": (12, 31),
+    "jour de l'an": (1, 1),
+    "jour de lan": (1, 1),
+    "nouvel an": (1, 1),
+    "premier de l'an": (1, 1),
+    "new year's day": (1, 1),
+    "new years day": (1, 1),
+    "new year": (1, 1),
+    "epiphanie": (1, 6),
+    "saint valentin": (2, 14),
+    "valentine's day": (2, 14),
+    "fete du travail": (5, 1),
+    "may day": (5, 1),
+    "fete nationale": (7, 14),
+    "bastille day": (7, 14),
+    "assomption": (8, 15),
+    "halloween": (10, 31),
+    "toussaint": (11, 1),
+    "all saints day": (11, 1),
+    "armistice": (11, 11),
+    "veille de noel": (12, 24),
+    "reveillon de noel": (12, 24),
+    "christmas eve": (12, 24),
+    "noel": (12, 25),
+    "christmas": (12, 25),
+    "xmas": (12, 25),
+    "boxing day": (12, 26),
+    "saint sylvestre": (12, 31),
+    "reveillon du nouvel an": (12, 31),
+    "new year's eve": (12, 31),
+    "new years eve": (12, 31),
 }
 # holidays counted from Easter Sunday: days after it
 _EASTER_HOLIDAYS = {
-    "vendredi saint": -2, "good friday": -2, "paques": 0, "easter sunday": 0, "easter": 0,
-    "lundi de paques": 1, "easter monday": 1, "ascension": 39, "jeudi de l'ascension": 39,
-    "pentecote": 49, "pentecost": 49, "whitsun": 49, "lundi de pentecote": 50, "whit monday": 50,
+    "vendredi saint": -2,
+    "good friday": -2,
+    "paques": 0,
+    "easter sunday": 0,
+    "easter": 0,
+    "lundi de paques": 1,
+    "easter monday": 1,
+    "ascension": 39,
+    "jeudi de l'ascension": 39,
+    "pentecote": 49,
+    "pentecost": 49,
+    "whitsun": 49,
+    "lundi de pentecote": 50,
+    "whit monday": 50,
 }
 _HOLIDAY = re.compile(rf"\b(?:{_alternation([*_FIXED_HOLIDAYS, *_EASTER_HOLIDAYS])})\b")
 
@@ -770,14 +905,30 @@ _DAY_OF_MONTH = re.compile(
 _DATE_AT = (_MONTH_DATE, _NUMERIC_DATE, _WEEKDAY_AND_DAY, re.compile(rf"(?P<day>{_DAY_NUMBER})\b"))
 
 _EDGE_WEEKDAYS = {  # which days of a week "début / milieu / fin de semaine" mean
-    "debut": (0, 2), "early": (0, 2), "beginning": (0, 2),
-    "milieu": (2, 3), "middle": (2, 3), "mid": (2, 3),
-    "fin": (3, 5), "end": (3, 5), "late": (3, 5),
+    "debut": (0, 2),
+    "early": (0, 2),
+    "beginning": (0, 2),
+    "milieu": (2, 3),
+    "middle": (2, 3),
+    "mid": (2, 3),
+    "fin": (3, 5),
+    "end": (3, 5),
+    "late": (3, 5),
 }
 _EDGE_MONTH_DAYS = {  # and of a month
-    "debut": (1, 10), "early": (1, 10), "beginning of": (1, 10), "beginning": (1, 10),
-    "mi": (11, 20), "milieu": (11, 20), "mid": (11, 20), "middle of": (11, 20), "middle": (11, 20),
-    "fin": (21, 31), "end of": (21, 31), "end": (21, 31), "late": (21, 31),
+    "debut": (1, 10),
+    "early": (1, 10),
+    "beginning of": (1, 10),
+    "beginning": (1, 10),
+    "mi": (11, 20),
+    "milieu": (11, 20),
+    "mid": (11, 20),
+    "middle of": (11, 20),
+    "middle": (11, 20),
+    "fin": (21, 31),
+    "end of": (21, 31),
+    "end": (21, 31),
+    "late": (21, 31),
 }
 
 
@@ -836,7 +987,7 @@ def _week_of(day: date) -> tuple[date, date]:
 
 
 def _read_week_of(match: re.Match[str], context: _Context) -> list[_Spec] | None:
-    """"semaine du 5 avril": the Monday..Sunday around the date written after the match."""
+    """ "semaine du 5 avril": the Monday..Sunday around the date written after the match."""
     for pattern in _DATE_AT:
         date_match = pattern.match(match.string, match.end())
         parts = date_match and _date_parts(date_match)
@@ -883,8 +1034,10 @@ def _read_in_days(match: re.Match[str], context: _Context) -> list[_Spec]:
 
 def _read_week(match: re.Match[str], context: _Context) -> list[_Spec] | None:
     weeks_ahead = (
-        2 if match["after_next"]
-        else 1 if match["next_fr"] or match["next_fr_before"] or match["next_en"]
+        2
+        if match["after_next"]
+        else 1
+        if match["next_fr"] or match["next_fr_before"] or match["next_en"]
         else 0
     )
     is_next = weeks_ahead > 0
@@ -951,7 +1104,8 @@ def _read_weekday(match: re.Match[str], _: _Context) -> list[_Spec]:
     weeks_later = 1 if match["week"] else {"huit": 1, "quinze": 2}.get(match["later"] or "", 0)
     return [
         _DaySpec(
-            match.start(), match.end(),
+            match.start(),
+            match.end(),
             weekday=_WEEKDAY_NUMBERS[match["weekday"]],
             after_previous=bool(match["following"] or match["after"]),
             weeks_later=weeks_later,
@@ -960,8 +1114,12 @@ def _read_weekday(match: re.Match[str], _: _Context) -> list[_Spec]:
 
 
 def _roll(
-    day: int, month: int | None, year: int | None, weekday: int | None,
-    context: _Context, moment: time | None,
+    day: int,
+    month: int | None,
+    year: int | None,
+    weekday: int | None,
+    context: _Context,
+    moment: time | None,
 ) -> date | None:
     """The next occurrence of a date whose moment (given time, else end of day) is ahead."""
     today = context.today
@@ -1153,10 +1311,26 @@ def _intent(text: str, speaks_of_time: bool, wants_something: bool) -> Intent:
 
 # --------------------------------------------------------------------------- services
 
-_SERVICE_FILLER = frozenset([
-    "de", "du", "des", "d", "la", "le", "les", "l", "un", "une", "pour", "the", "a", "an", "of",
-    "for"
-])
+_SERVICE_FILLER = frozenset(
+    [
+        "de",
+        "du",
+        "des",
+        "d",
+        "la",
+        "le",
+        "les",
+        "l",
+        "un",
+        "une",
+        "pour",
+        "the",
+        "a",
+        "an",
+        "of",
+        "for",
+    ]
+)
 
 
 def _content_words(folded: str) -> list[str]:
@@ -1186,7 +1360,7 @@ def _find_service(folded: str, services: Sequence[ServiceLike]) -> str | None:
     for service in services:
         for phrase, size in _service_phrases(service.name, tuple(service.keywords)):
             if size not in grams:
-                grams[size] = [" ".join(words[i:i + size]) for i in range(len(words) - size + 1)]
+                grams[size] = [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
             hit = process.extractOne(
                 phrase, grams[size], scorer=OSA.distance, score_cutoff=_typos_allowed(phrase)
             )
@@ -1237,7 +1411,9 @@ def _link_lists(days: list[_DaySpec], text: str, reschedule: bool) -> list[_DayS
         if spec.day is not None and spec.month is None and following.month is not None:
             result[i] = replace(spec, month=following.month, year=following.year)
         if (
-            spec.bare_weekday and following.bare_weekday and not spec.weeks_later
+            spec.bare_weekday
+            and following.bare_weekday
+            and not spec.weeks_later
             and weekday_gap.fullmatch(text, spec.end, following.start)
         ):
             result[i + 1] = replace(following, after_previous=True)
@@ -1403,9 +1579,7 @@ def _scan(text: str, context: _Context) -> tuple[_Scanner, list[tuple[int, int]]
     return scanner, farewells
 
 
-def parse_request(
-    text: str, now: datetime, services: Sequence[ServiceLike] = ()
-) -> BookingRequest:
+def parse_request(text: str, now: datetime, services: Sequence[ServiceLike] = ()) -> BookingRequest:
     """What the message asks for. `now` is aware; days and times are local to its zone."""
     folded = _normalise(text)
     context = _Context(now.date(), now.time().replace(tzinfo=None), now)
@@ -1426,15 +1600,24 @@ def parse_request(
         return BookingRequest(intent, None, None, None, None, service, asap)
     days, times, part, old_day = _when(intent, scanner, folded)
     return BookingRequest(
-        intent, *days, *times, service, asap, part,
+        intent,
+        *days,
+        *times,
+        service,
+        asap,
+        part,
         old_day if intent is Intent.RESCHEDULE else None,
     )
 
 
 def _when(
     intent: Intent, scanner: _Scanner, folded: str
-) -> tuple[tuple[date, date] | tuple[None, None], tuple[time | None, time | None],
-           DayPart | None, date | None]:
+) -> tuple[
+    tuple[date, date] | tuple[None, None],
+    tuple[time | None, time | None],
+    DayPart | None,
+    date | None,
+]:
     """(days, times, part of the day, old day) the request is about."""
     context = scanner.context
     days = _link_lists(scanner.days, scanner.between_days, intent is Intent.RESCHEDULE)
@@ -1460,8 +1643,10 @@ def _when(
     if new_days is None and time_to is not None:
         # a reschedule to another time keeps the day; a bare clock time is today or tomorrow;
         # a bare part of the day ("plutôt le matin") names no day
-        day = old_day if old_day is not None else (
-            None if part is not None else _day_for_time(context, time_to)
+        day = (
+            old_day
+            if old_day is not None
+            else (None if part is not None else _day_for_time(context, time_to))
         )
         new_days = None if day is None else (day, day)
     return new_days or (None, None), (time_from, time_to), part, old_day

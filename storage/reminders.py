@@ -141,7 +141,6 @@ class Reminders:
         return row[0]
 
 
-
 class DigestsSent:
     """Daily summaries and digests: claimed once per kind, recipient and local day."""
 

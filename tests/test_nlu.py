@@ -239,8 +239,18 @@ def test_in_a_month_stays_in_the_month() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["mardi", "ce mardi", "mardi prochain", "Tuesday", "next Tuesday", "this Tuesday",
-     "on tuesday", "MARDI", "mrdi", "mardi procain"],
+    [
+        "mardi",
+        "ce mardi",
+        "mardi prochain",
+        "Tuesday",
+        "next Tuesday",
+        "this Tuesday",
+        "on tuesday",
+        "MARDI",
+        "mrdi",
+        "mardi procain",
+    ],
 )
 def test_weekday_is_the_next_one(text: str) -> None:
     assert read(text)[1] == "2027-01-12"
@@ -571,14 +581,23 @@ def test_the_following_weekday_counts_from_the_day_named_before() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["le plus tôt possible svp", "en urgence svp", "asap please", "dès que possible",
-     "j'aurais besoin d'un rdv assez rapidement",
-     "what's the earliest you can see me?", "le premier créneau disponible"],
+    [
+        "le plus tôt possible svp",
+        "en urgence svp",
+        "asap please",
+        "dès que possible",
+        "j'aurais besoin d'un rdv assez rapidement",
+        "what's the earliest you can see me?",
+        "le premier créneau disponible",
+    ],
 )
 def test_asap_without_a_day_names_none(text: str) -> None:
     request = parse_request(text, MONDAY)
     assert (request.intent, request.asap, request.day_from, request.time_from) == (
-        Intent.BOOK, True, None, None,
+        Intent.BOOK,
+        True,
+        None,
+        None,
     )
 
 
@@ -694,8 +713,14 @@ def test_corpus_share() -> None:
 # --------------------------------------------------------------------------- properties
 
 ZONES = st.sampled_from(
-    [PARIS, UTC, ZoneInfo("America/New_York"), ZoneInfo("Pacific/Kiritimati"),
-     ZoneInfo("Australia/Lord_Howe"), timezone(timedelta(hours=-12))]
+    [
+        PARIS,
+        UTC,
+        ZoneInfo("America/New_York"),
+        ZoneInfo("Pacific/Kiritimati"),
+        ZoneInfo("Australia/Lord_Howe"),
+        timezone(timedelta(hours=-12)),
+    ]
 )
 # any moment, and a good share of the two DST days of Europe/Paris in 2027
 NOWS = st.one_of(
@@ -704,14 +729,85 @@ NOWS = st.one_of(
     st.datetimes(datetime(2027, 10, 31), datetime(2027, 10, 31, 23, 59), timezones=st.just(PARIS)),
 )
 WORDS = [
-    "le", "la", "du", "au", "à", "a", "et", "ou", "entre", "de", "5", "31", "29", "12/03", "02/30",
-    "2027", "lundi", "mardi", "jeudi", "samedi", "demain", "après-demain", "aujourd'hui", "14h",
-    "9h30", "8:45", "3pm", "midi", "minuit", "deux", "quinze", "heures", "et", "demie", "matin",
-    "après-midi", "soir", "prochain", "suivant", "en", "huit", "dans", "jours", "semaines", "mois",
-    "semaine", "week-end", "février", "décembre", "noël", "pâques", "toussaint", "annuler",
-    "décaler", "confirme", "mes", "rdv", "combien", "merci", "?", ",", "sauf", "pas", "plutôt",
-    "mon", "rdv", "next", "tuesday", "the", "5th", "in", "two", "weeks", "between", "and",
-    "tomorrow", "morning", "from", "to",
+    "le",
+    "la",
+    "du",
+    "au",
+    "à",
+    "a",
+    "et",
+    "ou",
+    "entre",
+    "de",
+    "5",
+    "31",
+    "29",
+    "12/03",
+    "02/30",
+    "2027",
+    "lundi",
+    "mardi",
+    "jeudi",
+    "samedi",
+    "demain",
+    "après-demain",
+    "aujourd'hui",
+    "14h",
+    "9h30",
+    "8:45",
+    "3pm",
+    "midi",
+    "minuit",
+    "deux",
+    "quinze",
+    "heures",
+    "et",
+    "demie",
+    "matin",
+    "après-midi",
+    "soir",
+    "prochain",
+    "suivant",
+    "en",
+    "huit",
+    "dans",
+    "jours",
+    "semaines",
+    "mois",
+    "semaine",
+    "week-end",
+    "février",
+    "décembre",
+    "noël",
+    "pâques",
+    "toussaint",
+    "annuler",
+    "décaler",
+    "confirme",
+    "mes",
+    "rdv",
+    "combien",
+    "merci",
+    "?",
+    ",",
+    "sauf",
+    "pas",
+    "plutôt",
+    "mon",
+    "rdv",
+    "next",
+    "tuesday",
+    "the",
+    "5th",
+    "in",
+    "two",
+    "weeks",
+    "between",
+    "and",
+    "tomorrow",
+    "morning",
+    "from",
+    "to",
 ]
 TEXTS = st.one_of(
     st.text(max_size=80),
@@ -738,8 +834,9 @@ def test_any_text_at_any_moment_gives_a_valid_request(text: str, now: datetime) 
     assert request.service is None or request.service in {s.key for s in SERVICES}
 
 
-@given(st.sampled_from(["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]),
-       NOWS)
+@given(
+    st.sampled_from(["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]), NOWS
+)
 @settings(max_examples=200, deadline=None)
 def test_a_weekday_is_within_the_next_seven_days(name: str, now: datetime) -> None:
     request = parse_request(f"rdv {name}", now)
@@ -747,10 +844,18 @@ def test_a_weekday_is_within_the_next_seven_days(name: str, now: datetime) -> No
         return
     assert request.day_from == request.day_to
     assert 1 <= (request.day_from - now.date()).days <= 7
-    assert request.day_from.strftime("%A").lower() == {
-        "lundi": "monday", "mardi": "tuesday", "mercredi": "wednesday", "jeudi": "thursday",
-        "vendredi": "friday", "samedi": "saturday", "dimanche": "sunday",
-    }[name]
+    assert (
+        request.day_from.strftime("%A").lower()
+        == {
+            "lundi": "monday",
+            "mardi": "tuesday",
+            "mercredi": "wednesday",
+            "jeudi": "thursday",
+            "vendredi": "friday",
+            "samedi": "saturday",
+            "dimanche": "sunday",
+        }[name]
+    )
 
 
 @given(st.times(), NOWS)
