@@ -22,7 +22,22 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.persistence import SQLitePersistence
-from handlers import employer, menus, missions, patient, scheduled, secretary
+from handlers import (
+    agenda,
+    blocks,
+    desk,
+    earnings,
+    employer,
+    mailmerge,
+    menus,
+    missions,
+    patient,
+    scheduled,
+    secretary,
+    staff,
+    statements,
+    steps,
+)
 from handlers.common import DEPS_KEY, Deps, on_error
 from storage import Store
 
@@ -110,24 +125,26 @@ def build_application(
     # handler runs in group -3, ahead of every group that may stop a command.
     application.add_handler(CommandHandler("mission", missions.new_mission, filters=private))
     application.add_handler(CommandHandler("missions", missions.list_missions, filters=private))
-    application.add_handler(CommandHandler("releve", missions.statement, filters=private))
-    application.add_handler(CommandHandler("gains", missions.earnings, filters=private))
-    application.add_handler(CommandHandler("publipostage", missions.mail_merge, filters=private))
-    application.add_handler(CallbackQueryHandler(missions.mission_button, pattern=r"^m:"))
-    application.add_handler(CallbackQueryHandler(missions.mail_merge_button, pattern=r"^mm:"))
+    application.add_handler(CommandHandler("releve", statements.statement, filters=private))
+    application.add_handler(CommandHandler("gains", earnings.earnings, filters=private))
+    application.add_handler(CommandHandler("publipostage", mailmerge.mail_merge, filters=private))
+    application.add_handler(
+        CallbackQueryHandler(steps.buttons(missions.BUTTONS | statements.BUTTONS), pattern=r"^m:")
+    )
+    application.add_handler(CallbackQueryHandler(steps.buttons(mailmerge.BUTTONS), pattern=r"^mm:"))
     application.add_handler(
         MessageHandler(
             private & secretaries & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
-            missions.text_step,
+            steps.typed_text(missions.TEXT_STEPS | mailmerge.TEXT_STEPS),
         ),
         group=-1,
     )
     application.add_handler(
-        MessageHandler(private & secretaries & filters.COMMAND, missions.forget_step), group=-3
+        MessageHandler(private & secretaries & filters.COMMAND, steps.forget_step), group=-3
     )
     # At start-up, however long it took (no misfire grace): runs a stop interrupted go on.
     application.job_queue.run_once(
-        missions.resume_mail_merges,
+        mailmerge.resume_mail_merges,
         when=0,
         name="resume mail merges",
         job_kwargs={"misfire_grace_time": None},
@@ -138,18 +155,18 @@ def build_application(
     # employers, for their own business only. /rdv and /appel read typed text: their
     # conversation runs in group -2, ahead of the missions' typed steps and of
     # patient.text_message; what it handles stops there, any other command ends its draft.
-    application.add_handler(secretary.desk(private & secretaries), group=-2)
+    application.add_handler(desk.desk(private & secretaries), group=-2)
     application.add_handler(
         CommandHandler(["demandes", "requests"], secretary.inbox, filters=private)
     )
     application.add_handler(
         CommandHandler("agenda", employer.agenda, filters=private & employers & ~secretaries)
     )
-    application.add_handler(CommandHandler("agenda", secretary.agenda, filters=private))
-    application.add_handler(CommandHandler("ics", secretary.ics, filters=private))
-    application.add_handler(CommandHandler(["bloquer", "block"], secretary.block, filters=private))
+    application.add_handler(CommandHandler("agenda", agenda.agenda, filters=private))
+    application.add_handler(CommandHandler("ics", agenda.ics, filters=private))
+    application.add_handler(CommandHandler(["bloquer", "block"], blocks.block, filters=private))
     application.add_handler(
-        CommandHandler(["debloquer", "unblock"], secretary.unblock, filters=private)
+        CommandHandler(["debloquer", "unblock"], blocks.unblock, filters=private)
     )
     application.add_handler(
         CommandHandler(["presences", "attendance"], secretary.attendance, filters=private)
@@ -157,7 +174,7 @@ def build_application(
     application.add_handler(  # a secretary's /rdv and /appel are the conversation's
         CommandHandler(
             ["rdv", "appointment", "appel", "call"],
-            secretary.refuse,
+            staff.refuse,
             filters=private & ~secretaries,
         )
     )
@@ -171,13 +188,11 @@ def build_application(
     application.add_handler(
         CallbackQueryHandler(secretary.mark_attendance, pattern=r"^apt:(done|ns):\d+$")
     )
+    application.add_handler(CallbackQueryHandler(blocks.unblock_button, pattern=r"^blk:undo:\d+$"))
     application.add_handler(
-        CallbackQueryHandler(secretary.unblock_button, pattern=r"^blk:undo:\d+$")
+        CallbackQueryHandler(agenda.agenda_week_button, pattern=r"^agw:[\w-]+:\d{8}$")
     )
-    application.add_handler(
-        CallbackQueryHandler(secretary.agenda_week_button, pattern=r"^agw:[\w-]+:\d{8}$")
-    )
-    application.add_handler(CallbackQueryHandler(secretary.desk_stale, pattern=r"^(rdv|call):"))
+    application.add_handler(CallbackQueryHandler(desk.desk_stale, pattern=r"^(rdv|call):"))
 
     application.add_handler(CallbackQueryHandler(patient.stale_button))
 

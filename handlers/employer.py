@@ -8,8 +8,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.summaries import Summaries
-from handlers import secretary
+from handlers.agenda import send_agenda
 from handlers.common import deps, staff_language
+from handlers.staff import refuse
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,6 @@ async def agenda(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/agenda [business] [day|semaine]``: the agenda of their own business, never another's."""
     own = deps(context).settings.businesses_of_employer(update.effective_user.id)
     if not own:
-        await secretary.refuse(update, context)
+        await refuse(update, context)
         return
-    await secretary.send_agenda(update, context, own)
+    await send_agenda(update, context, own)

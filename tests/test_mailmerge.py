@@ -10,7 +10,7 @@ from collections import Counter
 
 from telegram import Bot
 
-from handlers import missions as mission_handlers
+from handlers import mailmerge as mail_merge_handlers
 from storage.missions import MissionStatus, RecipientStatus
 from tests.conftest import running_bot
 
@@ -83,7 +83,7 @@ async def test_two_thousand_patients_with_429s_and_blocks_each_served_once(
 
     async with fast_bot(settings, store, clock, tg, rate=2000) as application:
         await start_mail_merge(tg, 2000)
-        tasks = mission_handlers.mail_merge_tasks(application)
+        tasks = mail_merge_handlers.mail_merge_tasks(application)
         await asyncio.wait_for(asyncio.gather(*tasks.values()), timeout=45)
 
     sent = copies(tg)
@@ -136,7 +136,7 @@ async def test_sending_is_paced_by_the_rate_limit(settings, store, clock, tg):
     async with fast_bot(settings, store, clock, tg, rate=100) as application:
         await start_mail_merge(tg, 250)
         started = time.monotonic()
-        await asyncio.gather(*mission_handlers.mail_merge_tasks(application).values())
+        await asyncio.gather(*mail_merge_handlers.mail_merge_tasks(application).values())
     copies = [moment for moment in sent_at if moment >= started]
     assert len(copies) == 250
     # A full bucket lets the first 100 go at once; the other 150 follow at 100 a second.
@@ -177,7 +177,7 @@ async def test_a_run_stopped_midway_resumes_in_a_new_application_and_sends_nobod
 
     async with fast_bot(settings, store, clock, tg, rate=300) as second:
         await wait_until(finished)
-        await asyncio.gather(*mission_handlers.mail_merge_tasks(second).values())
+        await asyncio.gather(*mail_merge_handlers.mail_merge_tasks(second).values())
 
     sent = copies(tg)
     assert set(sent) == set(ids)

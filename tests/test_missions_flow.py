@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pypdf import PdfReader
 
-from handlers import missions as mission_handlers
+from handlers import mailmerge as mail_merge_handlers
 from storage.appointments import NewAppointment, Source, Status
 from storage.missions import MissionStatus, NewMission
 from tests.conftest import PARIS
@@ -422,7 +422,7 @@ async def patient(tg, user_id, name, slug="cabinet-dupont"):
 
 
 async def finish_mail_merges(application) -> None:
-    tasks = list(mission_handlers.mail_merge_tasks(application).values())
+    tasks = list(mail_merge_handlers.mail_merge_tasks(application).values())
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=20)
 
 

@@ -1,0 +1,232 @@
+"""Blocked time: hours nobody may book (a training, a holiday), set and lifted by a
+secretary with /bloquer and /debloquer; the agenda shows them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.config import Business
+from bot.nlu import parse_request
+from handlers.agenda import block_line
+from handlers.common import Deps, appointment_values, deps, keyboard, reply, staff_language
+from handlers.staff import (
+    audit,
+    business_slugs,
+    contact_of,
+    find_business,
+    number_of,
+    patient_of,
+    require_secretary,
+)
+from storage.blocks import Block, NewBlock
+
+log = logging.getLogger(__name__)
+
+# The soonest blocks /debloquer offers to lift, one button each.
+BLOCKS_SHOWN = 20
+_HOURS = re.compile(
+    r"\b(?P<h1>\d{1,2})\s*[h:]\s*(?P<m1>\d{2})?\s*(?:-|–|à|a|to)\s*"
+    r"(?P<h2>\d{1,2})\s*(?:[h:]\s*(?P<m2>\d{2})?)?",
+    re.IGNORECASE,
+)
+_ALL_DAY = re.compile(
+    r"(?:toute\s+la\s+)?journ[ée]e(?:\s+enti[èe]re)?|\ball\s+day\b|\bwhole\s+day\b",
+    re.IGNORECASE,
+)
+
+
+# -- blocked time: /bloquer <business> <day> <hours> [practitioner] [reason], and its undo ------
+
+
+@dataclass(frozen=True)
+class _BlockAsk:
+    business: Business
+    start: datetime
+    end: datetime
+    practitioner: str | None
+    reason: str | None
+
+
+def _read_block(d: Deps, words: list[str]) -> _BlockAsk | str:
+    """The block asked for, or the key of the message saying what is wrong."""
+    business = find_business(d, words[0]) if words else None
+    if business is None and len(d.settings.businesses) == 1:
+        business = d.settings.businesses[0]
+    elif business is None:
+        return "block.usage"
+    else:
+        words = words[1:]
+    text = " ".join(words)
+    zone = d.booking.rules[business.slug].zone
+    now = d.clock.now().astimezone(zone)
+    hours = _HOURS.search(text) or _ALL_DAY.search(text)
+    if hours is None:
+        return "block.usage"
+    request = parse_request(text[: hours.start()], now)
+    if request.day_from is None or request.day_from != request.day_to:
+        return "block.bad_day"
+    day = request.day_from
+    if "h1" in hours.groupdict():
+        try:
+            first = time(int(hours["h1"]), int(hours["m1"] or 0))
+            last = time(int(hours["h2"]), int(hours["m2"] or 0)) if hours["h2"] != "24" else None
+        except ValueError:
+            return "block.bad_hours"
+        start = datetime.combine(day, first, tzinfo=zone)
+        end = (
+            datetime.combine(day, last, tzinfo=zone)
+            if last is not None
+            else datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+        )
+    else:
+        start = datetime.combine(day, time.min, tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    if end <= start:
+        return "block.bad_hours"
+    if end <= now:
+        return "block.past"
+    rest = text[hours.end() :].strip(" -–:,")
+    practitioner = next(
+        (p for p in business.practitioners if rest.lower().startswith(p.lower())), None
+    )
+    if practitioner is not None:
+        rest = rest[len(practitioner) :].strip(" -–:,")
+    return _BlockAsk(business, start, end, practitioner, rest or None)
+
+
+def _block_record(block: Block) -> dict[str, object]:
+    return {
+        "business_id": block.business_id,
+        "practitioner": block.practitioner,
+        "starts_at": block.starts_at,
+        "ends_at": block.ends_at,
+        "reason": block.reason,
+    }
+
+
+def _block_summary(d: Deps, language: str, block: Block, business: Business) -> str:
+    start = d.booking.local(business, block.starts_at)
+    end = d.booking.local(business, block.ends_at)
+    return d.i18n.text(
+        language,
+        "block.summary",
+        business=business.name,
+        day=d.i18n.day(language, start),
+        line=block_line(d, language, block, start, end),
+    )
+
+
+async def block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await require_secretary(update, context):
+        return
+    d = deps(context)
+    user = update.effective_user
+    language = staff_language(context, user.id)
+    asked = _read_block(d, list(context.args or []))
+    if isinstance(asked, str):
+        log.info("secretary %s: /bloquer %r not understood (%s)", user.id, context.args, asked)
+        await update.effective_message.reply_text(
+            d.i18n.text(language, asked, businesses=business_slugs(d))
+        )
+        return
+    business = asked.business
+    added = await d.store.blocks.add(
+        NewBlock(
+            business_id=d.booking.business_id(business),
+            starts_at=asked.start,
+            ends_at=asked.end,
+            practitioner=asked.practitioner,
+            reason=asked.reason,
+        ),
+        actor=user.id,
+        now=d.clock.now(),
+    )
+    await audit(d, user.id, "block.add", f"block:{added.id}", None, _block_record(added))
+    lines = [d.i18n.text(language, "block.done"), _block_summary(d, language, added, business)]
+    inside = [
+        a
+        for a in await d.store.appointments.holding(
+            d.booking.business_id(business), asked.start, asked.end
+        )
+        if asked.practitioner in (None, a.practitioner)
+    ]
+    if inside:
+        lines.append(d.i18n.text(language, "block.to_move", count=len(inside)))
+        for appointment in inside:
+            values = appointment_values(d, language, appointment, business)
+            who = contact_of(appointment, await patient_of(d, appointment))
+            lines.append(d.i18n.text(language, "block.to_move_line", who=who, **values))
+    undo = keyboard([(d.i18n.text(language, "block.undo"), f"blk:undo:{added.id}")])
+    await update.effective_message.reply_text("\n".join(lines), reply_markup=undo)
+
+
+async def unblock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/debloquer [business]``: the blocks still ahead, each with its undo button."""
+    if not await require_secretary(update, context):
+        return
+    d = deps(context)
+    language = staff_language(context, update.effective_user.id)
+    named = find_business(d, context.args[0]) if context.args else None
+    now = d.clock.now()
+    ahead: list[tuple[Block, Business]] = []
+    for business in [named] if named is not None else d.settings.businesses:
+        horizon = now + timedelta(days=business.booking_horizon_days)
+        for found in await d.store.blocks.overlapping(
+            d.booking.business_id(business), now, horizon
+        ):
+            ahead.append((found, business))
+    if not ahead:
+        await update.effective_message.reply_text(d.i18n.text(language, "block.none"))
+        return
+    ahead.sort(key=lambda pair: pair[0].starts_at)
+    buttons = []
+    for found, business in ahead[:BLOCKS_SHOWN]:
+        start = d.booking.local(business, found.starts_at)
+        label = d.i18n.text(
+            language,
+            "block.undo_one",
+            day=d.i18n.short_day(language, start),
+            time=d.i18n.time(language, start),
+            business=business.name,
+        )
+        buttons.append([(label, f"blk:undo:{found.id}")])
+    await update.effective_message.reply_text(
+        d.i18n.text(language, "block.which"), reply_markup=keyboard(*buttons)
+    )
+
+
+async def unblock_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``blk:undo:<id>``: lift the block; patients may book that time again."""
+    if not await require_secretary(update, context):
+        return
+    d = deps(context)
+    user = update.effective_user
+    language = staff_language(context, user.id)
+    lifted = await d.store.blocks.remove(
+        number_of(update.callback_query.data.split(":")[2]), now=d.clock.now()
+    )
+    if lifted is None:
+        await update.callback_query.answer(
+            d.i18n.text(language, "block.already_lifted"), show_alert=True
+        )
+        return
+    await audit(
+        d,
+        user.id,
+        "block.remove",
+        f"block:{lifted.id}",
+        _block_record(lifted),
+        {**_block_record(lifted), "removed_at": d.clock.now()},
+    )
+    business = d.settings.business(d.store.business_slug(lifted.business_id))
+    text = d.i18n.text(language, "block.lifted")
+    if business is not None:
+        text += "\n" + _block_summary(d, language, lifted, business)
+    await reply(update, text)

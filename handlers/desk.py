@@ -1,0 +1,607 @@
+"""The secretary's phone desk: /rdv books an appointment for a caller, /appel passes a
+call message on to the business's employers.
+
+Both read free text over several messages, so each secretary has one conversation, its
+draft kept in user data (and through a restart, by the application's persistence).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.agenda import Wanted
+from bot.callers import read_booking, read_caller
+from bot.config import Business, Service
+from handlers.common import (
+    Deps,
+    appointment_values,
+    deps,
+    keyboard,
+    reply,
+    send_safely,
+    staff_language,
+)
+from handlers.staff import (
+    PROPOSALS_SHOWN,
+    answer_stale,
+    audit,
+    day_code,
+    day_of,
+    find_business,
+    in_rows,
+    moment_of,
+    number_of,
+    require_secretary,
+    secretary_name,
+    snapshot,
+)
+from storage.appointments import SlotTaken
+from storage.calls import NewCall
+
+log = logging.getLogger(__name__)
+
+DAYS_SHOWN = 6
+# A /rdv or /appel left half-typed is forgotten after this.
+DESK_TIMEOUT = timedelta(minutes=30)
+# Conversation states of /rdv and /appel.
+RDV, CALL = range(2)
+
+
+# -- phone bookings (/rdv) and call messages (/appel): a conversation per secretary -------------
+
+
+@dataclass
+class _Draft:
+    """What the secretary told so far; ``flow`` ties buttons to this draft, not an old one."""
+
+    kind: int  # RDV or CALL
+    flow: int
+    business: str | None = None
+    text: str | None = None  # typed before the business was known
+    name: str | None = None
+    phone: str | None = None
+    service: str | None = None
+    wanted: Wanted = field(default_factory=Wanted)
+    message: str | None = None
+
+
+_DRAFT_KEY = "desk_draft"
+_FLOW_KEY = "desk_flow"
+
+
+def _new_draft(context: ContextTypes.DEFAULT_TYPE, kind: int) -> _Draft:
+    flow = (context.user_data.get(_FLOW_KEY, 0) + 1) % 100_000
+    context.user_data[_FLOW_KEY] = flow
+    draft = _Draft(kind, flow)
+    context.user_data[_DRAFT_KEY] = draft
+    return draft
+
+
+def _draft(context: ContextTypes.DEFAULT_TYPE, kind: int) -> _Draft | None:
+    draft = context.user_data.get(_DRAFT_KEY)
+    return draft if isinstance(draft, _Draft) and draft.kind == kind else None
+
+
+def _start_draft(context: ContextTypes.DEFAULT_TYPE, kind: int) -> _Draft:
+    d = deps(context)
+    draft = _new_draft(context, kind)
+    words = list(context.args or [])
+    business = find_business(d, words[0]) if words else None
+    if business is not None:
+        words = words[1:]
+    elif len(d.settings.businesses) == 1:
+        business = d.settings.businesses[0]
+    draft.business = business.slug if business is not None else None
+    draft.text = " ".join(words) or None
+    return draft
+
+
+def _business_buttons(d: Deps, prefix: str, draft: _Draft) -> InlineKeyboardMarkup:
+    return keyboard(
+        *[[(b.name, f"{prefix}:{draft.flow}:b:{b.slug}")] for b in d.settings.businesses]
+    )
+
+
+def _understood(d: Deps, language: str, draft: _Draft) -> str:
+    """The caller as understood so far: ``Mme Durand · +33 6 12 34 56 78``."""
+    unknown = d.i18n.text(language, "desk.unknown")
+    return " · ".join([draft.name or unknown, draft.phone or unknown])
+
+
+def _missing_key(draft: _Draft) -> str | None:
+    if draft.name is None and draft.phone is None:
+        return "desk.need_name_phone"
+    if draft.name is None:
+        return "desk.need_name"
+    if draft.phone is None:
+        return "desk.need_phone"
+    return None
+
+
+async def _button_flow(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, kind: int
+) -> tuple[_Draft, list[str]] | None:
+    """The draft a desk button belongs to and the button's arguments; None if stale."""
+    d = deps(context)
+    language = staff_language(context, update.effective_user.id)
+    _, flow, *rest = update.callback_query.data.split(":")
+    draft = _draft(context, kind)
+    if draft is None or not flow.isdigit() or int(flow) != draft.flow or not rest:
+        await answer_stale(update, d, language)
+        return None
+    return draft, rest
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """``/annuler`` (``/cancel``) inside /rdv or /appel: forget the draft."""
+    d = deps(context)
+    context.user_data.pop(_DRAFT_KEY, None)
+    language = staff_language(context, update.effective_user.id)
+    await update.effective_message.reply_text(d.i18n.text(language, "desk.cancelled"))
+    return ConversationHandler.END
+
+
+async def desk_stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A /rdv or /appel button once its conversation is over (or from someone else)."""
+    if not await require_secretary(update, context):
+        return
+    d = deps(context)
+    await answer_stale(update, d, staff_language(context, update.effective_user.id))
+
+
+# /rdv
+
+
+async def rdv_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """``/rdv [business] [Mme Durand 06 12 34 56 78 détartrage mardi 10h]``."""
+    if not await require_secretary(update, context):
+        return ConversationHandler.END
+    return await _rdv_next(update, context, _start_draft(context, RDV))
+
+
+async def rdv_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    if not await require_secretary(update, context):
+        return ConversationHandler.END
+    draft = _draft(context, RDV)
+    if draft is None:
+        return ConversationHandler.END
+    draft.text = update.effective_message.text
+    return await _rdv_next(update, context, draft)
+
+
+def _merge_booking(d: Deps, draft: _Draft, business: Business) -> None:
+    if not draft.text:
+        return
+    now = d.booking.local(business, d.clock.now())
+    read = read_booking(draft.text, now, business.services, with_name=draft.name is None)
+    draft.text = None
+    draft.name = read.name or draft.name
+    draft.phone = read.phone or draft.phone
+    draft.service = read.service or draft.service
+    if read.wanted != Wanted():
+        draft.wanted = read.wanted
+
+
+async def _rdv_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: _Draft) -> int:
+    """Ask for what is missing, else show the free slots."""
+    d = deps(context)
+    language = staff_language(context, update.effective_user.id)
+    business = d.settings.business(draft.business) if draft.business else None
+    if business is None:
+        await reply(
+            update, d.i18n.text(language, "desk.which_business"), _business_buttons(d, "rdv", draft)
+        )
+        return RDV
+    _merge_booking(d, draft, business)
+    missing = _missing_key(draft)
+    if missing is not None:
+        await reply(
+            update,
+            d.i18n.text(
+                language,
+                missing,
+                business=business.name,
+                caller=_understood(d, language, draft),
+            ),
+        )
+        return RDV
+    service = business.service(draft.service) if draft.service else None
+    if service is None and len(business.services) == 1:
+        service = business.services[0]
+    if service is None:
+        rows = [[(s.name, f"rdv:{draft.flow}:v:{s.key}")] for s in business.services]
+        await reply(
+            update,
+            d.i18n.text(language, "rdv.which_service", caller=_understood(d, language, draft)),
+            keyboard(*rows),
+        )
+        return RDV
+    draft.service = service.key
+    await _rdv_offer(update, d, language, draft, business, service, intro_key=None)
+    return RDV
+
+
+async def _rdv_offer(
+    update: Update,
+    d: Deps,
+    language: str,
+    draft: _Draft,
+    business: Business,
+    service: Service,
+    *,
+    intro_key: str | None,
+) -> None:
+    wanted = draft.wanted
+    offer = await d.booking.offer(business, service, wanted, limit=PROPOSALS_SHOWN)
+    caller = _understood(d, language, draft)
+    other_day = (d.i18n.text(language, "rdv.other_day"), f"rdv:{draft.flow}:o")
+    if not offer.slots:
+        await reply(
+            update,
+            d.i18n.text(language, "rdv.no_room", caller=caller, service=service.name),
+        )
+        return
+    if intro_key is None and offer.exact:
+        intro_key = "rdv.free"
+    elif intro_key is None and wanted.exact and wanted.day_from is not None:
+        intro_key = "rdv.nearest"
+    elif intro_key is None:
+        intro_key = "rdv.slots"
+    asked = (
+        datetime.combine(
+            wanted.day_from, wanted.time_from, tzinfo=d.booking.rules[business.slug].zone
+        )
+        if wanted.exact and wanted.day_from is not None
+        else offer.slots[0].start
+    )
+    one_day = len({slot.start.date() for slot in offer.slots}) == 1
+    buttons = []
+    for slot in offer.slots:
+        label = d.i18n.time(language, slot.start)
+        if not one_day:
+            label = f"{d.i18n.short_day(language, slot.start)} {label}"
+        index = business.practitioners.index(slot.practitioner)
+        buttons.append((label, f"rdv:{draft.flow}:s:{int(slot.start.timestamp())}:{index}"))
+    rows = in_rows(buttons, 3 if one_day else 2)
+    rows.append([other_day])
+    text = d.i18n.text(
+        language,
+        intro_key,
+        caller=caller,
+        business=business.name,
+        service=service.name,
+        day=d.i18n.day(language, asked),
+        time=d.i18n.time(language, asked),
+    )
+    await reply(update, text, keyboard(*rows))
+
+
+async def rdv_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    if not await require_secretary(update, context):
+        return ConversationHandler.END
+    found = await _button_flow(update, context, RDV)
+    if found is None:
+        return RDV
+    draft, (action, *arguments) = found
+    d = deps(context)
+    language = staff_language(context, update.effective_user.id)
+    if action == "b" and arguments and d.settings.business(arguments[0]):
+        draft.business = arguments[0]
+        return await _rdv_next(update, context, draft)
+    business = d.settings.business(draft.business) if draft.business else None
+    if business is None:
+        await answer_stale(update, d, language)
+        return RDV
+    if action == "v" and arguments and business.service(arguments[0]):
+        draft.service = arguments[0]
+        return await _rdv_next(update, context, draft)
+    service = business.service(draft.service) if draft.service else None
+    if service is None:
+        await answer_stale(update, d, language)
+        return RDV
+    if action == "o":
+        days = await d.booking.days_with_room(business, service, DAYS_SHOWN)
+        rows = [
+            [(d.i18n.short_day(language, day), f"rdv:{draft.flow}:d:{day_code(day)}")]
+            for day in days
+        ]
+        await reply(
+            update,
+            d.i18n.text(language, "rdv.which_day", service=service.name),
+            keyboard(*rows) if rows else None,
+        )
+        return RDV
+    if action == "d" and arguments:
+        day = day_of(arguments[0])
+        draft.wanted = Wanted(day, day)
+        return await _rdv_next(update, context, draft)
+    if action == "s" and len(arguments) == 2:
+        return await _rdv_book(update, context, draft, business, service, arguments)
+    await answer_stale(update, d, language)
+    return RDV
+
+
+async def _rdv_book(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: _Draft,
+    business: Business,
+    service: Service,
+    arguments: list[str],
+) -> int:
+    d = deps(context)
+    user = update.effective_user
+    language = staff_language(context, user.id)
+    start, index = moment_of(arguments[0]), number_of(arguments[1])
+    if index >= len(business.practitioners):
+        await answer_stale(update, d, language)
+        return RDV
+    try:
+        appointment = await d.booking.book_for_caller(
+            business,
+            service,
+            start,
+            business.practitioners[index],
+            caller_name=draft.name,
+            caller_phone=draft.phone,
+            actor=user.id,
+        )
+    except (SlotTaken, ValueError) as error:
+        log.info("secretary %s could not book %s: %s", user.id, start, error)
+        local = d.booking.local(business, start)
+        draft.wanted = Wanted(local.date(), local.date(), local.time(), local.time())
+        await _rdv_offer(update, d, language, draft, business, service, intro_key="rdv.taken")
+        return RDV
+    context.user_data.pop(_DRAFT_KEY, None)
+    await audit(
+        d,
+        user.id,
+        "appointment.book_phone",
+        f"appointment:{appointment.id}",
+        None,
+        {
+            **snapshot(appointment),
+            "source": appointment.source,
+            "caller_name": appointment.caller_name,
+            "caller_phone": appointment.caller_phone,
+        },
+    )
+    log.info("secretary %s booked appointment %s for a caller", user.id, appointment.id)
+    await reply(
+        update,
+        d.i18n.text(
+            language,
+            "rdv.booked",
+            caller=_understood(d, language, draft),
+            **appointment_values(d, language, appointment, business),
+        ),
+    )
+    return ConversationHandler.END
+
+
+# /appel
+
+
+async def call_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """``/appel [business] [M. Leroy 06 11 22 33 44 rappeler pour ses résultats]``."""
+    if not await require_secretary(update, context):
+        return ConversationHandler.END
+    return await _call_next(update, context, _start_draft(context, CALL))
+
+
+async def call_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    if not await require_secretary(update, context):
+        return ConversationHandler.END
+    draft = _draft(context, CALL)
+    if draft is None:
+        return ConversationHandler.END
+    draft.text = update.effective_message.text
+    return await _call_next(update, context, draft)
+
+
+def _merge_call(d: Deps, draft: _Draft, business: Business) -> None:
+    if not draft.text:
+        return
+    now = d.booking.local(business, d.clock.now())
+    # Once the name is known, a capitalised "Rappeler demain" is the message, not a name.
+    read = read_caller(draft.text, now, with_name=draft.name is None)
+    draft.text = None
+    draft.name = read.name or draft.name
+    draft.phone = read.phone or draft.phone
+    draft.message = read.rest or draft.message
+
+
+async def _call_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: _Draft) -> int:
+    d = deps(context)
+    language = staff_language(context, update.effective_user.id)
+    business = d.settings.business(draft.business) if draft.business else None
+    if business is None:
+        await reply(
+            update,
+            d.i18n.text(language, "desk.which_business"),
+            _business_buttons(d, "call", draft),
+        )
+        return CALL
+    _merge_call(d, draft, business)
+    caller = _understood(d, language, draft)
+    missing = _missing_key(draft) or (None if draft.message else "call.need_message")
+    if missing is not None:
+        await reply(update, d.i18n.text(language, missing, business=business.name, caller=caller))
+        return CALL
+    buttons = keyboard(
+        [(d.i18n.text(language, "call.send"), f"call:{draft.flow}:send:0")],
+        [(d.i18n.text(language, "call.send_urgent"), f"call:{draft.flow}:send:1")],
+    )
+    await reply(
+        update,
+        d.i18n.text(
+            language,
+            "call.review",
+            business=business.name,
+            caller=caller,
+            message=draft.message,
+        ),
+        buttons,
+    )
+    return CALL
+
+
+async def call_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    if not await require_secretary(update, context):
+        return ConversationHandler.END
+    found = await _button_flow(update, context, CALL)
+    if found is None:
+        return CALL
+    draft, (action, *arguments) = found
+    d = deps(context)
+    if action == "b" and arguments and d.settings.business(arguments[0]):
+        draft.business = arguments[0]
+        return await _call_next(update, context, draft)
+    business = d.settings.business(draft.business) if draft.business else None
+    ready = business is not None and draft.name and draft.phone and draft.message
+    if action == "send" and arguments in (["0"], ["1"]) and ready:
+        return await _call_send(update, context, draft, business, urgent=arguments[0] == "1")
+    await answer_stale(update, d, staff_language(context, update.effective_user.id))
+    return CALL
+
+
+async def _call_send(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: _Draft,
+    business: Business,
+    *,
+    urgent: bool,
+) -> int:
+    """Store the call and forward it at once to the business's employers."""
+    d = deps(context)
+    user = update.effective_user
+    language = staff_language(context, user.id)
+    call = await d.store.calls.add(
+        NewCall(
+            business_id=d.booking.business_id(business),
+            caller_name=draft.name,
+            caller_phone=draft.phone,
+            message=draft.message,
+            urgent=urgent,
+        ),
+        actor=user.id,
+        now=d.clock.now(),
+    )
+    context.user_data.pop(_DRAFT_KEY, None)
+    await audit(
+        d,
+        user.id,
+        "call.take",
+        f"call:{call.id}",
+        None,
+        {
+            "business_id": call.business_id,
+            "caller_name": call.caller_name,
+            "caller_phone": call.caller_phone,
+            "message": call.message,
+            "urgent": call.urgent,
+        },
+    )
+    delivered = 0
+    for employer in business.employers:
+        employer_language = staff_language(context, employer)
+        taken = d.booking.local(business, call.taken_at)
+        text = d.i18n.text(
+            employer_language,
+            "call.forward_urgent" if urgent else "call.forward",
+            business=business.name,
+            caller=f"{call.caller_name} · {call.caller_phone}",
+            message=call.message,
+            secretary=secretary_name(d, user.id),
+            time=d.i18n.time(employer_language, taken),
+        )
+        if await send_safely(context, employer, text) is not None:
+            delivered += 1
+    log.info("call %s for %s forwarded to %s employer(s)", call.id, business.slug, delivered)
+    key = "call.sent" if delivered else "call.not_delivered"
+    await reply(
+        update,
+        d.i18n.text(
+            language,
+            key,
+            business=business.name,
+            caller=f"{call.caller_name} · {call.caller_phone}",
+            count=delivered,
+        ),
+    )
+    return ConversationHandler.END
+
+
+async def _end_quietly(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Another command while a draft waits: the secretary moved on; the command goes on."""
+    context.user_data.pop(_DRAFT_KEY, None)
+    return ConversationHandler.END
+
+
+def _consuming(
+    callback: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]],
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+    """The conversation runs in an early group: what it handled stops there, with its new
+    state, instead of reaching the patients' text handler too."""
+
+    @functools.wraps(callback)
+    async def consumed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        raise ApplicationHandlerStop(await callback(update, context))
+
+    return consumed
+
+
+def desk(secretaries: filters.BaseFilter) -> ConversationHandler:
+    """/rdv and /appel, the secretary flows that read free text.
+
+    To register in a group of its own ahead of every text handler: the text and buttons it
+    handles stop there; commands go on to the later groups (any other command ends a
+    half-typed draft and still runs). The ``secretaries`` filter keeps everyone else out
+    (each handler checks the role too).
+    """
+    text = filters.TEXT & ~filters.COMMAND & secretaries
+    with warnings.catch_warnings():
+        # The conversation is per chat on purpose: a secretary runs one draft at a time,
+        # whichever message its buttons are on; the draft's number rejects older buttons.
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=UserWarning)
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler(["rdv", "appointment"], rdv_start, filters=secretaries),
+                CommandHandler(["appel", "call"], call_start, filters=secretaries),
+            ],
+            states={
+                RDV: [
+                    MessageHandler(text, _consuming(rdv_text)),
+                    CallbackQueryHandler(_consuming(rdv_button), pattern=r"^rdv:\d+:"),
+                ],
+                CALL: [
+                    MessageHandler(text, _consuming(call_text)),
+                    CallbackQueryHandler(_consuming(call_button), pattern=r"^call:\d+:"),
+                ],
+            },
+            fallbacks=[
+                CommandHandler(["annuler", "cancel"], cancel, filters=secretaries),
+                MessageHandler(filters.COMMAND & secretaries, _end_quietly),
+            ],
+            allow_reentry=True,
+            conversation_timeout=DESK_TIMEOUT,
+            name="desk",
+            persistent=True,
+        )

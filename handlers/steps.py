@@ -1,0 +1,176 @@
+"""What the secretary's own flows share: her check, their typed steps, their buttons.
+
+Missions, statements, earnings and mail merges are hers alone: the sender is checked against
+config at each call (a button's data can be replayed by anyone who has seen it); anyone else
+is refused politely, the attempt is logged, and nothing changes.
+
+Buttons carry what they choose (``m:`` for missions and statements, ``mm:`` for mail merges).
+Typed steps (a description, a fee, a day, a mail-merge text) wait in ``context.user_data``
+with the draft they belong to; a command, half an hour of silence or a restart forgets them,
+and the flow is simply started again. Each flow module has its own tables of buttons and of
+typed steps; ``bot.app`` joins them, one handler per button prefix and one for typed text,
+because a group gives an update to only one of its handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+
+from telegram import Update, User
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.i18n import pick_language
+from bot.missions import InputError
+from handlers.common import Deps, deps, is_secretary, staff_language
+
+log = logging.getLogger(__name__)
+
+STEP_KEY = "missions:step"
+DRAFT_KEY = "missions:draft"
+MERGE_KEY = "missions:mail_merge"
+STEP_TTL = timedelta(minutes=30)
+
+# (update, context, deps, language, then the button's arguments, or the step and its text)
+StepHandler = Callable[..., Awaitable[None]]
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+class Stale(Exception):
+    """Callback data that no longer (or never did) make sense."""
+
+
+class Lost(Exception):
+    """The flow's draft is gone: a command, half an hour of silence, or a restart."""
+
+
+def language_of(context: ContextTypes.DEFAULT_TYPE, user: User) -> str:
+    return staff_language(context, user.id)
+
+
+async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Is the sender a secretary? If not: say so politely, log it, change nothing."""
+    user = update.effective_user
+    if is_secretary(context, user):
+        return True
+    d = deps(context)
+    query = update.callback_query
+    what = query.data if query else (update.effective_message.text or "")[:40]
+    log.warning("refused %r from user %s: not a secretary", what, user.id if user else None)
+    language = pick_language(user.language_code if user else None, d.settings.language)
+    text = d.i18n.text(language, "error.not_allowed")
+    if query is not None:
+        await query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+    return False
+
+
+def error_text(d: Deps, language: str, error: InputError) -> str:
+    return d.i18n.text(language, error.key, **error.values)
+
+
+def integer(text: str) -> int:
+    if not text.isdigit():
+        raise Stale(text)
+    return int(text)
+
+
+def day_code(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def parse_day_code(code: str) -> date:
+    try:
+        return datetime.strptime(code, "%Y%m%d").date()
+    except ValueError:
+        raise Stale(code) from None
+
+
+# -- typed steps -----------------------------------------------------------------------------
+
+
+def await_text(context: ContextTypes.DEFAULT_TYPE, step: str, **values: object) -> None:
+    context.user_data[STEP_KEY] = {"step": step, "at": deps(context).clock.now(), **values}
+
+
+def awaited(context: ContextTypes.DEFAULT_TYPE) -> dict | None:
+    step = context.user_data.get(STEP_KEY)
+    if step is None:
+        return None
+    if deps(context).clock.now() - step["at"] > STEP_TTL:
+        context.user_data.pop(STEP_KEY, None)
+        return None
+    return step
+
+
+def forget(context: ContextTypes.DEFAULT_TYPE) -> None:
+    for key in (STEP_KEY, DRAFT_KEY, MERGE_KEY):
+        context.user_data.pop(key, None)
+
+
+async def forget_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any command ends a typed step: the secretary moved on (the command itself goes on)."""
+    context.user_data.pop(STEP_KEY, None)
+
+
+def typed_text(table: dict[str, StepHandler]) -> Callback:
+    """The handler of a secretary's typed text, for the steps of ``table`` (by step name)."""
+
+    async def text_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A secretary's typed text, when one of these flows waits for it; else left to others."""
+        step = awaited(context)
+        if step is None or not is_secretary(context, update.effective_user):
+            return
+        d = deps(context)
+        language = language_of(context, update.effective_user)
+        text = update.effective_message.text
+        try:
+            await table[step["step"]](update, context, d, language, step, text)
+        except InputError as error:
+            await update.effective_message.reply_text(error_text(d, language, error))
+        except Lost:
+            forget(context)
+            await update.effective_message.reply_text(d.i18n.text(language, "missions.flow_lost"))
+        raise ApplicationHandlerStop
+
+    return text_step
+
+
+# -- buttons ---------------------------------------------------------------------------------
+
+
+def buttons(table: dict[str, tuple[int, StepHandler]]) -> Callback:
+    """The handler of the buttons of ``table``: action -> (number of arguments, handler)."""
+
+    async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await allowed(update, context):
+            return
+        d = deps(context)
+        query = update.callback_query
+        language = language_of(context, update.effective_user)
+        _, action, *args = query.data.split(":")
+        entry = table.get(action)
+        try:
+            if entry is None or len(args) != entry[0]:
+                raise Stale(query.data)
+            await entry[1](update, context, d, language, args)
+        except Lost as lost:
+            log.info(
+                "secretary %s: %r after its flow ended (%s)",
+                update.effective_user.id,
+                query.data,
+                lost,
+            )
+            await query.answer(d.i18n.text(language, "missions.flow_lost"), show_alert=True)
+        except Stale as stale:
+            log.warning(
+                "secretary %s: unusable button %r (%s)", update.effective_user.id, query.data, stale
+            )
+            await query.answer(d.i18n.text(language, "error.stale_button"), show_alert=True)
+        except InputError as error:
+            await query.answer()
+            await update.effective_message.reply_text(error_text(d, language, error))
+
+    return dispatch
