@@ -68,9 +68,7 @@ async def send_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
             await d.store.reminders.mark_skipped(due)
         except RetryAfter as error:
             # Telegram refused it for sure: free the claim and let the next sweep go on.
-            log.warning(
-                "rate limited for %s s: reminders wait for the next sweep", error.retry_after
-            )
+            log.warning("%s: reminders wait for the next sweep", error.message)
             await d.store.reminders.release(due)
             return
         except BadRequest:
