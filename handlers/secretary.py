@@ -589,3 +589,20 @@ async def mark_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     )
     outcome = d.i18n.text(language, key, secretary=secretary_name(d, user.id))
     await reply(update, f"{text}\n{outcome}")
+    if appointment.status == Status.NO_SHOW and patient is not None:
+        await _follow_up_no_show(context, d, appointment, business, patient)
+
+
+async def _follow_up_no_show(
+    context: ContextTypes.DEFAULT_TYPE,
+    d: Deps,
+    appointment: Appointment,
+    business: Business,
+    patient: Person,
+) -> None:
+    """A missed appointment: the patient is offered a new one, kindly, in one tap."""
+    language = patient.language
+    values = appointment_values(d, language, appointment, business)
+    buttons = keyboard([(d.i18n.text(language, "patient.choose_another"), "book")])
+    text = d.i18n.text(language, "patient.no_show_follow_up", **values)
+    await send_safely(context, patient.telegram_id, text, buttons)

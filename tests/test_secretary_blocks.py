@@ -213,3 +213,31 @@ async def test_past_appointments_are_marked_done_or_no_show(bot, tg, store, cloc
     alice = await patient_asks(tg, 5001, "détartrage le 14 janvier à 10h")
     await alice.tap("10:00")
     assert claire.last.text.splitlines()[1] == "Alice · ⚠️ absences : 1"
+
+
+async def test_a_patient_marked_absent_is_offered_a_new_appointment(bot, tg, store, clock, claire):
+    alice = tg.user(5001, "Alice", language="fr")
+    await store.people.seen(
+        5001, first_name="Alice", last_name=None, username=None, language="fr", now=clock.now()
+    )
+    await store.people.bind(5001, store.business_ids["cabinet-dupont"])
+    await store.appointments.book(
+        NewAppointment(
+            business_id=store.business_ids["cabinet-dupont"],
+            practitioner="Dr Dupont",
+            service="detartrage",
+            starts_at=paris(2027, 1, 11, 8, 30),
+            ends_at=paris(2027, 1, 11, 9, 0),
+            status=Status.CONFIRMED,
+            source=Source.PATIENT,
+            patient_id=5001,
+        ),
+        now=paris(2027, 1, 4),
+    )
+    await claire.send("/presences")
+    await claire.tap("🚫 Absent")
+    assert alice.last.text.startswith(
+        "Nous ne vous avons pas vu à votre rendez-vous Détartrage du lundi 11 janvier à 08:30."
+    )
+    await alice.tap("Choisir un autre créneau")
+    assert alice.last.text == "Pour quel motif ?"
