@@ -24,6 +24,7 @@ checked against it; what fails lands in ``tg.violations`` so a test can assert t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
@@ -826,11 +827,10 @@ class Simulator:
                 return bool(self._pending) or superseded or self._closing
 
             if timeout and not answer_now():
-                try:
+                # A long poll that finds nothing by its timeout answers an empty list.
+                with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(timeout):
                         await self._updates_changed.wait_for(answer_now)
-                except TimeoutError:
-                    pass  # a long poll that found nothing answers an empty list
         if generation != self._poll_generation:
             raise _ApiError(409, _CONFLICT)
         return self._pending[:limit]
