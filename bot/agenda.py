@@ -47,6 +47,7 @@ class Wanted:
     day_to: date | None = None
     time_from: time | None = None
     time_to: time | None = None
+    practitioner: str | None = None  # the patient's own choice, when they named one
 
     @property
     def exact(self) -> bool:
@@ -141,10 +142,12 @@ def free_slots(
     last_day: date,
     time_from: time | None = None,
     time_to: time | None = None,
+    practitioners: Sequence[str] | None = None,
 ) -> Iterator[Slot]:
     """Free slots in time order, each practitioner as a parallel agenda.
 
-    A window [time_from, time_to] keeps the slots that start inside it.
+    A window [time_from, time_to] keeps the slots that start inside it; ``practitioners``
+    keeps those of the ones named (all of the business's by default).
     """
     business = rules.business
     step = timedelta(minutes=business.slot_step)
@@ -165,7 +168,7 @@ def free_slots(
                     and (time_from is None or start.time() >= time_from)
                     and (time_to is None or start.time() <= time_to)
                 ):
-                    for practitioner in business.practitioners:
+                    for practitioner in practitioners or business.practitioners:
                         if occupancy.is_free(practitioner, start_utc, end_utc):
                             yield Slot(start, end_utc.astimezone(rules.zone), practitioner)
                 start += step
@@ -186,6 +189,7 @@ def search(
     - an exact time: that start if free, then the starts nearest to it, days around included;
     - a window or a day range: the earliest free slots in it, else the earliest after it;
     - nothing: the earliest free slots.
+    A practitioner named keeps that practitioner's slots only.
     """
     today = rules.today(now)
     horizon = today + timedelta(days=rules.business.booking_horizon_days)
@@ -194,10 +198,19 @@ def search(
     if first > horizon:
         return []
 
+    chosen = [wanted.practitioner] if wanted.practitioner else None
+
     def scan(first_day: date, last_day: date, **window: time | None) -> Iterator[Slot]:
         return one_per_start(
             free_slots(
-                rules, duration, busy, now=now, first_day=first_day, last_day=last_day, **window
+                rules,
+                duration,
+                busy,
+                now=now,
+                first_day=first_day,
+                last_day=last_day,
+                practitioners=chosen,
+                **window,
             )
         )
 

@@ -6,7 +6,7 @@ It joins the pure agenda with the store, and knows nothing of Telegram.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -72,9 +72,15 @@ class Booking:
         today = rules.today(now)
         horizon = today + timedelta(days=business.booking_horizon_days)
         busy = await self._busy(business, today, horizon)
-        slots = search(
-            rules, timedelta(minutes=service.duration), busy, wanted, now=now, limit=limit
-        )
+        duration = timedelta(minutes=service.duration)
+        if wanted.practitioner not in (None, *business.practitioners):
+            wanted = replace(wanted, practitioner=None)
+        slots = search(rules, duration, busy, wanted, now=now, limit=limit)
+        if not slots and wanted.practitioner is not None:
+            # The one asked for has no room at all: anyone is better than nothing.
+            slots = search(
+                rules, duration, busy, replace(wanted, practitioner=None), now=now, limit=limit
+            )
         exact = bool(
             slots
             and wanted.exact

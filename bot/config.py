@@ -144,7 +144,8 @@ class Closure(_Model):
 
 
 class Service(_Model):
-    key: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    # Short: a service's key travels in buttons' callback data, 64 bytes at most.
+    key: str = Field(pattern=r"^[a-z0-9_-]{1,20}$")
     name: str = Field(min_length=1)
     duration: int = Field(gt=0, le=8 * 60, description="minutes")
     price: int | None = Field(default=None, ge=0, description="EUR")

@@ -94,6 +94,7 @@ class BookingRequest:
     asap: bool = False  # "le plus tôt possible", "en urgence"
     part_of_day: DayPart | None = None  # set when the window came from matin/après-midi/soir
     old_day: date | None = None  # reschedule: the day of the appointment to move, if stated
+    practitioner: str | None = None  # the one practitioner named: "avec le Dr Martin"
 
     def __post_init__(self) -> None:
         for low, high in ((self.day_from, self.day_to), (self.time_from, self.time_to)):
@@ -116,6 +117,7 @@ class BookingRequest:
             "asap": self.asap,
             "part_of_day": None if self.part_of_day is None else self.part_of_day.value,
             "old_day": iso(self.old_day),
+            "practitioner": self.practitioner,
         }
 
 
@@ -1369,6 +1371,32 @@ def _find_service(folded: str, services: Sequence[ServiceLike]) -> str | None:
     return None if best is None else best[2]
 
 
+# A practitioner is named after a title or "avec": a bare "Dupont" may be the practice's name.
+_PRACTITIONER_CUE = (
+    r"\b(?:dr|docteur|doctor|doc|pr|professeur|avec|with|chez|par|see|voir)\b\.?"
+    r"(?:\s+(?:le|la|l'|the|dr|docteur|doctor|mme|madame|m|mr|monsieur|mlle)\b\.?)*\s+"
+)
+_TITLES = frozenset({"dr", "docteur", "doctor", "pr", "mme", "madame", "mr", "monsieur", "mlle"})
+
+
+@lru_cache(maxsize=256)
+def _practitioner_pattern(name: str) -> re.Pattern[str] | None:
+    words = [w for w in _TOKEN.findall(_fold(name)) if w not in _TITLES and len(w) >= 3]
+    if not words:
+        return None
+    return re.compile(_PRACTITIONER_CUE + r"(?:" + "|".join(map(re.escape, words)) + r")\b")
+
+
+def _find_practitioner(folded: str, practitioners: Sequence[str]) -> str | None:
+    """The one practitioner the message asks for by name; several or none: None."""
+    named = [
+        name
+        for name in practitioners
+        if (pattern := _practitioner_pattern(name)) is not None and pattern.search(folded)
+    ]
+    return named[0] if len(named) == 1 else None
+
+
 # --------------------------------------------------------------------------- combining
 
 # what may stand between two days that are one choice: "lundi ou mardi", "du 5 au 9"
@@ -1579,8 +1607,14 @@ def _scan(text: str, context: _Context) -> tuple[_Scanner, list[tuple[int, int]]
     return scanner, farewells
 
 
-def parse_request(text: str, now: datetime, services: Sequence[ServiceLike] = ()) -> BookingRequest:
+def parse_request(
+    text: str,
+    now: datetime,
+    services: Sequence[ServiceLike] = (),
+    practitioners: Sequence[str] = (),
+) -> BookingRequest:
     """What the message asks for. `now` is aware; days and times are local to its zone."""
+    practitioner = _find_practitioner(_fold(text), practitioners)
     folded = _normalise(text)
     context = _Context(now.date(), now.time().replace(tzinfo=None), now)
     scanner, farewells = _scan(folded, context)
@@ -1607,6 +1641,7 @@ def parse_request(text: str, now: datetime, services: Sequence[ServiceLike] = ()
         asap,
         part,
         old_day if intent is Intent.RESCHEDULE else None,
+        practitioner,
     )
 
 

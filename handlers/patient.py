@@ -99,14 +99,36 @@ def _parse_start(epoch: str) -> datetime:
         raise StaleButton(f"no such moment {epoch!r}") from None
 
 
-def _wanted_code(wanted: Wanted) -> str:
+def _wanted_code(wanted: Wanted, business: Business) -> str:
+    """What a typed request asked for, to travel in callback data (64 bytes at most)."""
+    practitioner = (
+        str(business.practitioners.index(wanted.practitioner)) if wanted.practitioner else _NONE
+    )
     return ":".join(
         [
             _day_code(wanted.day_from),
             _day_code(wanted.day_to),
             _time_code(wanted.time_from),
             _time_code(wanted.time_to),
+            practitioner,
         ]
+    )
+
+
+def _parse_wanted(codes: list[str], business: Business) -> Wanted:
+    if len(codes) != 5:
+        raise StaleButton(f"no request in {codes!r}")
+    practitioner = None
+    if codes[4] != _NONE:
+        if not codes[4].isdigit() or int(codes[4]) >= len(business.practitioners):
+            raise StaleButton(f"no practitioner {codes[4]!r}")
+        practitioner = business.practitioners[int(codes[4])]
+    return Wanted(
+        _parse_day(codes[0]),
+        _parse_day(codes[1]),
+        _parse_time(codes[2]),
+        _parse_time(codes[3]),
+        practitioner,
     )
 
 
@@ -232,12 +254,10 @@ async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     patient, business = await _patient_and_business(update, context)
     _, key, *codes = update.callback_query.data.split(":")
     service = business.service(key) if business else None
-    if service is None or len(codes) != 4:
+    if service is None:
         await stale_button(update, context)
         return
-    wanted = Wanted(
-        _parse_day(codes[0]), _parse_day(codes[1]), _parse_time(codes[2]), _parse_time(codes[3])
-    )
+    wanted = _parse_wanted(codes, business)
     await _offer_wanted(update, d, patient.language, business, Flow(service), wanted)
 
 
@@ -385,7 +405,9 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await _ask_business(update, d, language, "patient.which")
         return
     now = d.booking.local(business, d.clock.now())
-    request = parse_request(update.effective_message.text, now, business.services)
+    request = parse_request(
+        update.effective_message.text, now, business.services, business.practitioners
+    )
     log.debug("patient %s: %s", patient.telegram_id, request)
     if request.intent == Intent.LIST:
         await update.effective_message.reply_text(
@@ -410,12 +432,14 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         text = d.i18n.text(language, "patient.other", business=business.name)
         await update.effective_message.reply_text(text, reply_markup=_menu(d, language))
         return
-    wanted = Wanted(request.day_from, request.day_to, request.time_from, request.time_to)
+    wanted = Wanted(
+        request.day_from, request.day_to, request.time_from, request.time_to, request.practitioner
+    )
     service = business.service(request.service) if request.service else None
     if service is None and len(business.services) == 1:
         service = business.services[0]
     if service is None:
-        code = _wanted_code(wanted)
+        code = _wanted_code(wanted, business)
         rows = [[(s.name, f"want:{s.key}:{code}")] for s in business.services]
         await update.effective_message.reply_text(
             d.i18n.text(language, "patient.which_service"), reply_markup=keyboard(*rows)
@@ -490,7 +514,13 @@ async def _act_on_own(
             # "plutôt à 15h": the new time, on the appointment's own day.
             old_day = d.booking.local(business, appointment.starts_at).date()
             request = replace(request, day_from=old_day, day_to=old_day)
-        wanted = Wanted(request.day_from, request.day_to, request.time_from, request.time_to)
+        wanted = Wanted(
+            request.day_from,
+            request.day_to,
+            request.time_from,
+            request.time_to,
+            request.practitioner,
+        )
         await _offer_wanted(update, d, language, business, flow, wanted)
 
 

@@ -317,3 +317,22 @@ async def test_a_photo_gets_a_plain_answer(bot, tg):
     assert alice.last.text == (
         "Je ne lis que les messages écrits. Écrivez-moi votre demande, ou utilisez les boutons."
     )
+
+
+async def test_a_patient_who_names_a_practitioner_gets_that_practitioner(bot, tg, store):
+    alice = tg.user(5001, "Alice", language="fr")
+    await alice.send("/start cabinet-dupont")
+    await alice.send("le 14 janvier à 10h avec le Dr Martin svp")
+    await alice.tap("Détartrage")  # the service is asked; the practitioner is kept
+    await alice.tap("10:00")
+    (appointment,) = await store.appointments.of_patient(5001, tg.now())
+    assert appointment.practitioner == "Dr Martin"
+
+    bob = tg.user(5002, "Bob", language="fr")
+    await bob.send("/start cabinet-dupont")
+    await bob.send("un détartrage le 14 janvier à 10h avec le docteur Martin")
+    # Dr Martin is taken at 10:00 (Dr Dupont is not): his nearest times are offered.
+    assert "n'est pas disponible" in bob.last.text
+    await bob.tap("10:30")
+    booked = await store.appointments.of_patient(5002, tg.now())
+    assert [a.practitioner for a in booked] == ["Dr Martin"]

@@ -653,7 +653,29 @@ def test_to_json_writes_iso_strings() -> None:
         "asap": False,
         "part_of_day": "morning",
         "old_day": "2027-01-12",
+        "practitioner": None,
     }
+
+
+PRACTITIONERS = ("Dr Dupont", "Dr Martin", "Léa")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("un détartrage mardi à 10h avec le Dr Martin", "Dr Martin"),
+        ("je voudrais un rdv avec le docteur martin", "Dr Martin"),
+        ("with Dr. Dupont tomorrow at 9", "Dr Dupont"),
+        ("un massage samedi avec Léa", "Léa"),
+        ("un soin chez lea vendredi", "Léa"),
+        # a bare name may be the practice's, or the patient's own
+        ("rdv au cabinet Dupont mardi", None),
+        ("Mme Martin voudrait un rdv jeudi", None),
+        ("avec le Dr Dupont ou le Dr Martin, peu importe", None),
+    ],
+)
+def test_a_practitioner_named_after_a_title_or_avec(text: str, expected: str | None) -> None:
+    assert parse_request(text, MONDAY, SERVICES, PRACTITIONERS).practitioner == expected
 
 
 @pytest.mark.parametrize(
