@@ -9,7 +9,13 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.ext import ContextTypes
 
 from bot.agenda import Wanted
@@ -369,6 +375,24 @@ async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     key = "patient.requested" if appointment.status == Status.REQUESTED else "patient.booked"
     await reply(update, d.i18n.text(language, key, **values))
     await secretary.announce(context, appointment, business, patient)
+    if patient.phone is None and not context.user_data.get(_ASKED_PHONE):
+        context.user_data[_ASKED_PHONE] = True
+        await _ask_phone(update, d, language)
+
+
+_ASKED_PHONE = "asked_phone"
+
+
+async def _ask_phone(update: Update, d: Deps, language: str) -> None:
+    """The office may need to call: one tap on the phone's own button shares the number.
+
+    Asked once, after the first request: a patient who prefers not to is not nagged.
+    """
+    share = KeyboardButton(d.i18n.text(language, "patient.share_phone"), request_contact=True)
+    await update.effective_chat.send_message(
+        d.i18n.text(language, "patient.ask_phone"),
+        reply_markup=ReplyKeyboardMarkup([[share]], resize_keyboard=True, one_time_keyboard=True),
+    )
 
 
 async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -678,10 +702,12 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     shared = update.effective_message.contact
     if shared.user_id != patient.telegram_id:
         text = d.i18n.text(patient.language, "patient.not_your_contact")
-    else:
-        await d.store.people.set_phone(patient.telegram_id, shared.phone_number)
-        text = d.i18n.text(patient.language, "patient.phone_saved")
-    await update.effective_message.reply_text(text, reply_markup=_menu(d, patient.language))
+        await update.effective_message.reply_text(text)
+        return
+    await d.store.people.set_phone(patient.telegram_id, shared.phone_number)
+    await update.effective_message.reply_text(
+        d.i18n.text(patient.language, "patient.phone_saved"), reply_markup=ReplyKeyboardRemove()
+    )
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

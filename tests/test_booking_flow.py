@@ -86,10 +86,14 @@ async def test_buttons_request_confirm_and_the_patient_is_told(bot, tg, store, c
     assert alice.last.buttons[0] == ["08:30", "08:45", "09:00"]
     await alice.tap("09:00")
 
+    request_sent, ask_phone = alice.messages[-2:]
     assert "Votre demande est envoyée : Détartrage, mardi 12 janvier à 09:00, avec Dr Dupont" in (
-        alice.last.text
+        request_sent.text
     )
-    assert alice.last.buttons == []
+    assert request_sent.buttons == []
+    # Asked once for a phone number, with the phone's own share button.
+    assert ask_phone.text.startswith("Pour que le secrétariat puisse vous joindre")
+    assert alice.keyboard == [["📱 Partager mon numéro"]]
     (appointment,) = await store.appointments.of_patient(5001, tg.now())
     assert appointment.status == Status.REQUESTED
 
@@ -228,7 +232,7 @@ async def test_a_business_without_confirmation_books_at_once(bot, tg, store, cla
     await book_with_buttons(
         bob, slug="institut-belle-peau", service="Massage relaxant", book="📅 Book an appointment"
     )
-    assert bob.last.text.startswith("Booked ✅ Massage relaxant")
+    assert bob.messages[-2].text.startswith("Booked ✅ Massage relaxant")
     (appointment,) = await store.appointments.of_patient(5003, tg.now())
     assert appointment.status == Status.CONFIRMED
     assert claire.last.text.startswith("📅 Rendez-vous pris directement · Institut Belle Peau")
@@ -308,6 +312,7 @@ async def test_sharing_ones_own_contact_keeps_the_phone_for_the_office(bot, tg, 
     await alice.share_contact("+33612345678")
     assert alice.last.text.startswith("Merci, votre numéro est enregistré")
     assert (await store.people.get(5001)).phone == "+33612345678"
+    assert alice.keyboard is None  # the share button is gone
 
 
 async def test_a_photo_gets_a_plain_answer(bot, tg):
