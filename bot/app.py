@@ -111,6 +111,10 @@ def build_application(
         CallbackQueryHandler(patient.choose_slot, pattern=r"^slot:[\w-]+:\d+:\d+$")
     )
     application.add_handler(CallbackQueryHandler(patient.want, pattern=r"^want:"))
+    application.add_handler(
+        CommandHandler(["langue", "language"], patient.choose_language, filters=private)
+    )
+    application.add_handler(CallbackQueryHandler(patient.set_language, pattern=r"^lang:"))
     application.add_handler(CallbackQueryHandler(patient.ask_cancel, pattern=r"^cx:\d+$"))
     application.add_handler(CallbackQueryHandler(patient.cancel, pattern=r"^cxy:\d+$"))
     application.add_handler(CallbackQueryHandler(patient.confirm_attendance, pattern=r"^att:\d+$"))

@@ -13,7 +13,7 @@ from handlers.common import DEPS_KEY, Deps
 
 log = logging.getLogger(__name__)
 
-PATIENT = ("start",)
+PATIENT = {"fr": ("start", "langue"), "en": ("start", "language")}
 SECRETARY = {
     "fr": (
         "demandes",
@@ -62,10 +62,11 @@ async def publish(application: Application) -> None:
     d: Deps = application.bot_data[DEPS_KEY]
     bot = application.bot
     private = BotCommandScopeAllPrivateChats()
-    await bot.set_my_commands(_commands(d, d.settings.language, PATIENT), scope=private)
+    office = d.settings.language
+    await bot.set_my_commands(_commands(d, office, PATIENT[office]), scope=private)
     for language in LANGUAGES:
         await bot.set_my_commands(
-            _commands(d, language, PATIENT), scope=private, language_code=language
+            _commands(d, language, PATIENT[language]), scope=private, language_code=language
         )
     staff = [(s.telegram_id, s.language, SECRETARY) for s in d.settings.secretaries]
     secretary_ids = {s.telegram_id for s in d.settings.secretaries}

@@ -21,6 +21,7 @@ from telegram.ext import ContextTypes
 from bot.agenda import Wanted
 from bot.booking import Offer
 from bot.config import WEEKDAYS, Business, Service
+from bot.i18n import LANGUAGES
 from bot.nlu import BookingRequest, Intent, parse_request
 from handlers import secretary
 from handlers.common import Deps, StaleButton, appointment_values, deps, keyboard, person, reply
@@ -754,3 +755,25 @@ async def answer_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         buttons = keyboard([(d.i18n.text(language, "patient.choose_another"), "book")])
         await reply(update, d.i18n.text(language, "proposal.refused", **values), buttons)
     await secretary.proposal_answered(context, proposal)
+
+
+async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/langue`` (``/language``): French or English, whatever the phone says."""
+    d = deps(context)
+    patient = await person(update, context)
+    buttons = keyboard(
+        [(d.i18n.text(language, "language.name"), f"lang:{language}") for language in LANGUAGES]
+    )
+    await update.effective_message.reply_text(
+        d.i18n.text(patient.language, "language.which"), reply_markup=buttons
+    )
+
+
+async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps(context)
+    patient = await person(update, context)
+    language = update.callback_query.data.removeprefix("lang:")
+    if language not in LANGUAGES:
+        raise StaleButton(f"no language {language!r}")
+    await d.store.people.set_language(patient.telegram_id, language)
+    await reply(update, d.i18n.text(language, "language.set"), _menu(d, language))

@@ -341,3 +341,15 @@ async def test_a_patient_who_names_a_practitioner_gets_that_practitioner(bot, tg
     await bob.tap("10:30")
     booked = await store.appointments.of_patient(5002, tg.now())
     assert [a.practitioner for a in booked] == ["Dr Martin"]
+
+
+async def test_a_patient_changes_language_whatever_the_phone_says(bot, tg, store):
+    hans = tg.user(5009, "Hans", language="de")
+    await hans.send("/start cabinet-dupont")
+    assert hans.last.text.startswith("Bonjour Hans")  # no German: the office's language
+    await hans.send("/language")
+    assert hans.last.buttons == [["🇫🇷 Français", "🇬🇧 English"]]
+    await hans.tap("🇬🇧 English")
+    assert hans.last.text == "Done: I will write to you in English."
+    assert hans.last.buttons == [["📅 Book an appointment", "🗓 My appointments"]]
+    assert (await store.people.get(5009)).language == "en"

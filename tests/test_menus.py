@@ -18,7 +18,8 @@ async def test_each_audience_gets_its_own_menu_in_its_language(tg, settings, sto
     async with running_bot(settings, store, clock, tg):
         private = {"type": "all_private_chats"}
         assert tg.commands(private) == [
-            {"command": "start", "description": "Choisir un cabinet et prendre rendez-vous"}
+            {"command": "start", "description": "Choisir un cabinet et prendre rendez-vous"},
+            {"command": "langue", "description": "Changer de langue"},
         ]
         assert tg.commands(private, "en")[0]["description"] == "Choose a practice and book"
         secretary = names(tg.commands({"type": "chat", "chat_id": CLAIRE}))
