@@ -72,6 +72,7 @@ async def _scene(tg: Simulator, settings: Settings, say: Callable[[str], object]
     await alice.send(f"/start {clinic.slug}")
     await alice.send("Bonjour, je voudrais un détartrage mardi prochain vers 10h svp")
     await alice.tap(alice.last.buttons[0][0])
+    await alice.share_contact("+33 6 12 34 56 78")
     await claire.tap(claire.last.buttons[0][0], in_message=claire.last)
 
     say("\n# Another patient books with buttons only; the secretary declines.")
