@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, one after the other, each printing what it measures."""
 
-from bench import nlu, reminders
+from bench import nlu, reminders, throughput
 
 
 def main() -> None:
@@ -8,6 +8,8 @@ def main() -> None:
     nlu.main()
     print("\n== Reminder sweep over 1,000,000 appointments (bench.reminders) ==")
     reminders.main()
+    print("\n== The whole bot over HTTP against the simulator (bench.throughput) ==")
+    throughput.main()
 
 
 if __name__ == "__main__":
