@@ -211,11 +211,20 @@ class Booking:
                 ends_at=start + timedelta(minutes=service.duration),
                 practitioner=candidate,
                 status=status,
+                source=Source.PATIENT,
                 now=self.clock.now(),
                 actor=actor,
             )
 
         return await self._at_any_practitioner(business, service, start, practitioner, move)
+
+    async def keep_previous(
+        self, appointment: Appointment, *, actor: int | None
+    ) -> Appointment | None:
+        """After a move was declined or expired: the patient keeps their old time if free."""
+        return await self.store.appointments.restore_previous(
+            appointment.id, now=self.clock.now(), actor=actor
+        )
 
     async def cancel(self, appointment_id: int, *, actor: int | None) -> Appointment:
         return await self.store.appointments.change_status(

@@ -111,7 +111,10 @@ async def expire_requests(context: ContextTypes.DEFAULT_TYPE) -> None:
             continue  # a secretary answered in the meantime
         log.info("request %s expired unanswered", expired.id)
         await secretary.refresh_inbox(context, expired, "secretary.expired", None)
-        if expired.patient_id is not None:
+        kept = await d.booking.keep_previous(expired, actor=None)
+        if kept is not None:
+            await secretary.tell_kept(context, kept, "patient.move_expired")
+        elif expired.patient_id is not None:
             await _offer_again(context, d, expired)
 
 

@@ -64,9 +64,18 @@ def _inbox_text(
     if no_shows:
         contact += " · " + d.i18n.text(language, "inbox.no_shows", count=no_shows)
     key = "secretary.request" if business.requires_confirmation else "secretary.booked"
-    return d.i18n.text(
+    text = d.i18n.text(
         language, key, patient=contact, **appointment_values(d, language, appointment, business)
     )
+    if appointment.previous_starts_at is not None:
+        before = d.booking.local(business, appointment.previous_starts_at)
+        text += "\n" + d.i18n.text(
+            language,
+            "secretary.moved_from",
+            day=d.i18n.day(language, before),
+            time=d.i18n.time(language, before),
+        )
+    return text
 
 
 def _decision_buttons(d: Deps, language: str, appointment: Appointment) -> InlineKeyboardMarkup:
@@ -171,7 +180,22 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         snapshot(appointment),
     )
     await refresh_inbox(context, appointment, _OUTCOMES[appointment.status], user.id)
-    await tell_patient(context, appointment)
+    kept = None
+    if appointment.status == Status.DECLINED:
+        kept = await d.booking.keep_previous(appointment, actor=user.id)
+    if kept is not None:
+        await tell_kept(context, kept, "patient.move_refused")
+    else:
+        await tell_patient(context, appointment)
+
+
+async def tell_kept(context: ContextTypes.DEFAULT_TYPE, kept: Appointment, key: str) -> None:
+    """A move the office did not take: the patient keeps the appointment they had."""
+    d = deps(context)
+    patient = await d.store.people.get(kept.patient_id)
+    business = d.booking.business_of(kept)
+    values = appointment_values(d, patient.language, kept, business)
+    await send_safely(context, patient.telegram_id, d.i18n.text(patient.language, key, **values))
 
 
 async def tell_patient(context: ContextTypes.DEFAULT_TYPE, appointment: Appointment) -> None:
@@ -288,7 +312,7 @@ async def inbox(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         business = d.booking.business_of(appointment)
         patient = await patient_of(d, appointment)
         no_shows = await d.store.appointments.no_shows(patient_id=appointment.patient_id)
-        waited = now - appointment.created_at
+        waited = now - appointment.scheduled_at
         key = "inbox.waiting_long" if waited >= _escalate_after(d, business) else "inbox.waiting"
         text = "\n".join(
             [
@@ -473,7 +497,7 @@ async def escalate(context: ContextTypes.DEFAULT_TYPE) -> None:
     due: list[tuple[Appointment, Business]] = []
     for appointment in await _pending(d):
         business = d.booking.business_of(appointment)
-        if now - appointment.created_at >= _escalate_after(d, business):
+        if now - appointment.scheduled_at >= _escalate_after(d, business):
             due.append((appointment, business))
     if not due:
         return
@@ -488,7 +512,7 @@ async def escalate(context: ContextTypes.DEFAULT_TYPE) -> None:
                 language,
                 "escalation.text",
                 patient=contact_of(appointment, patient),
-                waited=_waited(language, now - appointment.created_at),
+                waited=_waited(language, now - appointment.scheduled_at),
                 **appointment_values(d, language, appointment, business),
             )
             await send_safely(context, employer, text)

@@ -76,6 +76,10 @@ class Appointment:
     updated_at: datetime
     scheduled_at: datetime  # when it got its current start: booked, or moved
     patient_confirmed_at: datetime | None = None
+    # A confirmed appointment moved by its patient, until the office answers: the old time.
+    previous_starts_at: datetime | None = None
+    previous_ends_at: datetime | None = None
+    previous_practitioner: str | None = None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Appointment:
@@ -94,10 +98,15 @@ class Appointment:
             created_at=from_epoch(row["created_at"]),
             updated_at=from_epoch(row["updated_at"]),
             scheduled_at=from_epoch(row["scheduled_at"]),
-            patient_confirmed_at=(
-                from_epoch(row["patient_confirmed_at"]) if row["patient_confirmed_at"] else None
-            ),
+            patient_confirmed_at=_maybe_epoch(row["patient_confirmed_at"]),
+            previous_starts_at=_maybe_epoch(row["previous_starts_at"]),
+            previous_ends_at=_maybe_epoch(row["previous_ends_at"]),
+            previous_practitioner=row["previous_practitioner"],
         )
+
+
+def _maybe_epoch(seconds: int | None) -> datetime | None:
+    return from_epoch(seconds) if seconds is not None else None
 
 
 @dataclass(frozen=True)
@@ -205,6 +214,7 @@ class Appointments:
                 "UPDATE appointments SET status = ?, updated_at = ? WHERE id = ?",
                 (to, stamp, appointment_id),
             )
+
             await _record(db, appointment_id, stamp, actor, current.status, to, note)
             return await _fetch(db, appointment_id)
 
@@ -216,12 +226,15 @@ class Appointments:
         ends_at: datetime,
         practitioner: str,
         status: Status,
+        source: Source,
         now: datetime,
         actor: int | None,
     ) -> Appointment:
         """Give a held appointment a new time, checked for overlap like a new booking.
 
-        Raises SlotTaken, StaleStatus when it no longer holds a slot, LookupError.
+        A confirmed appointment keeps its old time as ``previous_*`` until the office answers
+        (see ``restore_previous``). Raises SlotTaken, StaleStatus when it no longer holds a
+        slot, LookupError.
         """
         async with self._db.transaction() as db:
             current = await _fetch(db, appointment_id)
@@ -245,22 +258,78 @@ class Appointments:
                 if await cursor.fetchone():
                     raise SlotTaken(f"{practitioner} is busy at {starts_at:%Y-%m-%d %H:%M}Z")
             stamp = to_epoch(now)
+            # The time to fall back on is the last one the office confirmed.
+            keep = (
+                current
+                if current.status == Status.CONFIRMED and status == Status.REQUESTED
+                else None
+            )
             await db.execute(
                 """UPDATE appointments SET starts_at = ?, ends_at = ?, practitioner = ?,
-                       status = ?, scheduled_at = ?, updated_at = ?, patient_confirmed_at = NULL
+                       status = ?, source = ?, scheduled_at = ?, updated_at = ?,
+                       patient_confirmed_at = NULL,
+                       previous_starts_at = COALESCE(?, previous_starts_at),
+                       previous_ends_at = COALESCE(?, previous_ends_at),
+                       previous_practitioner = COALESCE(?, previous_practitioner)
                    WHERE id = ?""",
                 (
                     to_epoch(starts_at),
                     to_epoch(ends_at),
                     practitioner,
                     status,
+                    source,
                     stamp,
                     stamp,
+                    to_epoch(keep.starts_at) if keep else None,
+                    to_epoch(keep.ends_at) if keep else None,
+                    keep.practitioner if keep else None,
                     appointment_id,
                 ),
             )
             note = f"moved from {current.starts_at.isoformat()} ({current.practitioner})"
             await _record(db, appointment_id, stamp, actor, current.status, status, note)
+            return await _fetch(db, appointment_id)
+
+    async def restore_previous(
+        self, appointment_id: int, *, now: datetime, actor: int | None
+    ) -> Appointment | None:
+        """A declined or expired move: back to the confirmed time it had, if still free.
+
+        Returns the appointment confirmed at its old time, or None (no old time, or it was
+        taken meanwhile: the appointment stays declined or expired).
+        """
+        async with self._db.transaction() as db:
+            current = await _fetch(db, appointment_id)
+            if current is None or current.previous_starts_at is None:
+                return None
+            stamp = to_epoch(now)
+            start, end = current.previous_starts_at, current.previous_ends_at
+            practitioner = current.previous_practitioner
+            await db.execute(
+                """UPDATE appointments SET previous_starts_at = NULL, previous_ends_at = NULL,
+                       previous_practitioner = NULL
+                   WHERE id = ?""",
+                (appointment_id,),
+            )
+            if current.status in HOLDING:
+                return None
+            async with db.execute(
+                f"""SELECT 1 FROM appointments
+                    WHERE business_id = ? AND practitioner = ? AND status IN ({_HOLDING_SQL})
+                      AND starts_at < ? AND ends_at > ? AND id != ?
+                    LIMIT 1""",
+                (current.business_id, practitioner, to_epoch(end), to_epoch(start), appointment_id),
+            ) as cursor:
+                if await cursor.fetchone():
+                    return None
+            await db.execute(
+                """UPDATE appointments SET starts_at = ?, ends_at = ?, practitioner = ?,
+                       status = 'confirmed', scheduled_at = ?, updated_at = ?
+                   WHERE id = ?""",
+                (to_epoch(start), to_epoch(end), practitioner, stamp, stamp, appointment_id),
+            )
+            note = f"move refused: back to {start.isoformat()} ({practitioner})"
+            await _record(db, appointment_id, stamp, actor, current.status, Status.CONFIRMED, note)
             return await _fetch(db, appointment_id)
 
     async def confirm_attendance(self, appointment_id: int, *, now: datetime) -> Appointment:
@@ -278,10 +347,13 @@ class Appointments:
             return await _fetch(db, appointment_id)
 
     async def requested_before(self, cutoff: datetime) -> list[Appointment]:
-        """Requests still waiting for a secretary that were made before ``cutoff``."""
+        """Requests still waiting for a secretary that were made before ``cutoff``.
+
+        A request's age counts from when it got its time: a move is a new request.
+        """
         rows = await self._db.fetch_all(
-            """SELECT * FROM appointments WHERE status = 'requested' AND created_at <= ?
-               ORDER BY created_at""",
+            """SELECT * FROM appointments WHERE status = 'requested' AND scheduled_at <= ?
+               ORDER BY scheduled_at""",
             (to_epoch(cutoff),),
         )
         return [Appointment.from_row(row) for row in rows]

@@ -158,3 +158,66 @@ async def test_thanks_naming_a_day_is_not_a_booking(bot, tg):
     await bob.send("ok parfait, à demain")
     assert bob.last.text == "Avec plaisir ! Que puis-je faire pour vous ?"
     assert bob.last.buttons == [["📅 Prendre rendez-vous", "🗓 Mes rendez-vous"]]
+
+
+async def test_a_move_is_a_new_request_that_does_not_expire_at_once(
+    alice, claire, store, tg, bot, clock
+):
+    from datetime import timedelta
+
+    from tests.conftest import sweep
+
+    clock.advance(timedelta(hours=25))  # the original booking is now more than a day old
+    await alice.send("je voudrais décaler mon rdv de mardi à jeudi 15h")
+    await alice.tap("15:00")
+    request = claire.last
+    assert request.text.splitlines()[-1] == "🔁 Déplacement : au lieu de mardi 12 janvier à 10:00"
+    await sweep(bot)
+    moved = await only_appointment(store, 5001, tg)
+    assert moved.status == Status.REQUESTED  # still waiting for the office, not expired
+    await claire.send("/demandes")
+    assert "Alice" in claire.last.text
+
+
+async def test_a_declined_move_keeps_the_appointment_the_patient_had(alice, claire, store, tg):
+    await alice.send("je voudrais décaler mon rdv de mardi à jeudi 15h")
+    await alice.tap("15:00")
+    await claire.tap("❌ Refuser", in_message=claire.last)
+    kept = await only_appointment(store, 5001, tg)
+    assert kept.status == Status.CONFIRMED
+    assert kept.starts_at.isoformat() == "2027-01-12T09:00:00+00:00"
+    assert alice.last.text == (
+        "Le secrétariat ne peut pas déplacer votre rendez-vous : il reste prévu mardi 12 janvier"
+        " à 10:00, avec Dr Dupont (Détartrage)."
+    )
+
+
+async def test_an_unanswered_move_expires_back_to_the_old_time(
+    alice, claire, store, tg, bot, clock
+):
+    from datetime import timedelta
+
+    from tests.conftest import sweep
+
+    await alice.send("je voudrais décaler mon rdv de mardi à jeudi 15h")
+    await alice.tap("15:00")
+    clock.advance(timedelta(hours=24, minutes=1))
+    await sweep(bot)
+    kept = await only_appointment(store, 5001, tg)
+    assert (kept.status, kept.starts_at.isoformat()) == (
+        Status.CONFIRMED,
+        "2027-01-12T09:00:00+00:00",
+    )
+    assert alice.last.text.startswith("Votre demande de déplacement n'a pas pu être confirmée")
+
+
+async def test_an_old_time_taken_meanwhile_cannot_be_kept(alice, claire, store, tg):
+    await alice.send("je voudrais décaler mon rdv de mardi à jeudi 15h")
+    await alice.tap("15:00")
+    bob = tg.user(5002, "Bob", language="fr")
+    await bob.send("/start cabinet-dupont")
+    await bob.send("un détartrage mardi à 10h avec le Dr Dupont")
+    await bob.tap("10:00")  # Alice's old time, freed by her move
+    await claire.tap("❌ Refuser", in_message=claire.messages[-2])
+    assert (await only_appointment(store, 5001, tg)).status == Status.DECLINED
+    assert "ne peut pas vous recevoir" in alice.last.text

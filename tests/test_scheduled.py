@@ -143,6 +143,7 @@ async def test_a_moved_appointment_is_reminded_for_its_new_time(bot, store, cloc
         ends_at=paris(2027, 1, 14, 15, 30),
         practitioner="Dr Dupont",
         status=Status.CONFIRMED,
+        source=Source.PATIENT,
         now=clock.now(),
         actor=alice.id,
     )

@@ -308,3 +308,25 @@ async def test_the_secretarys_welcome_lists_her_commands(bot, tg, claire):
     assert claire.last.text.startswith("Bonjour Claire.")
     assert "/demandes : les demandes en attente" in claire.last.text
     assert "/rdv : prendre un rendez-vous pour un appelant" in claire.last.text
+
+
+async def test_a_proposal_the_patient_moved_meanwhile_cannot_be_accepted_without_the_office(
+    bot, tg, store, claire
+):
+    alice = await ask(tg, 5001, "Alice", "détartrage le 14 janvier à 10h")
+    await claire.tap(PROPOSE, in_message=claire.last)
+    await claire.tap("jeu. 14 janv. 10:30", in_message=claire.last)
+    offer = alice.last
+    # Alice ignores the offer and moves the proposed appointment herself...
+    await alice.send("je voudrais déplacer mon rendez-vous à vendredi 11h")
+    await alice.tap("11:00")
+    # ...then taps the old offer: her move still waits for the office.
+    await alice.tap("✅ J'accepte", in_message=offer)
+    moved = [
+        a
+        for a in await store.appointments.of_patient(5001, tg.now())
+        if a.status in (Status.REQUESTED, Status.CONFIRMED)
+    ]
+    assert [(a.status, a.source) for a in moved] == [(Status.REQUESTED, Source.PATIENT)]
+    await claire.send("/demandes")
+    assert "Alice" in claire.last.text
