@@ -58,6 +58,10 @@ def _parse_clock(text: str) -> time:
         raise ValueError(f"{text!r} is not a time of day such as 08:30") from None
 
 
+# Far above any fee, far below what SQLite's integers hold.
+MAX_CENTS = 100_000_000
+
+
 def parse_money(value: Any) -> int:
     """An amount in euros (``45``, ``37.5``, ``"37,50"``) -> integer cents, exactly."""
     if isinstance(value, bool):
@@ -66,6 +70,8 @@ def parse_money(value: Any) -> int:
         euros = Decimal(str(value).replace(",", ".").strip())
     except InvalidOperation:
         raise ValueError(f"{value!r} is not an amount in euros such as 45 or 37.50") from None
+    if not euros.is_finite() or euros > MAX_CENTS // 100:
+        raise ValueError(f"{value!r} is not an amount in euros up to {MAX_CENTS // 100:,}")
     cents = euros * 100
     if cents != cents.to_integral_value() or cents < 0:
         raise ValueError(f"{value!r} is not a positive amount in whole cents")

@@ -17,7 +17,15 @@ from bot.agenda_image import Day, Entry, Kind, Legend, render_week
 from bot.config import Business
 from bot.ics import CalendarEvent, calendar_file
 from bot.nlu import parse_request
-from handlers.common import Deps, appointment_values, deps, keyboard, send_safely, staff_language
+from handlers.common import (
+    Deps,
+    appointment_values,
+    deps,
+    keyboard,
+    send_safely,
+    split_message,
+    staff_language,
+)
 from handlers.staff import (
     business_slugs,
     contact_of,
@@ -36,7 +44,6 @@ log = logging.getLogger(__name__)
 
 ICS_WEEKS = 6
 # Telegram's limit is 4096 characters; long agendas are split below it.
-MESSAGE_LIMIT = 4000
 _SHOWN_STATUSES = (Status.REQUESTED, Status.CONFIRMED, Status.DONE, Status.NO_SHOW)
 _STATUS_ICONS = {
     Status.REQUESTED: "⏳",
@@ -125,15 +132,7 @@ async def send_agenda(
 
 def _pack(sections: list[str]) -> list[str]:
     """Sections joined into as few messages as Telegram's length limit allows."""
-    messages: list[str] = []
-    for section in sections:
-        for start in range(0, len(section), MESSAGE_LIMIT):
-            piece = section[start : start + MESSAGE_LIMIT]
-            if messages and len(messages[-1]) + 2 + len(piece) <= MESSAGE_LIMIT:
-                messages[-1] += "\n\n" + piece
-            else:
-                messages.append(piece)
-    return messages
+    return split_message("\n\n".join(sections))
 
 
 async def agenda_week_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -106,6 +106,38 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
         log.info("message not edited: %s", error)
 
 
+# Telegram counts a message's length in UTF-16 code units: an emoji counts twice.
+MESSAGE_LIMIT = 4096
+
+
+def _length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Text cut into messages Telegram accepts, between lines wherever a line fits."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while _length(line) > limit:  # one line longer than a message: cut inside it
+            size = limit
+            while _length(line[:size]) > limit:
+                size -= 1
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:size])
+            line = line[size:]
+        candidate = f"{current}\n{line}" if current else line
+        if current and _length(candidate) > limit:
+            parts.append(current)
+            candidate = line
+        current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
 async def send_safely(
     context: ContextTypes.DEFAULT_TYPE,
     chat_id: int,
@@ -114,10 +146,14 @@ async def send_safely(
 ) -> int | None:
     """Send to someone who may have blocked the bot; the caller's work is already saved.
 
-    Returns the message id, or None when it could not be delivered (logged).
+    A text too long for one message goes in several, the buttons under the last. Returns the
+    last message's id, or None when it could not be delivered (logged).
     """
+    parts = split_message(text)
     try:
-        message = await context.bot.send_message(chat_id, text, reply_markup=reply_markup)
+        for part in parts[:-1]:
+            await context.bot.send_message(chat_id, part)
+        message = await context.bot.send_message(chat_id, parts[-1], reply_markup=reply_markup)
     except Forbidden:
         log.warning("chat %s blocked the bot; message not delivered", chat_id)
         return None

@@ -531,7 +531,15 @@ async def _act_on_own(
     elif request.intent == Intent.CONFIRM:
         await _confirm_attendance(update, d, language, appointment)
     else:
-        flow = Flow(business.service(appointment.service), moving=appointment.id)
+        # The appointment's own business: the patient may have followed another link since.
+        business = d.booking.business_of(appointment)
+        service = business.service(appointment.service)
+        if service is None:
+            await update.effective_message.reply_text(
+                d.i18n.text(language, "patient.cannot_move"), reply_markup=_menu(d, language)
+            )
+            return
+        flow = Flow(service, moving=appointment.id)
         if request.day_from is None and request.time_from is None:
             await _show_days(update, d, language, business, flow)
             return
@@ -635,7 +643,7 @@ async def move_days(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     business = d.booking.business_of(appointment)
     service = business.service(appointment.service)
     if service is None:
-        await stale_button(update, context)
+        await reply(update, d.i18n.text(patient.language, "patient.cannot_move"))
         return
     await _show_days(update, d, patient.language, business, Flow(service, appointment.id))
 

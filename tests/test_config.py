@@ -115,3 +115,11 @@ def test_run_without_token_says_where_to_put_it(capsys, monkeypatch):
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     assert main(["run", "--config", str(EXAMPLE)]) == 2
     assert "TELEGRAM_BOT_TOKEN is not set" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "NaN", "sNaN", "1e999999", "12,345", "-5", "oui"])
+def test_an_amount_that_is_no_fee_is_refused_plainly(text):
+    from bot.config import parse_money
+
+    with pytest.raises(ValueError):
+        parse_money(text)

@@ -126,7 +126,7 @@ async def test_a_cancelled_appointment_cannot_be_cancelled_twice(alice, store, t
         alice.tap("Oui, annuler", in_message=question),
         alice.tap("Oui, annuler", in_message=question),
     )
-    assert alice.last.text == "Ce rendez-vous est déjà annulé."
+    assert alice.last.text == "Ce rendez-vous n'est plus modifiable (statut : annulé)."
     history = await store.appointments.history((await only_appointment(store, 5001, tg)).id)
     assert [h.to_status for h in history].count(Status.CANCELLED) == 1
 
@@ -221,3 +221,12 @@ async def test_an_old_time_taken_meanwhile_cannot_be_kept(alice, claire, store, 
     await claire.tap("❌ Refuser", in_message=claire.messages[-2])
     assert (await only_appointment(store, 5001, tg)).status == Status.DECLINED
     assert "ne peut pas vous recevoir" in alice.last.text
+
+
+async def test_a_move_acts_on_the_appointments_own_practice(alice, tg, store):
+    await alice.send("/start institut-belle-peau")  # Alice follows another practice's link
+    await alice.send("je dois déplacer mon rendez-vous")
+    assert alice.last.text.startswith("Détartrage (30 min). Quel jour")
+    await alice.tap("mer. 13 janv.")
+    await alice.tap("08:30")
+    assert "mercredi 13 janvier à 08:30" in alice.last.text

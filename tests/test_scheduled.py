@@ -375,3 +375,29 @@ async def test_the_summary_shows_the_days_missions_and_the_months_running_total(
         "• Transcription : Compte rendu réunion — 45,00\xa0€",
         "Total du mois à ce jour : 80,00\xa0€",
     ]
+
+
+async def test_a_busy_days_digest_comes_in_several_messages_not_none(bot, tg, store, clock, claire):
+    dupont_id = store.business_ids["cabinet-dupont"]
+    for index in range(60):
+        start = paris(2027, 1, 11, 9) + timedelta(minutes=10 * index)
+        await store.appointments.book(
+            NewAppointment(
+                business_id=dupont_id,
+                practitioner=("Dr Dupont", "Dr Martin")[index % 2],
+                service="detartrage",
+                starts_at=start,
+                ends_at=start + timedelta(minutes=5),
+                status=Status.CONFIRMED,
+                source=Source.PHONE,
+                caller_name=f"Appelant numéro {index} avec un nom assez long pour remplir la ligne",
+                caller_phone="+33 6 12 34 56 78",
+            ),
+            now=clock.now(),
+        )
+    clock.set(paris(2027, 1, 11, 8, 0))
+    await sweep(bot)
+    texts = [m.text for m in claire.messages]
+    assert len(texts) >= 2
+    assert texts[0].startswith("☀️ Bonjour ! Votre journée du lundi 11 janvier")
+    assert sum(text.count("Appelant numéro") for text in texts) == 60

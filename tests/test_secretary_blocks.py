@@ -237,7 +237,7 @@ async def test_a_patient_marked_absent_is_offered_a_new_appointment(bot, tg, sto
     await claire.send("/presences")
     await claire.tap("🚫 Absent")
     assert alice.last.text.startswith(
-        "Nous ne vous avons pas vu à votre rendez-vous Détartrage du lundi 11 janvier à 08:30."
+        "Vous n'avez pas pu venir à votre rendez-vous Détartrage du lundi 11 janvier à 08:30."
     )
     await alice.tap("Choisir un autre créneau")
     assert alice.last.text == "Pour quel motif ?"
