@@ -19,7 +19,7 @@ from bot.agenda import Wanted
 from bot.summaries import Summaries
 from handlers import patient, secretary
 from handlers.common import Deps, appointment_values, deps, keyboard, send_safely, staff_language
-from storage.appointments import Appointment, StaleStatus
+from storage.appointments import Appointment, Source, StaleStatus
 from storage.reminders import DueReminder, ReminderPlan
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,9 @@ async def _offer_again(context: ContextTypes.DEFAULT_TYPE, d: Deps, expired: App
     business = d.booking.business_of(expired)
     service = business.service(expired.service)
     values = appointment_values(d, language, expired, business)
-    text = d.i18n.text(language, "patient.expired", **values)
+    # An office's proposal the patient never answered is not "your request".
+    key = "patient.proposal_expired" if expired.source == Source.SECRETARY else "patient.expired"
+    text = d.i18n.text(language, key, **values)
     if service is None:
         await send_safely(context, person.telegram_id, text)
         return

@@ -330,3 +330,18 @@ async def test_a_proposal_the_patient_moved_meanwhile_cannot_be_accepted_without
     assert [(a.status, a.source) for a in moved] == [(Status.REQUESTED, Source.PATIENT)]
     await claire.send("/demandes")
     assert "Alice" in claire.last.text
+
+
+async def test_an_unanswered_proposal_expires_as_the_offices_offer(bot, tg, store, clock, claire):
+    from datetime import timedelta
+
+    from tests.conftest import sweep
+
+    alice = await ask(tg, 5001, "Alice", "détartrage le 14 janvier à 10h")
+    await claire.tap(PROPOSE, in_message=claire.last)
+    await claire.tap("jeu. 14 janv. 10:30", in_message=claire.last)
+    clock.advance(timedelta(hours=24, minutes=1))
+    await sweep(bot)
+    assert alice.last.text.startswith(
+        "Le créneau que le secrétariat vous proposait (Détartrage, jeudi 14 janvier à 10:30)"
+    )
