@@ -57,7 +57,12 @@ def render_pdf(
     zone: ZoneInfo,
     kind_label: Callable[[str], str],
     period_label: str,
+    line_zone: ZoneInfo | None = None,
 ) -> bytes:
+    """The invoice as a PDF. ``zone`` dates the issue (where the numbering's year is
+    counted); ``line_zone``, the client business's zone, dates the work, as its statement
+    does (``zone`` when not given)."""
+
     def text(key: str, **values: object) -> str:
         return i18n.text(language, key, **values)
 
@@ -115,7 +120,7 @@ def render_pdf(
         _row(
             pdf,
             (
-                short_date(language, entry.done_at.astimezone(zone).date()),
+                short_date(language, entry.done_at.astimezone(line_zone or zone).date()),
                 kind_label(entry.kind),
                 entry.description,
                 i18n.money(language, entry.fee),

@@ -125,8 +125,10 @@ def short_month_label(language: str, month: Month) -> str:
 
 
 def parse_fee(text: str) -> int:
-    """``45``, ``37,50``, ``45 €``, ``45 EUR`` -> integer cents."""
-    cleaned = re.sub(r"(?i)\s|\u00a0|\u202f|€|eur(os?)?", "", text)
+    """``45``, ``37,50``, ``45 €``, ``45 EUR``, ``12€50`` -> integer cents."""
+    # "12€50", as French people write it: the euro sign stands for the decimal comma.
+    text_with_comma = re.sub(r"(\d)\s*€\s*(\d{1,2})\s*$", r"\1,\2", text)
+    cleaned = re.sub(r"(?i)\s|\u00a0|\u202f|€|eur(os?)?", "", text_with_comma)
     try:
         cents = parse_money(cleaned) if cleaned else -1
     except ValueError:

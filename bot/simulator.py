@@ -1022,7 +1022,7 @@ class Simulator:
         if name == "text" and not text.strip():
             raise self._violation(method, "message text is empty")
         limit, too_long = _LENGTH_LIMITS[name]
-        if len(text) > limit:
+        if _utf16_len(text) > limit:  # Telegram counts UTF-16 code units
             raise self._violation(method, too_long)
         return text, entities
 

@@ -110,7 +110,7 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
 MESSAGE_LIMIT = 4096
 
 
-def _length(text: str) -> int:
+def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -119,9 +119,9 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while _length(line) > limit:  # one line longer than a message: cut inside it
+        while telegram_length(line) > limit:  # one line longer than a message: cut inside it
             size = limit
-            while _length(line[:size]) > limit:
+            while telegram_length(line[:size]) > limit:
                 size -= 1
             if current:
                 parts.append(current)
@@ -129,7 +129,7 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
             parts.append(line[:size])
             line = line[size:]
         candidate = f"{current}\n{line}" if current else line
-        if current and _length(candidate) > limit:
+        if current and telegram_length(candidate) > limit:
             parts.append(current)
             candidate = line
         current = candidate

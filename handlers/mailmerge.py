@@ -17,6 +17,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot import mailmerge
 from bot.agenda import day_bounds
+from bot.config import DEFAULT_MISSION_FEES
 from bot.missions import (
     MAIL_MERGE_KIND,
     MAX_MERGE_TEXT,
@@ -29,7 +30,7 @@ from bot.missions import (
     render,
 )
 from handlers import lookups, steps
-from handlers.common import DEPS_KEY, Deps, deps, keyboard, reply
+from handlers.common import DEPS_KEY, Deps, deps, keyboard, reply, telegram_length
 from storage.missions import NewMission, Recipient
 
 log = logging.getLogger(__name__)
@@ -59,10 +60,7 @@ def _merge_abandon_button(d: Deps, language: str) -> tuple[str, str]:
 
 
 def _merge_draft(context: ContextTypes.DEFAULT_TYPE, *needed: str) -> dict:
-    draft = context.user_data.get(steps.MERGE_KEY)
-    if draft is None or any(key not in draft for key in needed):
-        raise steps.Lost("no mail merge draft")
-    return draft
+    return steps.draft(context, steps.MERGE_KEY, *needed)
 
 
 async def _ask_audience(update, context, d: Deps, language: str, business_id: int) -> None:
@@ -213,7 +211,7 @@ def _texts(
             values["date"] = d.i18n.day(language, local)
             values["heure"] = d.i18n.time(language, local)
         text = render(pieces, values)
-        if len(text) > MAX_MERGE_TEXT:
+        if telegram_length(text) > MAX_MERGE_TEXT:
             raise InputError("mailmerge.too_long", limit=MAX_MERGE_TEXT)
         texts.append((recipient.patient_id, text))
     return texts
@@ -278,7 +276,8 @@ async def _merge_go(update, context, d: Deps, language: str, args: list[str]) ->
         audience=_audience_label(d, language, choice),
         count=len(texts),
     )
-    fee = d.settings.mission_kinds.get(MAIL_MERGE_KIND, 0)
+    # A config that left mail merges out of its fees still bills them at the usual price.
+    fee = d.settings.mission_kinds.get(MAIL_MERGE_KIND, DEFAULT_MISSION_FEES[MAIL_MERGE_KIND] * 100)
     merge = await d.store.missions.mail_merges.create(
         business_id=business_id,
         audience=choice.code,

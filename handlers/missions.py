@@ -28,7 +28,14 @@ from bot.missions import (
 )
 from handlers import lookups, steps
 from handlers.common import Deps, deps, keyboard, reply
-from storage.missions import Mission, MissionLocked, MissionStatus, NewMission, StaleMission
+from storage.missions import (
+    Mission,
+    MissionBusy,
+    MissionLocked,
+    MissionStatus,
+    NewMission,
+    StaleMission,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +126,7 @@ async def _ask_kind(
 
 
 def _draft(context: ContextTypes.DEFAULT_TYPE, *needed: str) -> dict:
-    draft = context.user_data.get(steps.DRAFT_KEY)
-    if draft is None or any(key not in draft for key in needed):
-        raise steps.Lost("no mission draft")
-    return draft
+    return steps.draft(context, steps.DRAFT_KEY, *needed)
 
 
 async def _new_business(update, context, d: Deps, language: str, args: list[str]) -> None:
@@ -317,6 +321,10 @@ async def _mission_change(
     except MissionLocked:
         await update.callback_query.answer(
             d.i18n.text(language, "missions.locked"), show_alert=True
+        )
+    except MissionBusy:
+        await update.callback_query.answer(
+            d.i18n.text(language, "missions.still_sending"), show_alert=True
         )
     except LookupError:
         raise steps.Stale(str(mission_id)) from None

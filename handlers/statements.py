@@ -19,7 +19,7 @@ from bot.config import Business
 from bot.invoice import StatementRow, long_date, render_pdf, short_date, statement_csv
 from bot.missions import InputError, Month, invoice_number, month_label, totals_by_kind
 from handlers import lookups, steps
-from handlers.common import Deps, deps, keyboard
+from handlers.common import Deps, deps, keyboard, telegram_length
 from storage.missions import Invoice, Mission, Party
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def _statement_text(
             f"• {day} · {lookups.kind_name(d, language, mission.kind)} — {mission.description} · "
             f"{d.i18n.money(language, mission.fee)}{lock}"
         )
-        room -= len(line) + 1
+        room -= telegram_length(line) + 1
         if room < 0:
             left = len(missions) - shown
             lines.append(d.i18n.text(language, "statement.more", count=left))
@@ -201,21 +201,18 @@ def _statement_text(
         else:
             label = d.i18n.text(language, "statement.issue")
             rows.append([(label, f"m:i:{business_id}:{month.code}")])
-    before, after = month.shift(-1), month.shift(1)
-    navigation = [
-        (
-            d.i18n.text(language, "statement.previous", month=month_label(language, before)),
-            f"m:r:{business_id}:{before.code}",
-        )
-    ]
-    if month < _current_month(d, business):
-        navigation.append(
-            (
-                d.i18n.text(language, "statement.next", month=month_label(language, after)),
-                f"m:r:{business_id}:{after.code}",
-            )
-        )
-    rows.append(navigation)
+    navigation = []
+    for step, key in ((-1, "statement.previous"), (1, "statement.next")):
+        if step > 0 and not month < _current_month(d, business):
+            continue
+        try:
+            other = month.shift(step)
+        except InputError:  # the edge of the months the bot knows
+            continue
+        label = d.i18n.text(language, key, month=month_label(language, other))
+        navigation.append((label, f"m:r:{business_id}:{other.code}"))
+    if navigation:
+        rows.append(navigation)
     return "\n".join(lines), keyboard(*rows)
 
 
@@ -232,6 +229,13 @@ async def _issue(update, context, d: Deps, language: str, args: list[str]) -> No
     billing = d.settings.billing
     if billing is None:
         await query.answer(d.i18n.text(language, "statement.no_billing"), show_alert=True)
+        return
+    if not business.address.strip():
+        # French law wants the client's address on an invoice: no number is taken without it.
+        await query.answer(
+            d.i18n.text(language, "statement.no_client_address", business=business.name),
+            show_alert=True,
+        )
         return
     business_id = lookups.business_id(d, business)
     first, last = month.bounds(d.settings.zone(business))
@@ -284,6 +288,7 @@ async def _send_invoice(message: Message, d: Deps, business: Business, invoice: 
         zone=lookups.office_zone(d),
         kind_label=lambda kind: lookups.kind_name(d, language, kind),
         period_label=month_label(language, period),
+        line_zone=d.settings.zone(business),
     )
     caption = d.i18n.text(
         language,

@@ -72,9 +72,26 @@ def error_text(d: Deps, language: str, error: InputError) -> str:
 
 
 def integer(text: str) -> int:
-    if not text.isdigit():
+    # Ids and indexes fit SQLite's integers; anything longer was forged.
+    if not text.isdigit() or len(text) > 18:
         raise Stale(text)
     return int(text)
+
+
+def draft(context: ContextTypes.DEFAULT_TYPE, key: str, *needed: str) -> dict:
+    """A flow's draft, kept alive while it is used and forgotten after STEP_TTL of silence,
+    so an old button (a mail merge's "Send") cannot act on it days later."""
+    found = context.user_data.get(key)
+    now = deps(context).clock.now()
+    if (
+        found is None
+        or any(k not in found for k in needed)
+        or now - found.get("at", now) > STEP_TTL
+    ):
+        context.user_data.pop(key, None)
+        raise Lost(f"no {key}")
+    found["at"] = now
+    return found
 
 
 def day_code(day: date) -> str:

@@ -46,6 +46,10 @@ class MissionLocked(Exception):
     """The mission is on an invoice: it can no longer change."""
 
 
+class MissionBusy(Exception):
+    """A mail merge still sending: its mission closes itself when the sending ends."""
+
+
 class StaleMission(Exception):
     """The mission is no longer in the status the change was meant for."""
 
@@ -221,6 +225,13 @@ class Missions:
                 raise MissionLocked(f"mission {mission_id} is invoiced")
             if current.status not in expected:
                 raise StaleMission(current)
+            # A mail merge still sending closes its own mission when it ends, and only then.
+            async with db.execute(
+                "SELECT 1 FROM mail_merges WHERE mission_id = ? AND status = 'running' LIMIT 1",
+                (mission_id,),
+            ) as cursor:
+                if await cursor.fetchone():
+                    raise MissionBusy(f"mission {mission_id} is a mail merge still sending")
             await db.execute(
                 f"UPDATE missions SET status = ?, {stamp_column} = ? WHERE id = ?",
                 (to, to_epoch(now), mission_id),

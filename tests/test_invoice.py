@@ -79,7 +79,7 @@ def pdf_lines(i18n: I18n, invoice: Invoice, language: str = "fr") -> list[str]:
 
 def test_the_invoice_says_everything_french_law_asks_line_by_line(i18n):
     assert pdf_lines(i18n, an_invoice()) == [
-        "Claire Moreau — Entrepreneur individuel (EI)",
+        "Claire Moreau — EI",
         "8 rue des Lilas",
         "69003 Lyon",
         "SIRET : 812 345 678 00021",
@@ -96,7 +96,7 @@ def test_the_invoice_says_everything_french_law_asks_line_by_line(i18n):
         f"1 févr. 2027 Appel Permanence 1{NNBSP}189,50 €",
         f"Total à payer : 1{NNBSP}234,50 €",
         "TVA non applicable, art. 293 B du CGI",
-        "Paiement à réception, au plus tard le 3 mars 2027.",
+        "Échéance : 3 mars 2027.",
         "Règlement par virement : IBAN FR76 3000 6000 0112 3456 7890 189",
         "En cas de retard de paiement : pénalités au taux de trois fois le taux d'intérêt légal "
         "et indemnité forfaitaire pour frais de",
@@ -111,7 +111,7 @@ def test_without_vat_exemption_iban_or_email_those_lines_are_absent(i18n):
     assert "TVA non applicable, art. 293 B du CGI" not in lines
     assert not any("IBAN" in line or "@" in line for line in lines)
     assert lines[:3] == [
-        "Claire Moreau — Entrepreneur individuel (EI)",
+        "Claire Moreau — EI",
         "Lyon",
         "SIRET : 812 345 678 00021",
     ]

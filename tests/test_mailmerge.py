@@ -187,5 +187,5 @@ async def test_a_run_stopped_midway_resumes_in_a_new_application_and_sends_nobod
     assert (await merges.statuses(1))[in_flight.patient_id] == RecipientStatus.UNKNOWN
     assert claire.last.text.splitlines()[1:3] == [
         f"Envoyés : {count - 1} · ont bloqué le bot : 0 · échecs : 0",
-        "Incertains (un arrêt a coupé leur envoi ; jamais renvoyés) : 1",
+        "Incertains (peut-être partis ; jamais renvoyés) : 1",
     ]

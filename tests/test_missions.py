@@ -526,3 +526,11 @@ async def test_a_patient_is_in_a_run_once_by_construction(store):
     # The whole run was rolled back, its mission too.
     assert await store.missions.mail_merges.running() == []
     assert await store.missions.active() == []
+
+
+def test_a_fee_written_the_french_way_with_the_euro_sign_as_comma():
+    from bot.missions import parse_fee
+
+    assert parse_fee("12€50") == 1250
+    assert parse_fee("12 € 5") == 1250
+    assert parse_fee("45 €") == 4500

@@ -310,14 +310,14 @@ async def test_statement_csv_then_invoice_pdf_and_the_missions_are_locked(bot, t
     assert claire.last.caption == euros("Facture n° 2027-0001 · Cabinet dentaire Dupont · 80,00 €")
     lines = PdfReader(io.BytesIO(pdf)).pages[0].extract_text().splitlines()
     assert lines[:5] == [
-        "Claire Moreau — Entrepreneur individuel (EI)",
+        "Claire Moreau — EI",
         "8 rue des Lilas, 69003 Lyon",
         "SIRET : 812 345 678 00021",
         "claire.moreau@example.fr",
         "Facture n° 2027-0001",
     ]
     assert "Date d'émission : 11 janvier 2027" in lines
-    assert "Paiement à réception, au plus tard le 10 février 2027." in lines
+    assert "Échéance : 10 février 2027." in lines
     assert "TVA non applicable, art. 293 B du CGI" in lines
     assert statement.text.splitlines()[-1] == euros(
         "Facture n° 2027-0001 du 11 janvier 2027 : 80,00 €"
@@ -577,3 +577,38 @@ async def test_a_typed_step_forgotten_after_half_an_hour(bot, tg, store, claire,
     assert await store.missions.active() == []
     await claire.send("/missions")
     assert claire.last.text == "Aucune mission en cours. Tapez /mission pour en créer une."
+
+
+async def test_an_old_preview_cannot_send_a_mail_merge_hours_later(bot, tg, store, clock, claire):
+    alice = await patient(tg, 5001, "Alice")
+    await claire.send("/publipostage")
+    await claire.tap("Cabinet dentaire Dupont")
+    await claire.tap("👥 Tous ses patients")
+    await claire.send("Bonjour {prenom}, le cabinet sera fermé le 15 août.")
+    preview = claire.last
+    clock.advance(timedelta(hours=3))
+    await claire.tap("📤 Envoyer à 1", in_message=preview)
+    await finish_mail_merges(bot)
+    assert all("fermé le 15 août" not in (m.text or "") for m in alice.messages)
+
+
+async def test_a_mail_merge_still_sending_cannot_be_cancelled_from_its_card(bot, tg, store, claire):
+    from storage.missions import MissionBusy
+
+    await patient(tg, 5001, "Alice")
+    await claire.send("/publipostage")
+    await claire.tap("Cabinet dentaire Dupont")
+    await claire.tap("👥 Tous ses patients")
+    await claire.send("Bonjour {prenom}.")
+    await claire.tap("📤 Envoyer à 1")
+    (run,) = await store.missions.mail_merges.running()
+    with pytest.raises(MissionBusy):
+        await store.missions.cancel(run.mission_id, now=tg.now())
+    await finish_mail_merges(bot)
+    assert (await store.missions.get(run.mission_id)).status == MissionStatus.DONE
+
+
+async def test_a_statement_at_the_edge_of_the_calendar_still_answers(bot, tg, claire):
+    await claire.send("/releve cabinet-dupont 2000-01")
+    assert claire.last.text.startswith("🧾 Relevé · Cabinet dentaire Dupont · janvier 2000")
+    assert claire.last.buttons == [["février 2000 ▶"]]
