@@ -149,15 +149,22 @@ async def _typed_merge_since(update, context, d: Deps, language: str, step, text
 
 
 async def _recipients(d: Deps, business_id: int, choice: AudienceChoice) -> list[Recipient]:
+    """The audience's patients; the office's own people (who may have followed a business's
+    link once) are never written to as patients."""
     merges = d.store.missions.mail_merges
     zone = lookups.business_zone(d, business_id, lookups.office_zone(d))
     if choice.audience == Audience.ALL:
-        return await merges.everyone(business_id)
-    if choice.audience == Audience.DAY:
+        found = await merges.everyone(business_id)
+    elif choice.audience == Audience.DAY:
         first, last = day_bounds(choice.day, zone)
-        return await merges.booked_between(business_id, first, last)
-    first, _ = day_bounds(choice.day, zone)
-    return await merges.seen_between(business_id, first, d.clock.now())
+        found = await merges.booked_between(business_id, first, last)
+    else:
+        first, _ = day_bounds(choice.day, zone)
+        found = await merges.seen_between(business_id, first, d.clock.now())
+    staff = {s.telegram_id for s in d.settings.secretaries} | {
+        employer for business in d.settings.businesses for employer in business.employers
+    }
+    return [recipient for recipient in found if recipient.patient_id not in staff]
 
 
 def _audience_label(d: Deps, language: str, choice: AudienceChoice) -> str:

@@ -612,3 +612,13 @@ async def test_a_statement_at_the_edge_of_the_calendar_still_answers(bot, tg, cl
     await claire.send("/releve cabinet-dupont 2000-01")
     assert claire.last.text.startswith("🧾 Relevé · Cabinet dentaire Dupont · janvier 2000")
     assert claire.last.buttons == [["février 2000 ▶"]]
+
+
+async def test_the_offices_own_people_are_not_written_to_as_patients(bot, tg, store, claire):
+    await patient(tg, 5001, "Alice")
+    await patient(tg, 222222222, "Dr Dupont")  # the employer once followed the link
+    await claire.send("/start cabinet-dupont")  # and so did the secretary
+    await claire.send("/publipostage")
+    await claire.tap("Cabinet dentaire Dupont")
+    await claire.tap("👥 Tous ses patients")
+    assert claire.last.text.startswith("Destinataires : 1 (tous les patients).")
