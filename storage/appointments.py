@@ -142,17 +142,8 @@ class Appointments:
         if new.status not in HOLDING:
             raise ValueError(f"a new appointment is requested or confirmed, not {new.status}")
         async with self._db.transaction() as db:
-            async with db.execute(
-                f"""SELECT 1 FROM appointments
-                    WHERE business_id = ? AND practitioner = ? AND status IN ({_HOLDING_SQL})
-                      AND starts_at < ? AND ends_at > ?
-                    LIMIT 1""",
-                (new.business_id, new.practitioner, to_epoch(new.ends_at), to_epoch(new.starts_at)),
-            ) as cursor:
-                if await cursor.fetchone():
-                    raise SlotTaken(
-                        f"{new.practitioner} is busy at {new.starts_at:%Y-%m-%d %H:%M}Z"
-                    )
+            if await _is_held(db, new.business_id, new.practitioner, new.starts_at, new.ends_at):
+                raise SlotTaken(f"{new.practitioner} is busy at {new.starts_at:%Y-%m-%d %H:%M}Z")
             stamp = to_epoch(now)
             try:
                 cursor = await db.execute(
@@ -242,21 +233,10 @@ class Appointments:
                 raise LookupError(f"no appointment {appointment_id}")
             if current.status not in HOLDING:
                 raise StaleStatus(current)
-            async with db.execute(
-                f"""SELECT 1 FROM appointments
-                    WHERE business_id = ? AND practitioner = ? AND status IN ({_HOLDING_SQL})
-                      AND starts_at < ? AND ends_at > ? AND id != ?
-                    LIMIT 1""",
-                (
-                    current.business_id,
-                    practitioner,
-                    to_epoch(ends_at),
-                    to_epoch(starts_at),
-                    appointment_id,
-                ),
-            ) as cursor:
-                if await cursor.fetchone():
-                    raise SlotTaken(f"{practitioner} is busy at {starts_at:%Y-%m-%d %H:%M}Z")
+            if await _is_held(
+                db, current.business_id, practitioner, starts_at, ends_at, other_than=appointment_id
+            ):
+                raise SlotTaken(f"{practitioner} is busy at {starts_at:%Y-%m-%d %H:%M}Z")
             stamp = to_epoch(now)
             # The time to fall back on is the last one the office confirmed.
             keep = (
@@ -313,15 +293,10 @@ class Appointments:
             )
             if current.status in HOLDING:
                 return None
-            async with db.execute(
-                f"""SELECT 1 FROM appointments
-                    WHERE business_id = ? AND practitioner = ? AND status IN ({_HOLDING_SQL})
-                      AND starts_at < ? AND ends_at > ? AND id != ?
-                    LIMIT 1""",
-                (current.business_id, practitioner, to_epoch(end), to_epoch(start), appointment_id),
-            ) as cursor:
-                if await cursor.fetchone():
-                    return None
+            if await _is_held(
+                db, current.business_id, practitioner, start, end, other_than=appointment_id
+            ):
+                return None
             await db.execute(
                 """UPDATE appointments SET starts_at = ?, ends_at = ?, practitioner = ?,
                        status = 'confirmed', scheduled_at = ?, updated_at = ?
@@ -437,6 +412,29 @@ class Appointments:
             (value,),
         )
         return row["n"]
+
+
+async def _is_held(
+    db: aiosqlite.Connection,
+    business_id: int,
+    practitioner: str,
+    start: datetime,
+    end: datetime,
+    *,
+    other_than: int | None = None,
+) -> bool:
+    """Whether another appointment holds the practitioner in [start, end).
+
+    Run inside a BEGIN IMMEDIATE transaction, so the answer stays true until it commits.
+    """
+    async with db.execute(
+        f"""SELECT 1 FROM appointments
+            WHERE business_id = ? AND practitioner = ? AND status IN ({_HOLDING_SQL})
+              AND starts_at < ? AND ends_at > ? AND id IS NOT ?
+            LIMIT 1""",
+        (business_id, practitioner, to_epoch(end), to_epoch(start), other_than),
+    ) as cursor:
+        return await cursor.fetchone() is not None
 
 
 async def _fetch(db: aiosqlite.Connection, appointment_id: int) -> Appointment | None:
