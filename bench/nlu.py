@@ -67,6 +67,13 @@ def scored(line: dict) -> bool:
     return line["intent"] in ("book", "reschedule", "cancel", "confirm")
 
 
+def is_right(line: dict, request: BookingRequest) -> bool:
+    """The corpus README's scoring: the intent, and the date and time where they count."""
+    return request.intent.value == line["intent"] and (
+        not scored(line) or fields_right(line, request_fields(request))
+    )
+
+
 def dateparser_reader() -> Callable[[dict], Fields]:
     """dateparser.search_dates as a reader of the corpus, as fairly as it allows."""
     from dateparser.search import search_dates
@@ -149,11 +156,7 @@ def share(right: int, total: int) -> str:
 def main() -> None:
     lines = load_corpus()
     requests = [parse_request(line["text"], datetime.fromisoformat(line["now"])) for line in lines]
-    all_right = sum(
-        request.intent.value == line["intent"]
-        and (not scored(line) or fields_right(line, request_fields(request)))
-        for line, request in zip(lines, requests, strict=True)
-    )
+    all_right = sum(is_right(line, request) for line, request in zip(lines, requests, strict=True))
     with_fields = [
         (line, request) for line, request in zip(lines, requests, strict=True) if scored(line)
     ]

@@ -3,18 +3,17 @@
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.nlu import CORPUS, is_right, request_fields
 from bot.nlu import DAY_PART_WINDOWS, BookingRequest, DayPart, Intent, parse_request
 
 PARIS = ZoneInfo("Europe/Paris")
 # the repo is cloned with ../shared beside it
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "requests.jsonl"
 
 MONDAY = datetime(2027, 1, 11, 8, 47, tzinfo=PARIS)  # a Monday morning
 
@@ -38,28 +37,9 @@ SERVICES = [
 ]
 
 
-def corpus_fields(request: BookingRequest) -> tuple[str | None, str | None]:
-    """The request's date and time written as the corpus writes them."""
-    if request.day_from is None:
-        day = None
-    elif request.day_from == request.day_to:
-        day = request.day_from.isoformat()
-    else:
-        day = f"{request.day_from.isoformat()}..{request.day_to.isoformat()}"
-    if request.part_of_day is not None:
-        clock = request.part_of_day.value
-    elif request.time_from is None:
-        clock = None
-    elif request.time_from == request.time_to:
-        clock = f"{request.time_from:%H:%M}"
-    else:
-        clock = f"{request.time_from:%H:%M}-{request.time_to:%H:%M}"
-    return day, clock
-
-
 def read(text: str, now: datetime = MONDAY) -> tuple[str, str | None, str | None]:
     request = parse_request(text, now)
-    return (request.intent.value, *corpus_fields(request))
+    return (request.intent.value, *request_fields(request))
 
 
 def at(iso: str) -> datetime:
@@ -570,7 +550,7 @@ def test_an_acknowledgement_names_no_day() -> None:
 def test_reschedule_tells_the_old_day_from_the_new(text: str, new: str, old: str | None) -> None:
     request = parse_request(text, MONDAY)
     assert request.intent is Intent.RESCHEDULE
-    assert corpus_fields(request)[0] == new
+    assert request_fields(request)[0] == new
     assert request.old_day == (None if old is None else date.fromisoformat(old))
 
 
@@ -701,18 +681,6 @@ def corpus_lines() -> list[dict]:
     return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
 
 
-def is_right(line: dict, request: BookingRequest) -> bool:
-    """Scored as shared/corpus/README.md says."""
-    if request.intent.value != line["intent"]:
-        return False
-    day, clock = corpus_fields(request)
-    if line["intent"] in ("book", "reschedule"):
-        return (day, clock) == (line["date"], line["time"])
-    if line["intent"] in ("cancel", "confirm"):
-        return day == line["date"]
-    return True
-
-
 def test_corpus_is_there() -> None:
     assert len(corpus_lines()) >= 100, f"no corpus at {CORPUS}"
 
@@ -720,7 +688,7 @@ def test_corpus_is_there() -> None:
 @pytest.mark.parametrize("line", corpus_lines(), ids=lambda line: line["text"][:40])
 def test_corpus_line(line: dict) -> None:
     request = parse_request(line["text"], datetime.fromisoformat(line["now"]))
-    assert is_right(line, request), (request.intent.value, *corpus_fields(request))
+    assert is_right(line, request), (request.intent.value, *request_fields(request))
 
 
 def test_corpus_share() -> None:
