@@ -76,14 +76,19 @@ def _current_month(d: Deps, business: Business) -> Month:
     return Month.of(lookups.today(d, d.settings.zone(business)))
 
 
-async def _statement_button(update, context, d: Deps, language: str, args: list[str]) -> None:
+def _business_and_month(d: Deps, args: list[str]) -> tuple[Business, Month]:
+    """A statement button's ``<business id>:<YYYYMM>``; anything else is a stale button."""
     business = lookups.business_by_id(d, steps.integer(args[0]))
     if business is None:
         raise steps.Stale(args[0])
     try:
-        month = Month.from_code(args[1])
+        return business, Month.from_code(args[1])
     except InputError:
         raise steps.Stale(args[1]) from None
+
+
+async def _statement_button(update, context, d: Deps, language: str, args: list[str]) -> None:
+    business, month = _business_and_month(d, args)
     await update.callback_query.answer()
     await _send_statement(update, d, language, business, month)
 
@@ -218,13 +223,7 @@ def _statement_text(
 
 async def _issue(update, context, d: Deps, language: str, args: list[str]) -> None:
     """Invoice the month's missions not invoiced yet: a number is taken only here."""
-    business = lookups.business_by_id(d, steps.integer(args[0]))
-    if business is None:
-        raise steps.Stale(args[0])
-    try:
-        month = Month.from_code(args[1])
-    except InputError:
-        raise steps.Stale(args[1]) from None
+    business, month = _business_and_month(d, args)
     query = update.callback_query
     billing = d.settings.billing
     if billing is None:
