@@ -20,14 +20,19 @@ log = logging.getLogger("secretary-bot")
 TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
 
 
-def _configure_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO, and Telegram URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _configure_logging(verbose: bool, *, token: str, log_content: bool) -> None:
+    from bot.logsafety import SafeFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(SafeFormatter(LOG_FORMAT, secrets=[token], content=log_content))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+    if not verbose:
+        # httpx says every request at INFO, a long poll every 30 seconds: noise unless asked.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def _load(path: str) -> Settings:
@@ -75,8 +80,13 @@ def run(args: argparse.Namespace) -> int:
     if not token:
         sys.stderr.write(f"{TOKEN_VARIABLE} is not set: put the token BotFather gave you there\n")
         return 2
-    _configure_logging(args.verbose)
-    asyncio.run(_serve(settings, token))
+    _configure_logging(args.verbose, token=token, log_content=args.log_content)
+    try:
+        asyncio.run(_serve(settings, token))
+    except Exception:
+        # Through the log, not Python's own printout: the traceback may quote the token.
+        log.critical("the bot stopped on an error", exc_info=True)
+        return 1
     return 0
 
 
@@ -118,7 +128,12 @@ def main(argv: list[str] | None = None) -> int:
 
     command = commands.add_parser("run", help="poll Telegram (or telegram.base_url) and serve")
     command.add_argument("--config", default="config.yaml")
-    command.add_argument("--verbose", action="store_true")
+    command.add_argument("--verbose", action="store_true", help="log at DEBUG level")
+    command.add_argument(
+        "--log-content",
+        action="store_true",
+        help="for debugging only: let the log show people's names, phone numbers and messages",
+    )
     command.set_defaults(handler=run)
 
     command = commands.add_parser("demo", help="a scripted scene against the local simulator")

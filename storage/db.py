@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -52,8 +54,18 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        """Open (creating it if need be) the database; the file, its -wal and -shm and its
+        folder are the owner's alone, whatever they were: the file holds patients' names and
+        numbers."""
+        on_disk = str(path) != ":memory:"
+        if on_disk:
+            path = Path(path)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _owner_only(path.parent)
+            # Created before SQLite opens it, so it never exists with the umask's mode even
+            # for a moment; SQLite gives the -wal and -shm it creates the file's own mode.
+            os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+            _owner_only(path)
         # isolation_level=None: we issue BEGIN ourselves, so the transaction kind is ours.
         connection = await aiosqlite.connect(path, isolation_level=None)
         connection.row_factory = aiosqlite.Row
@@ -61,6 +73,12 @@ class Database:
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA synchronous = NORMAL")
         await connection.execute("PRAGMA foreign_keys = ON")
+        if on_disk:
+            # Left by an older version, or made by another process with its own umask.
+            for suffix in ("-wal", "-shm"):
+                companion = path.with_name(path.name + suffix)
+                if companion.exists():
+                    _owner_only(companion)
         database = cls(connection)
         await database._migrate()
         return database
@@ -101,6 +119,12 @@ class Database:
     async def fetch_one(self, sql: str, parameters: Sequence[object] = ()) -> aiosqlite.Row | None:
         async with self._lock, self._connection.execute(sql, parameters) as cursor:
             return await cursor.fetchone()
+
+
+def _owner_only(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(mode & 0o700)
 
 
 def _statements(script: str) -> list[str]:
