@@ -31,8 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.botapi_spec import BotApiSpec, find_spec, load_spec
-from bot.simulator import Simulator, parse_html
+from bot.simulator import BotApiSpec, Simulator, find_spec, load_spec, parse_html
 
 SPEC = find_spec()
 pytestmark = pytest.mark.skipif(SPEC is None, reason="../shared/telegram spec not found")

@@ -40,7 +40,7 @@ def find_spec() -> Path | None:
 
     The repository is always cloned next to a ``shared/`` folder, locally and in CI.
     """
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     path = repo.parent / "shared" / "telegram" / SPEC_FILENAME
     return path if path.is_file() else None
 
