@@ -65,7 +65,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def tg(clock: ManualClock) -> AsyncIterator[Simulator]:
-    assert SPEC is not None, "the Bot API spec ../shared/telegram/bot-api-10.0.json is missing"
+    assert SPEC is not None, "the Bot API spec shipped in bot/simulator/botapi/ is missing"
     async with Simulator(spec_path=SPEC, clock=clock.now) as simulator:
         yield simulator
         assert simulator.violations == [], "the bot made requests Telegram would refuse"

@@ -34,7 +34,7 @@ from telegram.ext import (
 from bot.simulator import BotApiSpec, Simulator, find_spec, load_spec, parse_html
 
 SPEC = find_spec()
-pytestmark = pytest.mark.skipif(SPEC is None, reason="../shared/telegram spec not found")
+pytestmark = pytest.mark.skipif(SPEC is None, reason="the shipped Bot API spec is missing")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from aiohttp import web
@@ -41,7 +41,7 @@ class Simulator(BotApiMethods):
         self,
         token: str = DEFAULT_TOKEN,
         *,
-        spec_path: Path | None = None,
+        spec_path: Traversable | None = None,
         bot_name: str = "Secretary",
         bot_username: str = "secretary_test_bot",
         host: str = "127.0.0.1",

@@ -1,11 +1,11 @@
 """Check Bot API requests against Telegram's machine-readable specification.
 
-The specification (``bot-api-10.0.json``, from PaulSonOfLars/telegram-bot-api-spec) lists every
-method and type with its fields. Each field has ``types`` (``"Integer"``, ``"String"``,
-``"Boolean"``, ``"Float"``, ``"Array of X"`` or an object type's name), ``required`` and a
-``description`` where Telegram writes length limits in prose ("1-64 bytes"). Union types such as
-``BotCommandScope`` list their ``subtypes``, which say which one they are with a constant field
-("Scope type, must be chat").
+The specification (``bot-api-10.0.json``, from PaulSonOfLars/telegram-bot-api-spec, shipped in
+``botapi/`` with its MIT licence) lists every method and type with its fields. Each field has
+``types`` (``"Integer"``, ``"String"``, ``"Boolean"``, ``"Float"``, ``"Array of X"`` or an object
+type's name), ``required`` and a ``description`` where Telegram writes length limits in prose
+("1-64 bytes"). Union types such as ``BotCommandScope`` list their ``subtypes``, which say which
+one they are with a constant field ("Scope type, must be chat").
 
 :class:`BotApiSpec` turns that into the checks a careful Bot API server would make: the method
 exists, required fields are present, no unknown field is sent, every value has one of the
@@ -19,6 +19,8 @@ import functools
 import json
 import re
 from collections.abc import Collection, Mapping, Sequence
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -35,20 +37,17 @@ _INTEGER_TEXT = re.compile(r"-?\d+")
 _ATTACH_PREFIX = "attach://"
 
 
-def find_spec() -> Path | None:
-    """Return the spec beside the repository (``<repo>/../shared/telegram/``), if present.
-
-    The repository is always cloned next to a ``shared/`` folder, locally and in CI.
-    """
-    repo = Path(__file__).resolve().parents[2]
-    path = repo.parent / "shared" / "telegram" / SPEC_FILENAME
-    return path if path.is_file() else None
+def find_spec() -> Traversable | None:
+    """The spec shipped in the package (``bot/simulator/botapi/``); None if the install lost it."""
+    spec = resources.files("bot.simulator") / "botapi" / SPEC_FILENAME
+    return spec if spec.is_file() else None
 
 
 @functools.cache
-def load_spec(path: Path) -> BotApiSpec:
+def load_spec(path: Traversable | str) -> BotApiSpec:
     """Load and cache the spec: the file is 850 KB and every test would otherwise re-read it."""
-    return BotApiSpec(json.loads(Path(path).read_text(encoding="utf-8")))
+    source = Path(path) if isinstance(path, str) else path
+    return BotApiSpec(json.loads(source.read_text(encoding="utf-8")))
 
 
 class BotApiSpec:
