@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from bot.booking import Booking
+from bot.callbacks import route_is
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
@@ -100,27 +101,29 @@ def build_application(
     application.add_handler(
         CommandHandler(["resume", "summary"], employer.summary, filters=private)
     )
-    application.add_handler(CallbackQueryHandler(secretary.decide, pattern=r"^req:(ok|no):\d+$"))
-
-    application.add_handler(CallbackQueryHandler(patient.choose_business, pattern=r"^biz:"))
-    application.add_handler(CallbackQueryHandler(patient.book, pattern=r"^book$"))
-    application.add_handler(CallbackQueryHandler(patient.mine, pattern=r"^mine$"))
-    application.add_handler(CallbackQueryHandler(patient.choose_service, pattern=r"^svc:[\w-]+$"))
-    application.add_handler(CallbackQueryHandler(patient.choose_day, pattern=r"^day:[\w-]+:\d{8}$"))
     application.add_handler(
-        CallbackQueryHandler(patient.choose_slot, pattern=r"^slot:[\w-]+:\d+:\d+$")
+        CallbackQueryHandler(secretary.decide, pattern=route_is("req:ok", "req:no"))
     )
-    application.add_handler(CallbackQueryHandler(patient.want, pattern=r"^want:"))
+
+    application.add_handler(CallbackQueryHandler(patient.choose_business, pattern=route_is("biz")))
+    application.add_handler(CallbackQueryHandler(patient.book, pattern=route_is("book")))
+    application.add_handler(CallbackQueryHandler(patient.mine, pattern=route_is("mine")))
+    application.add_handler(CallbackQueryHandler(patient.choose_service, pattern=route_is("svc")))
+    application.add_handler(CallbackQueryHandler(patient.choose_day, pattern=route_is("day")))
+    application.add_handler(CallbackQueryHandler(patient.choose_slot, pattern=route_is("slot")))
+    application.add_handler(CallbackQueryHandler(patient.want, pattern=route_is("want")))
     application.add_handler(
         CommandHandler(["langue", "language"], patient.choose_language, filters=private)
     )
-    application.add_handler(CallbackQueryHandler(patient.set_language, pattern=r"^lang:"))
-    application.add_handler(CallbackQueryHandler(patient.ask_cancel, pattern=r"^cx:\d+$"))
-    application.add_handler(CallbackQueryHandler(patient.cancel, pattern=r"^cxy:\d+$"))
-    application.add_handler(CallbackQueryHandler(patient.confirm_attendance, pattern=r"^att:\d+$"))
-    application.add_handler(CallbackQueryHandler(patient.move_days, pattern=r"^mv:\d+$"))
-    application.add_handler(CallbackQueryHandler(patient.move_day, pattern=r"^mvd:\d+:\d{8}$"))
-    application.add_handler(CallbackQueryHandler(patient.move_to, pattern=r"^mvs:\d+:\d+:\d+$"))
+    application.add_handler(CallbackQueryHandler(patient.set_language, pattern=route_is("lang")))
+    application.add_handler(CallbackQueryHandler(patient.ask_cancel, pattern=route_is("cx")))
+    application.add_handler(CallbackQueryHandler(patient.cancel, pattern=route_is("cxy")))
+    application.add_handler(
+        CallbackQueryHandler(patient.confirm_attendance, pattern=route_is("att"))
+    )
+    application.add_handler(CallbackQueryHandler(patient.move_days, pattern=route_is("mv")))
+    application.add_handler(CallbackQueryHandler(patient.move_day, pattern=route_is("mvd")))
+    application.add_handler(CallbackQueryHandler(patient.move_to, pattern=route_is("mvs")))
 
     # Missions, statements, earnings, mail merge: the secretary's business.
     # Commands are open to all so that anyone else is refused in words, not ignored. The
@@ -133,9 +136,13 @@ def build_application(
     application.add_handler(CommandHandler("gains", earnings.earnings, filters=private))
     application.add_handler(CommandHandler("publipostage", mailmerge.mail_merge, filters=private))
     application.add_handler(
-        CallbackQueryHandler(steps.buttons(missions.BUTTONS | statements.BUTTONS), pattern=r"^m:")
+        CallbackQueryHandler(
+            steps.buttons(missions.BUTTONS | statements.BUTTONS), pattern=route_is("m")
+        )
     )
-    application.add_handler(CallbackQueryHandler(steps.buttons(mailmerge.BUTTONS), pattern=r"^mm:"))
+    application.add_handler(
+        CallbackQueryHandler(steps.buttons(mailmerge.BUTTONS), pattern=route_is("mm"))
+    )
     application.add_handler(
         MessageHandler(
             private & secretaries & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
@@ -182,22 +189,26 @@ def build_application(
             filters=private & ~secretaries,
         )
     )
-    application.add_handler(CallbackQueryHandler(secretary.propose_slots, pattern=r"^req:pr:\d+$"))
     application.add_handler(
-        CallbackQueryHandler(secretary.propose, pattern=r"^req:ps:\d+:\d+:\d+$")
+        CallbackQueryHandler(secretary.propose_slots, pattern=route_is("req:pr"))
+    )
+    application.add_handler(CallbackQueryHandler(secretary.propose, pattern=route_is("req:ps")))
+    application.add_handler(
+        CallbackQueryHandler(patient.answer_proposal, pattern=route_is("prop:ok", "prop:no"))
     )
     application.add_handler(
-        CallbackQueryHandler(patient.answer_proposal, pattern=r"^prop:(ok|no):\d+$")
+        CallbackQueryHandler(secretary.mark_attendance, pattern=route_is("apt:done", "apt:ns"))
     )
     application.add_handler(
-        CallbackQueryHandler(secretary.mark_attendance, pattern=r"^apt:(done|ns):\d+$")
+        CallbackQueryHandler(blocks.unblock_button, pattern=route_is("blk:undo"))
     )
-    application.add_handler(CallbackQueryHandler(blocks.unblock_button, pattern=r"^blk:undo:\d+$"))
     application.add_handler(
-        CallbackQueryHandler(agenda.agenda_week_button, pattern=r"^agw:[\w-]+:\d{8}$")
+        CallbackQueryHandler(agenda.agenda_week_button, pattern=route_is("agw"))
     )
-    application.add_handler(CallbackQueryHandler(desk.desk_stale, pattern=r"^(rdv|call):"))
+    application.add_handler(CallbackQueryHandler(desk.desk_stale, pattern=route_is("rdv", "call")))
 
+    # Buttons are routed by bot.callbacks, which reads only the data the bot writes, bounded:
+    # anything else (an older version's button, a forged id) is answered here as expired.
     application.add_handler(CallbackQueryHandler(patient.stale_button))
 
     application.add_handler(

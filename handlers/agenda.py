@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import callbacks
 from bot.agenda_image import Day, Entry, Kind, Legend, render_week
 from bot.config import Business
 from bot.ics import CalendarEvent, calendar_file
@@ -30,7 +31,6 @@ from handlers.staff import (
     business_slugs,
     contact_of,
     day_code,
-    day_of,
     find_business,
     patient_of,
     refuse,
@@ -139,7 +139,7 @@ async def agenda_week_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     """``agw:<slug>:<monday>``: the week of one business, for whoever may see it."""
     d = deps(context)
     user = update.effective_user
-    _, slug, code = update.callback_query.data.split(":")
+    slug, day = callbacks.read(update.callback_query.data, "agw")
     business = d.settings.business(slug)
     visible = (
         d.settings.businesses
@@ -151,7 +151,7 @@ async def agenda_week_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     language = staff_language(context, user.id)
     await update.callback_query.answer()
-    await _send_week(context, user.id, language, business, day_of(code))
+    await _send_week(context, user.id, language, business, day)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import callbacks
 from bot.config import Business
 from bot.nlu import parse_request
 from handlers.agenda import block_line
@@ -21,7 +22,6 @@ from handlers.staff import (
     business_slugs,
     contact_of,
     find_business,
-    number_of,
     patient_of,
     require_secretary,
 )
@@ -209,9 +209,8 @@ async def unblock_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     d = deps(context)
     user = update.effective_user
     language = staff_language(context, user.id)
-    lifted = await d.store.blocks.remove(
-        number_of(update.callback_query.data.split(":")[2]), now=d.clock.now()
-    )
+    (block_id,) = callbacks.read(update.callback_query.data, "blk:undo")
+    lifted = await d.store.blocks.remove(block_id, now=d.clock.now())
     if lifted is None:
         await update.callback_query.answer(
             d.i18n.text(language, "block.already_lifted"), show_alert=True

@@ -10,6 +10,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.booking import Booking
+from bot.callbacks import BadCallback
 from bot.clock import Clock
 from bot.config import Business, Settings
 from bot.i18n import I18n, pick_language
@@ -93,17 +94,31 @@ def is_secretary(context: ContextTypes.DEFAULT_TYPE, user: User | None) -> bool:
 
 
 async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in place when a button was tapped (the chat stays short), else a new message."""
+    """Answer in place when a button was tapped (the chat stays short), else a new message.
+
+    A tapped message that cannot be edited any more (deleted, out of the bot's reach, a photo)
+    gets its answer as a new message: whoever tapped must see one.
+    """
     query = update.callback_query
     if query is None:
         await update.effective_message.reply_text(text, reply_markup=markup)
         return
     await query.answer()
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as error:
-        # The same text twice (a double tap): the message already says it.
-        log.info("message not edited: %s", error)
+    message = query.message
+    if query.inline_message_id is not None or (message is not None and message.is_accessible):
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+            return
+        except BadRequest as error:
+            if "not modified" in error.message.lower():
+                # The same text twice (a double tap): the message already says it.
+                log.info("message not edited: %s", error)
+                return
+            log.info("message not edited, sent anew: %s", error)
+    if update.effective_chat is None:
+        log.warning("no chat to answer a tap on message %s in", query.inline_message_id)
+        return
+    await update.effective_chat.send_message(text, reply_markup=markup)
 
 
 # Telegram counts a message's length in UTF-16 code units: an emoji counts twice.
@@ -165,13 +180,17 @@ async def send_safely(
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the traceback; tell the person something went wrong, never what."""
-    stale = isinstance(context.error, StaleButton)
+    """Log the traceback; tell the person something went wrong, never what.
+
+    A tapped button is always answered, even when its message is gone or out of reach (no
+    chat to write to): else the phone shows its spinner until Telegram gives up.
+    """
+    stale = isinstance(context.error, StaleButton | BadCallback)
     if stale:
         log.warning("unusable callback data: %s", context.error)
     else:
         log.error("error while handling an update", exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
         return
     d = deps(context)
     user = update.effective_user
@@ -179,15 +198,22 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is not None:
         known = await d.store.people.get(user.id)
         language = known.language if known else pick_language(user.language_code, language)
-    if stale and update.callback_query is not None:
-        await update.callback_query.answer(
-            d.i18n.text(language, "error.stale_button"), show_alert=True
-        )
+    chat = update.effective_chat
+    query = update.callback_query
+    if query is not None:
+        # Said in the answer itself when no message will follow.
+        alert = stale or chat is None
+        key = "error.stale_button" if stale else "error.generic"
+        try:
+            await query.answer(d.i18n.text(language, key) if alert else None, show_alert=alert)
+        except TelegramError as error:
+            # The handler answered before it failed: Telegram takes one answer per tap.
+            log.info("tap %s not answered again: %s", query.id, error)
+        if alert:
+            return
+    if chat is None:
         return
-    text = d.i18n.text(language, "error.generic")
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-        await context.bot.send_message(update.effective_chat.id, text)
-    except TelegramError:
-        log.exception("could not tell chat %s about the error", update.effective_chat.id)
+        await context.bot.send_message(chat.id, d.i18n.text(language, "error.generic"))
+    except TelegramError as error:
+        log.warning("could not tell chat %s about the error: %s", chat.id, error)

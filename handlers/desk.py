@@ -25,6 +25,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callbacks
 from bot.agenda import Wanted
 from bot.callers import read_booking, read_caller
 from bot.config import Business, Service
@@ -42,11 +43,8 @@ from handlers.staff import (
     answer_stale,
     audit,
     day_code,
-    day_of,
     find_business,
     in_rows,
-    moment_of,
-    number_of,
     require_secretary,
     secretary_name,
     snapshot,
@@ -136,16 +134,23 @@ def _missing_key(draft: _Draft) -> str | None:
 
 async def _button_flow(
     update: Update, context: ContextTypes.DEFAULT_TYPE, kind: int
-) -> tuple[_Draft, list[str]] | None:
-    """The draft a desk button belongs to and the button's arguments; None if stale."""
+) -> tuple[_Draft, list[object]] | None:
+    """The draft a desk button belongs to, and the button's action and typed arguments
+    (read by bot.callbacks); None if stale."""
     d = deps(context)
     language = staff_language(context, update.effective_user.id)
-    _, flow, *rest = update.callback_query.data.split(":")
+    prefix = "rdv:" if kind == RDV else "call:"
+    button = callbacks.parse(update.callback_query.data)
     draft = _draft(context, kind)
-    if draft is None or not flow.isdigit() or int(flow) != draft.flow or not rest:
+    if (
+        button is None
+        or not button.route.startswith(prefix)
+        or draft is None
+        or button.args[0] != draft.flow
+    ):
         await answer_stale(update, d, language)
         return None
-    return draft, rest
+    return draft, [button.route.removeprefix(prefix), *button.args[1:]]
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -328,7 +333,7 @@ async def rdv_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         )
         return RDV
     if action == "d" and arguments:
-        day = day_of(arguments[0])
+        day = arguments[0]
         draft.wanted = Wanted(day, day)
         return await _rdv_next(update, context, draft)
     if action == "s" and len(arguments) == 2:
@@ -348,7 +353,7 @@ async def _rdv_book(
     d = deps(context)
     user = update.effective_user
     language = staff_language(context, user.id)
-    start, index = moment_of(arguments[0]), number_of(arguments[1])
+    start, index = arguments
     if index >= len(business.practitioners):
         await answer_stale(update, d, language)
         return RDV
@@ -475,8 +480,8 @@ async def call_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
         return await _call_next(update, context, draft)
     business = d.settings.business(draft.business) if draft.business else None
     ready = business is not None and draft.name and draft.phone and draft.message
-    if action == "send" and arguments in (["0"], ["1"]) and ready:
-        return await _call_send(update, context, draft, business, urgent=arguments[0] == "1")
+    if action == "send" and ready:
+        return await _call_send(update, context, draft, business, urgent=arguments[0])
     await answer_stale(update, d, staff_language(context, update.effective_user.id))
     return CALL
 
@@ -589,11 +594,13 @@ def desk(secretaries: filters.BaseFilter) -> ConversationHandler:
             states={
                 RDV: [
                     MessageHandler(text, _consuming(rdv_text)),
-                    CallbackQueryHandler(_consuming(rdv_button), pattern=r"^rdv:\d+:"),
+                    CallbackQueryHandler(_consuming(rdv_button), pattern=callbacks.route_is("rdv")),
                 ],
                 CALL: [
                     MessageHandler(text, _consuming(call_text)),
-                    CallbackQueryHandler(_consuming(call_button), pattern=r"^call:\d+:"),
+                    CallbackQueryHandler(
+                        _consuming(call_button), pattern=callbacks.route_is("call")
+                    ),
                 ],
             },
             fallbacks=[

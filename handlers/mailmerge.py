@@ -78,10 +78,10 @@ async def _ask_audience(update, context, d: Deps, language: str, business_id: in
     await reply(update, text, keyboard(*rows))
 
 
-async def _merge_business(update, context, d: Deps, language: str, args: list[str]) -> None:
-    business_id = steps.integer(args[0])
+async def _merge_business(update, context, d: Deps, language: str, args: list) -> None:
+    (business_id,) = args
     if lookups.business_by_id(d, business_id) is None:
-        raise steps.Stale(args[0])
+        raise steps.Stale(str(business_id))
     await _ask_audience(update, context, d, language, business_id)
 
 
@@ -122,15 +122,15 @@ def _merge_zone(d: Deps, draft: dict) -> ZoneInfo:
     return lookups.business_zone(d, draft["business"], lookups.office_zone(d))
 
 
-async def _merge_day_button(update, context, d: Deps, language: str, args: list[str]) -> None:
+async def _merge_day_button(update, context, d: Deps, language: str, args: list) -> None:
     draft = _merge_draft(context, "business")
-    choice = AudienceChoice(Audience.DAY, steps.parse_day_code(args[0]))
+    choice = AudienceChoice(Audience.DAY, args[0])
     await _audience_chosen(update, context, d, language, draft, choice)
 
 
-async def _merge_since_button(update, context, d: Deps, language: str, args: list[str]) -> None:
+async def _merge_since_button(update, context, d: Deps, language: str, args: list) -> None:
     draft = _merge_draft(context, "business")
-    choice = AudienceChoice(Audience.SINCE, steps.parse_day_code(args[0]))
+    choice = AudienceChoice(Audience.SINCE, args[0])
     await _audience_chosen(update, context, d, language, draft, choice)
 
 

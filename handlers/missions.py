@@ -129,20 +129,20 @@ def _draft(context: ContextTypes.DEFAULT_TYPE, *needed: str) -> dict:
     return steps.draft(context, steps.DRAFT_KEY, *needed)
 
 
-async def _new_business(update, context, d: Deps, language: str, args: list[str]) -> None:
-    business_id = steps.integer(args[0])
+async def _new_business(update, context, d: Deps, language: str, args: list) -> None:
+    (business_id,) = args
     if lookups.business_by_id(d, business_id) is None:
-        raise steps.Stale(args[0])
+        raise steps.Stale(str(business_id))
     _draft(context)
     await _ask_kind(update, context, d, language, business_id)
 
 
-async def _new_kind(update, context, d: Deps, language: str, args: list[str]) -> None:
+async def _new_kind(update, context, d: Deps, language: str, args: list) -> None:
     draft = _draft(context, "business")
     kinds = list(d.settings.mission_kinds)
-    index = steps.integer(args[0])
+    (index,) = args
     if index >= len(kinds):
-        raise steps.Stale(args[0])
+        raise steps.Stale(str(index))
     draft["kind"] = kinds[index]
     steps.await_text(context, "description")
     text = d.i18n.text(
@@ -196,9 +196,9 @@ async def _ask_due(update, context, d: Deps, language: str, draft: dict, fee: in
     await reply(update, d.i18n.text(language, "missions.which_due"), keyboard(*rows))
 
 
-async def _chosen_due(update, context, d: Deps, language: str, args: list[str]) -> None:
+async def _chosen_due(update, context, d: Deps, language: str, args: list) -> None:
     draft = _draft(context, "fee")
-    due = None if args[0] == _NONE else steps.parse_day_code(args[0])
+    (due,) = args
     await _create_from_draft(update, context, d, language, draft, due)
 
 
@@ -340,8 +340,8 @@ async def _edit_card(update: Update, d: Deps, language: str, mission: Mission) -
         log.info("mission card not edited: %s", error)
 
 
-async def _start(update, context, d: Deps, language: str, args: list[str]) -> None:
-    mission_id = steps.integer(args[0])
+async def _start(update, context, d: Deps, language: str, args: list) -> None:
+    (mission_id,) = args
     now = d.clock.now()
     mission = await _mission_change(
         update, d, language, lambda: d.store.missions.start(mission_id, now=now), mission_id
@@ -351,8 +351,8 @@ async def _start(update, context, d: Deps, language: str, args: list[str]) -> No
         await _edit_card(update, d, language, mission)
 
 
-async def _done(update, context, d: Deps, language: str, args: list[str]) -> None:
-    mission_id = steps.integer(args[0])
+async def _done(update, context, d: Deps, language: str, args: list) -> None:
+    (mission_id,) = args
     now = d.clock.now()
     mission = await _mission_change(
         update, d, language, lambda: d.store.missions.finish(mission_id, now=now), mission_id
@@ -376,19 +376,18 @@ async def _done(update, context, d: Deps, language: str, args: list[str]) -> Non
     await update.callback_query.edit_message_text(text, reply_markup=buttons)
 
 
-async def _minutes_button(update, context, d: Deps, language: str, args: list[str]) -> None:
-    mission_id = steps.integer(args[0])
+async def _minutes_button(update, context, d: Deps, language: str, args: list) -> None:
+    mission_id, minutes = args
     step = steps.awaited(context)
     if step and step.get("mission") == mission_id:
         context.user_data.pop(steps.STEP_KEY, None)
-    if args[1] == _NONE:
+    if minutes is None:
         mission = await d.store.missions.get(mission_id)
         if mission is None:
-            raise steps.Stale(args[0])
+            raise steps.Stale(str(mission_id))
         await update.callback_query.answer()
         await _edit_card(update, d, language, mission)
         return
-    minutes = steps.integer(args[1])
     mission = await _mission_change(
         update,
         d,
@@ -422,10 +421,11 @@ async def _typed_minutes(update, context, d: Deps, language: str, step, text: st
     )
 
 
-async def _ask_cancel(update, context, d: Deps, language: str, args: list[str]) -> None:
-    mission = await d.store.missions.get(steps.integer(args[0]))
+async def _ask_cancel(update, context, d: Deps, language: str, args: list) -> None:
+    (mission_id,) = args
+    mission = await d.store.missions.get(mission_id)
     if mission is None:
-        raise steps.Stale(args[0])
+        raise steps.Stale(str(mission_id))
     await update.callback_query.answer()
     buttons = keyboard(
         [
@@ -437,8 +437,8 @@ async def _ask_cancel(update, context, d: Deps, language: str, args: list[str]) 
     await update.callback_query.edit_message_text(text, reply_markup=buttons)
 
 
-async def _cancel(update, context, d: Deps, language: str, args: list[str]) -> None:
-    mission_id = steps.integer(args[0])
+async def _cancel(update, context, d: Deps, language: str, args: list) -> None:
+    (mission_id,) = args
     now = d.clock.now()
     mission = await _mission_change(
         update, d, language, lambda: d.store.missions.cancel(mission_id, now=now), mission_id
@@ -449,10 +449,11 @@ async def _cancel(update, context, d: Deps, language: str, args: list[str]) -> N
         await _edit_card(update, d, language, mission)
 
 
-async def _keep(update, context, d: Deps, language: str, args: list[str]) -> None:
-    mission = await d.store.missions.get(steps.integer(args[0]))
+async def _keep(update, context, d: Deps, language: str, args: list) -> None:
+    (mission_id,) = args
+    mission = await d.store.missions.get(mission_id)
     if mission is None:
-        raise steps.Stale(args[0])
+        raise steps.Stale(str(mission_id))
     await update.callback_query.answer()
     await _edit_card(update, d, language, mission)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
 from telegram import (
     InlineKeyboardMarkup,
@@ -18,6 +18,7 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
+from bot import callbacks
 from bot.agenda import Wanted
 from bot.booking import Offer
 from bot.config import WEEKDAYS, Business, Service
@@ -85,27 +86,6 @@ def _time_code(moment: time | None) -> str:
     return moment.strftime("%H%M") if moment else _NONE
 
 
-def _parse_day(code: str) -> date | None:
-    try:
-        return None if code == _NONE else datetime.strptime(code, "%Y%m%d").date()
-    except ValueError:
-        raise StaleButton(f"no such day {code!r}") from None
-
-
-def _parse_time(code: str) -> time | None:
-    try:
-        return None if code == _NONE else datetime.strptime(code, "%H%M").time()
-    except ValueError:
-        raise StaleButton(f"no such time {code!r}") from None
-
-
-def _parse_start(epoch: str) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(epoch), UTC)
-    except (ValueError, OverflowError, OSError):
-        raise StaleButton(f"no such moment {epoch!r}") from None
-
-
 def _wanted_code(wanted: Wanted, business: Business) -> str:
     """What a typed request asked for, to travel in callback data (64 bytes at most)."""
     practitioner = (
@@ -122,21 +102,13 @@ def _wanted_code(wanted: Wanted, business: Business) -> str:
     )
 
 
-def _parse_wanted(codes: list[str], business: Business) -> Wanted:
-    if len(codes) != 5:
-        raise StaleButton(f"no request in {codes!r}")
-    practitioner = None
-    if codes[4] != _NONE:
-        if not codes[4].isdigit() or int(codes[4]) >= len(business.practitioners):
-            raise StaleButton(f"no practitioner {codes[4]!r}")
-        practitioner = business.practitioners[int(codes[4])]
-    return Wanted(
-        _parse_day(codes[0]),
-        _parse_day(codes[1]),
-        _parse_time(codes[2]),
-        _parse_time(codes[3]),
-        practitioner,
-    )
+def _parse_wanted(values: list[object], business: Business) -> Wanted:
+    """What a ``want:`` button carries (read by bot.callbacks), as the agenda takes it."""
+    day_from, day_to, time_from, time_to, index = values
+    if index is not None and index >= len(business.practitioners):
+        raise StaleButton(f"no practitioner {index!r}")
+    practitioner = business.practitioners[index] if index is not None else None
+    return Wanted(day_from, day_to, time_from, time_to, practitioner)
 
 
 async def _patient_and_business(
@@ -173,7 +145,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def choose_business(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     patient = await person(update, context)
-    business = d.settings.business(update.callback_query.data.removeprefix("biz:"))
+    (slug,) = callbacks.read(update.callback_query.data, "biz")
+    business = d.settings.business(slug)
     if business is None:
         await stale_button(update, context)
         return
@@ -202,9 +175,8 @@ async def choose_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """Step 2: which day, among the next days that still have room."""
     d = deps(context)
     patient, business = await _patient_and_business(update, context)
-    service = (
-        business.service(update.callback_query.data.removeprefix("svc:")) if business else None
-    )
+    (key,) = callbacks.read(update.callback_query.data, "svc")
+    service = business.service(key) if business else None
     if service is None:
         await stale_button(update, context)
         return
@@ -233,12 +205,12 @@ async def choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """Step 3: the free times of that day."""
     d = deps(context)
     patient, business = await _patient_and_business(update, context)
-    _, key, code = update.callback_query.data.split(":")
+    key, day = callbacks.read(update.callback_query.data, "day")
     service = business.service(key) if business else None
     if service is None:
         await stale_button(update, context)
         return
-    await _show_day(update, d, patient.language, business, Flow(service), _parse_day(code))
+    await _show_day(update, d, patient.language, business, Flow(service), day)
 
 
 async def _show_day(
@@ -259,7 +231,7 @@ async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed request that named no service: the service was just picked."""
     d = deps(context)
     patient, business = await _patient_and_business(update, context)
-    _, key, *codes = update.callback_query.data.split(":")
+    key, *codes = callbacks.read(update.callback_query.data, "want")
     service = business.service(key) if business else None
     if service is None:
         await stale_button(update, context)
@@ -353,12 +325,11 @@ async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """The patient's tap makes the request: the slot is held until a secretary answers."""
     d = deps(context)
     patient, business = await _patient_and_business(update, context)
-    _, key, epoch, index = update.callback_query.data.split(":")
+    key, start, index = callbacks.read(update.callback_query.data, "slot")
     service = business.service(key) if business else None
-    if service is None or not index.isdigit() or int(index) >= len(business.practitioners):
+    if service is None or index >= len(business.practitioners):
         await stale_button(update, context)
         return
-    start = _parse_start(epoch)
     language = patient.language
     try:
         appointment = await d.booking.request(
@@ -563,7 +534,7 @@ async def _own_appointment(
     """The appointment a button names, if it is the tapper's own and still holds its slot."""
     d = deps(context)
     patient = await person(update, context)
-    appointment_id = int(update.callback_query.data.split(":")[1])
+    appointment_id = callbacks.read(update.callback_query.data, *_OWN_BUTTONS).args[0]
     appointment = await d.store.appointments.get(appointment_id)
     if appointment is None or appointment.patient_id != patient.telegram_id:
         log.warning(
@@ -578,6 +549,10 @@ async def _own_appointment(
         await reply(update, d.i18n.text(patient.language, "patient.already", status=status))
         return None
     return patient, appointment
+
+
+# The buttons that name one of the patient's own appointments, its id first.
+_OWN_BUTTONS = ("cx", "cxy", "att", "mv", "mvd", "mvs")
 
 
 async def _ask_cancel(update: Update, d: Deps, language: str, appointment: Appointment) -> None:
@@ -657,7 +632,7 @@ async def move_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     business = d.booking.business_of(appointment)
     flow = Flow(business.service(appointment.service), appointment.id)
-    day = _parse_day(update.callback_query.data.split(":")[2])
+    _, day = callbacks.read(update.callback_query.data, "mvd")
     await _show_day(update, d, patient.language, business, flow, day)
 
 
@@ -670,11 +645,10 @@ async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     language = patient.language
     business = d.booking.business_of(appointment)
-    _, _, epoch, index = update.callback_query.data.split(":")
-    if int(index) >= len(business.practitioners):
+    _, start, index = callbacks.read(update.callback_query.data, "mvs")
+    if index >= len(business.practitioners):
         await stale_button(update, context)
         return
-    start = _parse_start(epoch)
     try:
         moved = await d.booking.move(
             appointment, start, business.practitioners[int(index)], actor=patient.telegram_id
@@ -738,12 +712,11 @@ async def answer_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     d = deps(context)
     patient = await person(update, context)
     language = patient.language
-    _, answer, raw_id = update.callback_query.data.split(":")
-    if int(raw_id) >= 2**63:
-        raise StaleButton(f"{raw_id!r} is no appointment")
+    button = callbacks.read(update.callback_query.data, "prop:ok", "prop:no")
+    (proposal_id,) = button
     try:
         proposal = await d.booking.answer_proposal(
-            int(raw_id), patient_id=patient.telegram_id, accept=answer == "ok"
+            proposal_id, patient_id=patient.telegram_id, accept=button.route == "prop:ok"
         )
     except (LookupError, PermissionError):
         # Not a proposal made to this patient: a forwarded or forged button.
@@ -780,7 +753,7 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     patient = await person(update, context)
-    language = update.callback_query.data.removeprefix("lang:")
+    (language,) = callbacks.read(update.callback_query.data, "lang")
     if language not in LANGUAGES:
         raise StaleButton(f"no language {language!r}")
     await d.store.people.set_language(patient.telegram_id, language)

@@ -16,6 +16,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot import callbacks
 from bot.agenda import Wanted
 from bot.config import Business
 from handlers.common import (
@@ -34,8 +35,6 @@ from handlers.staff import (
     audit,
     contact_of,
     in_rows,
-    moment_of,
-    number_of,
     patient_of,
     require_secretary,
     secretary_name,
@@ -155,10 +154,12 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("refused %r from user %s: not a secretary", query.data, user.id)
         await query.answer(d.i18n.text(language, "error.not_allowed"), show_alert=True)
         return
-    _, action, raw_id = query.data.split(":")
+    button = callbacks.read(query.data, "req:ok", "req:no")
+    (raw_id,) = button
+    action = button.route.removeprefix("req:")
     decide_with = d.booking.confirm if action == "ok" else d.booking.decline
     try:
-        appointment = await decide_with(number_of(raw_id), actor=user.id)
+        appointment = await decide_with(raw_id, actor=user.id)
     except StaleStatus as stale:
         status = d.i18n.text(language, f"status.{stale.appointment.status}")
         await query.answer(
@@ -342,9 +343,8 @@ async def propose_slots(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     d = deps(context)
     language = staff_language(context, update.effective_user.id)
-    appointment = await d.store.appointments.get(
-        number_of(update.callback_query.data.split(":")[2])
-    )
+    (appointment_id,) = callbacks.read(update.callback_query.data, "req:pr")
+    appointment = await d.store.appointments.get(appointment_id)
     if appointment is None:
         await answer_stale(update, d, language)
         return
@@ -401,16 +401,15 @@ async def propose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     user = update.effective_user
     language = staff_language(context, user.id)
-    _, _, raw_id, epoch, index = update.callback_query.data.split(":")
-    request = await d.store.appointments.get(number_of(raw_id))
+    raw_id, start, index = callbacks.read(update.callback_query.data, "req:ps")
+    request = await d.store.appointments.get(raw_id)
     if request is None:
         await answer_stale(update, d, language)
         return
     business = d.booking.business_of(request)
-    if number_of(index) >= len(business.practitioners):
+    if index >= len(business.practitioners):
         await answer_stale(update, d, language)
         return
-    start = moment_of(epoch)
     try:
         declined, proposal = await d.booking.propose(
             request.id, start, business.practitioners[int(index)], actor=user.id
@@ -581,10 +580,11 @@ async def mark_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     d = deps(context)
     user = update.effective_user
     language = staff_language(context, user.id)
-    _, action, raw_id = update.callback_query.data.split(":")
+    button = callbacks.read(update.callback_query.data, "apt:done", "apt:ns")
+    (raw_id,) = button
     try:
         appointment = await d.booking.record_attendance(
-            number_of(raw_id), came=action == "done", actor=user.id
+            raw_id, came=button.route == "apt:done", actor=user.id
         )
     except StaleStatus as stale:
         await _already(update, d, language, stale.appointment)

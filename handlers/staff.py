@@ -1,5 +1,5 @@
 """What the secretary-side modules (inbox, agenda, blocks, desk) share: who may act, the
-audit trail, and reading the numbers and days that buttons carry.
+audit trail, and the day codes that buttons carry (bot.callbacks reads them back).
 
 Each command and button checks the sender against config at every call: a button's
 callback data can be replayed by anyone who has seen it.
@@ -8,14 +8,14 @@ callback data can be replayed by anyone who has seen it.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date
 
 from telegram import Update, User
 from telegram.ext import ContextTypes, ConversationHandler
 
 from bot.config import Business
 from bot.i18n import pick_language
-from handlers.common import Deps, StaleButton, deps, is_secretary, staff_language
+from handlers.common import Deps, deps, is_secretary, staff_language
 from storage.appointments import Appointment
 from storage.people import Person
 
@@ -127,27 +127,3 @@ def business_slugs(d: Deps) -> str:
 
 def day_code(day: date) -> str:
     return day.strftime("%Y%m%d")
-
-
-# Callback data is checked by pattern only: a forged number too big for SQLite or a date that
-# does not exist must end as a stale button, not as an error.
-
-
-def number_of(text: str) -> int:
-    if not text.isdigit() or int(text) >= 2**63:
-        raise StaleButton(f"{text!r} is no usable number")
-    return int(text)
-
-
-def moment_of(epoch: str) -> datetime:
-    try:
-        return datetime.fromtimestamp(number_of(epoch), UTC)
-    except (OverflowError, OSError, ValueError) as error:
-        raise StaleButton(f"{epoch!r} is no moment") from error
-
-
-def day_of(code: str) -> date:
-    try:
-        return datetime.strptime(code, "%Y%m%d").date()
-    except ValueError as error:
-        raise StaleButton(f"{code!r} is no day") from error

@@ -76,18 +76,17 @@ def _current_month(d: Deps, business: Business) -> Month:
     return Month.of(lookups.today(d, d.settings.zone(business)))
 
 
-def _business_and_month(d: Deps, args: list[str]) -> tuple[Business, Month]:
-    """A statement button's ``<business id>:<YYYYMM>``; anything else is a stale button."""
-    business = lookups.business_by_id(d, steps.integer(args[0]))
+def _business_and_month(d: Deps, args: list) -> tuple[Business, Month]:
+    """A statement button's business id and month (its first day, read by bot.callbacks);
+    a business no longer in config is a stale button."""
+    business_id, first_day = args
+    business = lookups.business_by_id(d, business_id)
     if business is None:
-        raise steps.Stale(args[0])
-    try:
-        return business, Month.from_code(args[1])
-    except InputError:
-        raise steps.Stale(args[1]) from None
+        raise steps.Stale(str(business_id))
+    return business, Month.of(first_day)
 
 
-async def _statement_button(update, context, d: Deps, language: str, args: list[str]) -> None:
+async def _statement_button(update, context, d: Deps, language: str, args: list) -> None:
     business, month = _business_and_month(d, args)
     await update.callback_query.answer()
     await _send_statement(update, d, language, business, month)
@@ -221,7 +220,7 @@ def _statement_text(
     return "\n".join(lines), keyboard(*rows)
 
 
-async def _issue(update, context, d: Deps, language: str, args: list[str]) -> None:
+async def _issue(update, context, d: Deps, language: str, args: list) -> None:
     """Invoice the month's missions not invoiced yet: a number is taken only here."""
     business, month = _business_and_month(d, args)
     query = update.callback_query

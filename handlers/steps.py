@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from telegram import Update, User
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot import callbacks
 from bot.i18n import pick_language
 from bot.missions import InputError
 from handlers.common import Deps, deps, is_secretary, staff_language
@@ -71,13 +72,6 @@ def error_text(d: Deps, language: str, error: InputError) -> str:
     return d.i18n.text(language, error.key, **error.values)
 
 
-def integer(text: str) -> int:
-    # Ids and indexes fit SQLite's integers; anything longer was forged.
-    if not text.isdigit() or len(text) > 18:
-        raise Stale(text)
-    return int(text)
-
-
 def draft(context: ContextTypes.DEFAULT_TYPE, key: str, *needed: str) -> dict:
     """A flow's draft, kept alive while it is used and forgotten after STEP_TTL of silence,
     so an old button (a mail merge's "Send") cannot act on it days later."""
@@ -96,13 +90,6 @@ def draft(context: ContextTypes.DEFAULT_TYPE, key: str, *needed: str) -> dict:
 
 def day_code(day: date) -> str:
     return day.strftime("%Y%m%d")
-
-
-def parse_day_code(code: str) -> date:
-    try:
-        return datetime.strptime(code, "%Y%m%d").date()
-    except ValueError:
-        raise Stale(code) from None
 
 
 # -- typed steps -----------------------------------------------------------------------------
@@ -159,7 +146,11 @@ def typed_text(table: dict[str, StepHandler]) -> Callback:
 
 
 def buttons(table: dict[str, tuple[int, StepHandler]]) -> Callback:
-    """The handler of the buttons of ``table``: action -> (number of arguments, handler)."""
+    """The handler of the buttons of ``table``: action -> (number of arguments, handler).
+
+    The arguments are the button's fields as bot.callbacks reads them: ids as ints, days as
+    dates, ``-`` as None.
+    """
 
     async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await allowed(update, context):
@@ -167,7 +158,9 @@ def buttons(table: dict[str, tuple[int, StepHandler]]) -> Callback:
         d = deps(context)
         query = update.callback_query
         language = language_of(context, update.effective_user)
-        _, action, *args = query.data.split(":")
+        button = callbacks.parse(query.data)
+        action = button.route.partition(":")[2] if button is not None else ""
+        args = list(button.args) if button is not None else []
         entry = table.get(action)
         try:
             if entry is None or len(args) != entry[0]:
