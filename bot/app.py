@@ -26,6 +26,7 @@ from bot.persistence import SQLitePersistence
 from handlers import (
     agenda,
     blocks,
+    delivery,
     desk,
     earnings,
     employer,
@@ -82,6 +83,10 @@ def build_application(
         clock=clock,
         i18n=I18n(),
         booking=Booking(settings, store, clock),
+    )
+    # Every message owed to someone, whoever owes it, is worded by its kind's renderer.
+    application.bot_data[delivery.DELIVERER_KEY] = delivery.Deliverer(
+        application, secretary.RENDERERS | scheduled.RENDERERS | desk.RENDERERS
     )
 
     secretaries = filters.User(user_id=[s.telegram_id for s in settings.secretaries])
@@ -238,6 +243,8 @@ async def running(application: Application) -> AsyncIterator[Application]:
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
+        deliverer = delivery.deliverer(application)
+        await deliverer.start()
         await application.updater.start_polling(
             poll_interval=0,
             timeout=POLL_TIMEOUT,
@@ -248,4 +255,5 @@ async def running(application: Application) -> AsyncIterator[Application]:
             yield application
         finally:
             await application.updater.stop()
+            await deliverer.stop()
             await application.stop()

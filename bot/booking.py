@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import outbox
 from bot.agenda import Busy, OpeningRules, Slot, Wanted, free_slots, search
 from bot.clock import Clock
 from bot.config import Business, Service, Settings
@@ -23,6 +24,7 @@ from storage.appointments import (
     StaleStatus,
     Status,
 )
+from storage.outbox import Owed
 
 
 @dataclass(frozen=True)
@@ -188,9 +190,14 @@ class Booking:
                 ),
                 now=self.clock.now(),
                 actor=patient_id,
+                tell=self._to_inbox,
             )
 
         return await self._at_any_practitioner(business, service, start, practitioner, book)
+
+    def _to_inbox(self, appointment: Appointment) -> list[Owed]:
+        """A patient's request, move or direct booking: in every secretary's inbox."""
+        return outbox.to_secretaries(self.settings, outbox.INBOX, appointment)
 
     async def move(
         self, appointment: Appointment, start: datetime, practitioner: str, *, actor: int
@@ -214,25 +221,22 @@ class Booking:
                 source=Source.PATIENT,
                 now=self.clock.now(),
                 actor=actor,
+                tell=self._to_inbox,
             )
 
         return await self._at_any_practitioner(business, service, start, practitioner, move)
 
-    async def keep_previous(
-        self, appointment: Appointment, *, actor: int | None
-    ) -> Appointment | None:
-        """After a move was declined or expired: the patient keeps their old time if free."""
-        return await self.store.appointments.restore_previous(
-            appointment.id, now=self.clock.now(), actor=actor
-        )
-
     async def cancel(self, appointment_id: int, *, actor: int | None) -> Appointment:
+        """The patient cancels: the slot is freed and every secretary told."""
         return await self.store.appointments.change_status(
             appointment_id,
             expected=HOLDING,
             to=Status.CANCELLED,
             now=self.clock.now(),
             actor=actor,
+            tell=lambda cancelled: outbox.to_secretaries(
+                self.settings, outbox.PATIENT_CANCELLED, cancelled
+            ),
         )
 
     async def confirm_attendance(self, appointment_id: int) -> Appointment:
@@ -240,20 +244,41 @@ class Booking:
             appointment_id, now=self.clock.now()
         )
 
-    async def _answer(self, appointment_id: int, to: Status, actor: int | None) -> Appointment:
-        """The office's (or time's) answer to a request still waiting for one."""
+    async def _answer(
+        self, appointment_id: int, to: Status, actor: int | None, kind: str, kept: str
+    ) -> Appointment:
+        """The office's (or time's) answer to a request still waiting for one, owed to its
+        patient: ``kind``, or ``kept`` when a refused move gives back the time they had."""
+
+        def tell(answered: Appointment) -> list[Owed]:
+            restored = answered.status == Status.CONFIRMED and to != Status.CONFIRMED
+            return outbox.to_patient(kept if restored else kind, answered)
+
         return await self.store.appointments.change_status(
-            appointment_id, expected=(Status.REQUESTED,), to=to, now=self.clock.now(), actor=actor
+            appointment_id,
+            expected=(Status.REQUESTED,),
+            to=to,
+            now=self.clock.now(),
+            actor=actor,
+            fall_back=to != Status.CONFIRMED,
+            tell=tell,
         )
 
     async def confirm(self, appointment_id: int, *, actor: int) -> Appointment:
-        return await self._answer(appointment_id, Status.CONFIRMED, actor)
+        return await self._answer(
+            appointment_id, Status.CONFIRMED, actor, outbox.CONFIRMED, outbox.CONFIRMED
+        )
 
     async def decline(self, appointment_id: int, *, actor: int) -> Appointment:
-        return await self._answer(appointment_id, Status.DECLINED, actor)
+        """Declined; a declined move gives the patient back the time they had, if free."""
+        return await self._answer(
+            appointment_id, Status.DECLINED, actor, outbox.DECLINED, outbox.MOVE_REFUSED
+        )
 
     async def expire(self, appointment_id: int) -> Appointment:
-        return await self._answer(appointment_id, Status.EXPIRED, None)
+        return await self._answer(
+            appointment_id, Status.EXPIRED, None, outbox.EXPIRED, outbox.MOVE_EXPIRED
+        )
 
     async def upcoming(
         self, patient_id: int, first: date | None = None, last: date | None = None
@@ -334,7 +359,8 @@ class Booking:
             raise ValueError(f"appointment {request_id} has no patient or service to propose to")
 
         async def hold(candidate: str, start: datetime, _: Status) -> Appointment:
-            return await self.store.appointments.book(
+            declined, proposal = await self.store.appointments.propose(
+                request.id,
                 NewAppointment(
                     business_id=request.business_id,
                     practitioner=candidate,
@@ -347,30 +373,16 @@ class Booking:
                 ),
                 now=self.clock.now(),
                 actor=actor,
+                tell=lambda proposal: outbox.to_patient(
+                    outbox.PROPOSAL, proposal, asked=int(request.starts_at.timestamp())
+                ),
             )
+            answered.append(declined)
+            return proposal
 
+        answered: list[Appointment] = []
         proposal = await self._at_any_practitioner(business, service, start, practitioner, hold)
-        try:
-            declined = await self.store.appointments.change_status(
-                request.id,
-                expected=(Status.REQUESTED,),
-                to=Status.DECLINED,
-                now=self.clock.now(),
-                actor=actor,
-                note=f"another slot proposed: appointment {proposal.id}",
-            )
-        except StaleStatus:
-            # Another secretary answered first: the proposal must not hold a slot for nothing.
-            await self.store.appointments.change_status(
-                proposal.id,
-                expected=(Status.REQUESTED,),
-                to=Status.CANCELLED,
-                now=self.clock.now(),
-                actor=actor,
-                note=f"request {request.id} was answered meanwhile",
-            )
-            raise
-        return declined, proposal
+        return answered[-1], proposal
 
     async def answer_proposal(
         self, proposal_id: int, *, patient_id: int, accept: bool
@@ -392,6 +404,9 @@ class Booking:
             now=self.clock.now(),
             actor=patient_id,
             note="proposal accepted" if accept else "proposal refused",
+            tell=lambda answered: outbox.to_secretaries(
+                self.settings, outbox.PROPOSAL_ANSWERED, answered, accepted=accept
+            ),
         )
 
     async def record_attendance(
@@ -413,4 +428,8 @@ class Booking:
             to=Status.DONE if came else Status.NO_SHOW,
             now=self.clock.now(),
             actor=actor,
+            # A missed appointment: the patient is offered a new one, kindly, in one tap.
+            tell=lambda marked: (
+                outbox.to_patient(outbox.NO_SHOW, marked) if marked.status == Status.NO_SHOW else ()
+            ),
         )

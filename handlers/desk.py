@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
+from bot import callbacks, outbox
 from bot.agenda import Wanted
 from bot.callers import read_booking, read_caller
 from bot.config import Business, Service
@@ -35,9 +35,9 @@ from handlers.common import (
     deps,
     keyboard,
     reply,
-    send_safely,
     staff_language,
 )
+from handlers.delivery import Rendered, Renderer
 from handlers.staff import (
     PROPOSALS_SHOWN,
     answer_stale,
@@ -50,7 +50,8 @@ from handlers.staff import (
     snapshot,
 )
 from storage.appointments import SlotTaken
-from storage.calls import NewCall
+from storage.calls import Call, NewCall
+from storage.outbox import Message
 
 log = logging.getLogger(__name__)
 
@@ -508,6 +509,9 @@ async def _call_send(
         ),
         actor=user.id,
         now=d.clock.now(),
+        tell=lambda call: outbox.to_employers(
+            business, outbox.CALL, call_id=call.id, taken_by=call.taken_by
+        ),
     )
     context.user_data.pop(_DRAFT_KEY, None)
     await audit(
@@ -524,23 +528,9 @@ async def _call_send(
             "urgent": call.urgent,
         },
     )
-    delivered = 0
-    for employer in business.employers:
-        employer_language = staff_language(context, employer)
-        taken = d.booking.local(business, call.taken_at)
-        text = d.i18n.text(
-            employer_language,
-            "call.forward_urgent" if urgent else "call.forward",
-            business=business.name,
-            caller=f"{call.caller_name} · {call.caller_phone}",
-            message=call.message,
-            secretary=secretary_name(d, user.id),
-            time=d.i18n.time(employer_language, taken),
-        )
-        if await send_safely(context, employer, text) is not None:
-            delivered += 1
-    log.info("call %s for %s forwarded to %s employer(s)", call.id, business.slug, delivered)
-    key = "call.sent" if delivered else "call.not_delivered"
+    owed = len(business.employers)
+    log.info("call %s for %s passed on to %s employer(s)", call.id, business.slug, owed)
+    key = "call.sent" if owed else "call.not_delivered"
     await reply(
         update,
         d.i18n.text(
@@ -548,10 +538,61 @@ async def _call_send(
             key,
             business=business.name,
             caller=f"{call.caller_name} · {call.caller_phone}",
-            count=delivered,
+            count=owed,
         ),
     )
     return ConversationHandler.END
+
+
+async def _call_of(
+    context: ContextTypes.DEFAULT_TYPE, message: Message
+) -> tuple[Deps, str, Call, Business] | None:
+    d = deps(context)
+    call = await d.store.calls.get(message.payload["call_id"])
+    if call is None:
+        return None
+    business = d.settings.business(d.store.business_slug(call.business_id))
+    if business is None:
+        return None  # dropped from config since
+    return d, staff_language(context, message.chat_id), call, business
+
+
+async def _call_forward(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
+    """A call message for an employer, urgent ones marked."""
+    found = await _call_of(context, message)
+    if found is None:
+        return None
+    d, language, call, business = found
+    taken = d.booking.local(business, call.taken_at)
+    text = d.i18n.text(
+        language,
+        "call.forward_urgent" if call.urgent else "call.forward",
+        business=business.name,
+        caller=f"{call.caller_name} · {call.caller_phone}",
+        message=call.message,
+        secretary=secretary_name(d, call.taken_by),
+        time=d.i18n.time(language, taken),
+    )
+    return Rendered(text)
+
+
+async def _call_undelivered(
+    context: ContextTypes.DEFAULT_TYPE, message: Message
+) -> Rendered | None:
+    """An employer could not receive a call message: the secretary who took it calls."""
+    found = await _call_of(context, message)
+    if found is None:
+        return None
+    d, language, call, business = found
+    caller = f"{call.caller_name} · {call.caller_phone}"
+    text = d.i18n.text(language, "call.not_delivered", business=business.name, caller=caller)
+    return Rendered(text)
+
+
+RENDERERS: dict[str, Renderer] = {
+    outbox.CALL: _call_forward,
+    outbox.CALL_UNDELIVERED: _call_undelivered,
+}
 
 
 async def _end_quietly(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:

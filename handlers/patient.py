@@ -24,9 +24,15 @@ from bot.booking import Offer
 from bot.config import WEEKDAYS, Business, Service
 from bot.i18n import LANGUAGES
 from bot.nlu import BookingRequest, Intent, parse_request
-from handlers import secretary
 from handlers.common import Deps, StaleButton, appointment_values, deps, keyboard, person, reply
-from storage.appointments import HOLDING, Appointment, SlotTaken, StaleStatus, Status
+from storage.appointments import (
+    HOLDING,
+    AlreadyHeld,
+    Appointment,
+    SlotTaken,
+    StaleStatus,
+    Status,
+)
 from storage.people import Person
 
 log = logging.getLogger(__name__)
@@ -321,6 +327,15 @@ async def _offer_instead(
     await _show_offer(update, d, language, business, flow, offer, intro)
 
 
+async def _already_holding(
+    update: Update, d: Deps, language: str, appointment: Appointment
+) -> None:
+    """One patient, one appointment at a time in a business: the one they hold is shown."""
+    values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
+    text = d.i18n.text(language, "patient.already_holding", **values)
+    await reply(update, text, _menu(d, language))
+
+
 async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The patient's tap makes the request: the slot is held until a secretary answers."""
     d = deps(context)
@@ -339,6 +354,9 @@ async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             business.practitioners[int(index)],
             patient_id=patient.telegram_id,
         )
+    except AlreadyHeld as held:
+        await _already_holding(update, d, language, held.appointment)
+        return
     except (SlotTaken, ValueError) as error:
         log.info("patient %s could not have %s: %s", patient.telegram_id, start, error)
         await _offer_instead(update, d, language, business, Flow(service), start, error)
@@ -346,7 +364,6 @@ async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     values = appointment_values(d, language, appointment, business)
     key = "patient.requested" if appointment.status == Status.REQUESTED else "patient.booked"
     await reply(update, d.i18n.text(language, key, **values))
-    await secretary.announce(context, appointment, business, patient)
     if patient.phone is None and not context.user_data.get(_ASKED_PHONE):
         context.user_data[_ASKED_PHONE] = True
         await _ask_phone(update, d, language)
@@ -597,7 +614,6 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         d.i18n.text(patient.language, "patient.cancelled", **values),
         _menu(d, patient.language),
     )
-    await secretary.tell_cancelled(context, appointment, business, patient)
 
 
 async def confirm_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -653,6 +669,9 @@ async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         moved = await d.booking.move(
             appointment, start, business.practitioners[int(index)], actor=patient.telegram_id
         )
+    except AlreadyHeld as held:
+        await _already_holding(update, d, language, held.appointment)
+        return
     except (SlotTaken, ValueError) as error:
         log.info("patient %s could not move to %s: %s", patient.telegram_id, start, error)
         flow = Flow(business.service(appointment.service), appointment.id)
@@ -661,7 +680,6 @@ async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     values = appointment_values(d, language, moved, business)
     key = "patient.move_requested" if moved.status == Status.REQUESTED else "patient.moved"
     await reply(update, d.i18n.text(language, key, **values))
-    await secretary.announce(context, moved, business, patient)
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -735,7 +753,6 @@ async def answer_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     else:
         buttons = keyboard([(d.i18n.text(language, "patient.choose_another"), "book")])
         await reply(update, d.i18n.text(language, "proposal.refused", **values), buttons)
-    await secretary.proposal_answered(context, proposal)
 
 
 async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

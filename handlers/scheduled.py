@@ -1,26 +1,28 @@
 """What the bot says on its own: reminders, expired requests, escalations, daily summaries
 and digests.
 
-One job runs every minute and reads time from the injected clock. Each message is claimed in
-SQLite before it is sent, so a restart (or two sweeps overlapping) never sends it twice, and
-a sweep after downtime catches up on what is still worth sending.
+One job runs every minute and reads time from the injected clock. Each message is decided in
+SQLite and owed to the outbox in one transaction, so a restart (or two sweeps overlapping)
+never decides it twice, and a sweep after downtime catches up on what is still worth sending.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
 
+from bot import outbox
 from bot.agenda import Wanted
 from bot.summaries import Summaries
 from handlers import patient, secretary
-from handlers.common import Deps, appointment_values, deps, keyboard, send_safely, staff_language
-from storage.appointments import Appointment, Source, StaleStatus
-from storage.reminders import DueReminder, ReminderPlan
+from handlers.common import Deps, deps, keyboard, staff_language
+from handlers.delivery import Rendered, Renderer
+from storage.appointments import Source, StaleStatus
+from storage.outbox import Message, Owed
+from storage.reminders import ReminderPlan
 
 log = logging.getLogger(__name__)
 
@@ -58,35 +60,19 @@ def _plans(d: Deps) -> list[ReminderPlan]:
 
 async def send_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
-    for due in await d.store.reminders.due(d.clock.now(), _plans(d)):
-        if not await d.store.reminders.claim(due, d.clock.now()):
-            continue
-        try:
-            await _send_reminder(context, d, due)
-        except Forbidden:
-            log.info("patient %s blocked the bot: reminder dropped", due.appointment.patient_id)
-            await d.store.reminders.mark_skipped(due)
-        except RetryAfter as error:
-            # Telegram refused it for sure: free the claim and let the next sweep go on.
-            log.warning("%s: reminders wait for the next sweep", error.message)
-            await d.store.reminders.release(due)
-            return
-        except BadRequest:
-            log.exception("reminder for appointment %s refused", due.appointment.id)
-            await d.store.reminders.release(due)
-        except NetworkError:
-            # It may or may not have arrived: a second copy would be worse than none.
-            log.exception("reminder for appointment %s: delivery unknown", due.appointment.id)
-        else:
-            await d.store.reminders.mark_sent(due, d.clock.now())
+    now = d.clock.now()
+    for due in await d.store.reminders.due(now, _plans(d)):
+        owed = outbox.to_patient(outbox.REMINDER, due.appointment)
+        await d.store.reminders.claim(due, owed, now)
 
 
-async def _send_reminder(context: ContextTypes.DEFAULT_TYPE, d: Deps, due: DueReminder) -> None:
-    appointment = due.appointment
-    person = await d.store.people.get(appointment.patient_id)
-    language = person.language
-    business = d.booking.business_of(appointment)
-    values = appointment_values(d, language, appointment, business)
+async def _reminder(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
+    about = await secretary.about_appointment(context, message)
+    if about is None:
+        return None
+    d, language, appointment, _, values = about
+    if appointment.starts_at <= d.clock.now():
+        return None  # too late to remind
     buttons = keyboard(
         [
             (d.i18n.text(language, "reminder.confirm"), f"att:{appointment.id}"),
@@ -94,13 +80,12 @@ async def _send_reminder(context: ContextTypes.DEFAULT_TYPE, d: Deps, due: DueRe
             (d.i18n.text(language, "reminder.cancel"), f"cx:{appointment.id}"),
         ]
     )
-    await context.bot.send_message(
-        person.telegram_id, d.i18n.text(language, "reminder.text", **values), reply_markup=buttons
-    )
+    return Rendered(d.i18n.text(language, "reminder.text", **values), buttons)
 
 
 async def expire_requests(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Requests nobody answered in time free their slot; the patient gets new proposals."""
+    """Requests nobody answered in time free their slot; the patient gets new proposals, or
+    the time they had before a move."""
     d = deps(context)
     for waiting in await d.store.appointments.requested_before(
         d.clock.now() - d.settings.request_ttl
@@ -111,25 +96,20 @@ async def expire_requests(context: ContextTypes.DEFAULT_TYPE) -> None:
             continue  # a secretary answered in the meantime
         log.info("request %s expired unanswered", expired.id)
         await secretary.refresh_inbox(context, expired, "secretary.expired", None)
-        kept = await d.booking.keep_previous(expired, actor=None)
-        if kept is not None:
-            await secretary.tell_kept(context, kept, "patient.move_expired")
-        elif expired.patient_id is not None:
-            await _offer_again(context, d, expired)
 
 
-async def _offer_again(context: ContextTypes.DEFAULT_TYPE, d: Deps, expired: Appointment) -> None:
-    person = await d.store.people.get(expired.patient_id)
-    language = person.language
-    business = d.booking.business_of(expired)
+async def _expired(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
+    """Nobody answered: the nearest free times to the one asked for, in one tap."""
+    about = await secretary.about_appointment(context, message)
+    if about is None:
+        return None
+    d, language, expired, business, values = about
     service = business.service(expired.service)
-    values = appointment_values(d, language, expired, business)
     # An office's proposal the patient never answered is not "your request".
     key = "patient.proposal_expired" if expired.source == Source.SECRETARY else "patient.expired"
     text = d.i18n.text(language, key, **values)
     if service is None:
-        await send_safely(context, person.telegram_id, text)
-        return
+        return Rendered(text)
     local = d.booking.local(business, expired.starts_at)
     offer = await d.booking.offer(
         business, service, Wanted(local.date(), local.date(), local.time(), local.time())
@@ -139,38 +119,64 @@ async def _offer_again(context: ContextTypes.DEFAULT_TYPE, d: Deps, expired: App
         if offer.slots
         else None
     )
-    await send_safely(context, person.telegram_id, text, markup)
+    return Rendered(text, markup)
 
 
 async def send_summaries(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Each employer's summary once a day, from the business's ``daily_summary_at`` on."""
     d = deps(context)
-    summaries = Summaries(d.booking, d.store, d.i18n)
     now = d.clock.now()
     for business in d.settings.businesses:
         local = d.booking.local(business, now)
         if local.time() < business.daily_summary_at:
             continue
         for employer in business.employers:
+            owed = [
+                Owed(
+                    outbox.SUMMARY,
+                    employer,
+                    payload={"business": business.slug, "day": local.date().isoformat()},
+                )
+            ]
             target = f"{business.slug}:{employer}"
-            if not await d.store.digests_sent.claim("summary", target, local.date(), now):
-                continue
-            language = staff_language(context, employer)
-            text = await summaries.employer_summary(language, business, local.date())
-            await send_safely(context, employer, text)
+            await d.store.digests_sent.claim("summary", target, local.date(), owed, now)
+
+
+async def _summary(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
+    d = deps(context)
+    business = d.settings.business(message.payload["business"])
+    if business is None:
+        return None  # dropped from config since
+    summaries = Summaries(d.booking, d.store, d.i18n)
+    language = staff_language(context, message.chat_id)
+    day = date.fromisoformat(message.payload["day"])
+    return Rendered(await summaries.employer_summary(language, business, day))
 
 
 async def send_morning_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Each secretary's digest once a day, at ``secretary_digest_at`` in the office's zone."""
     d = deps(context)
-    local = d.clock.now().astimezone(d.booking.office_zone)
+    now = d.clock.now()
+    local = now.astimezone(d.booking.office_zone)
     opens = datetime.combine(local.date(), d.settings.secretary_digest_at, tzinfo=local.tzinfo)
     if not opens <= local < opens + DIGEST_LATEST:
         return
-    summaries = Summaries(d.booking, d.store, d.i18n)
     for person in d.settings.secretaries:
-        target = str(person.telegram_id)
-        if not await d.store.digests_sent.claim("digest", target, local.date(), d.clock.now()):
-            continue
-        text = await summaries.secretary_digest(person.language, local.date())
-        await send_safely(context, person.telegram_id, text)
+        owed = [Owed(outbox.DIGEST, person.telegram_id, payload={"day": local.date().isoformat()})]
+        await d.store.digests_sent.claim("digest", str(person.telegram_id), local.date(), owed, now)
+
+
+async def _digest(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
+    d = deps(context)
+    summaries = Summaries(d.booking, d.store, d.i18n)
+    language = staff_language(context, message.chat_id)
+    day = date.fromisoformat(message.payload["day"])
+    return Rendered(await summaries.secretary_digest(language, day))
+
+
+RENDERERS: dict[str, Renderer] = {
+    outbox.REMINDER: _reminder,
+    outbox.EXPIRED: _expired,
+    outbox.SUMMARY: _summary,
+    outbox.DIGEST: _digest,
+}

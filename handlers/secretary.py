@@ -9,14 +9,14 @@ callback data can be replayed by anyone who has seen it.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from babel.dates import format_timedelta
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import callbacks
+from bot import callbacks, outbox
 from bot.agenda import Wanted
 from bot.config import Business
 from handlers.common import (
@@ -26,9 +26,9 @@ from handlers.common import (
     is_secretary,
     keyboard,
     reply,
-    send_safely,
     staff_language,
 )
+from handlers.delivery import Rendered, Renderer
 from handlers.staff import (
     PROPOSALS_SHOWN,
     answer_stale,
@@ -41,6 +41,7 @@ from handlers.staff import (
     snapshot,
 )
 from storage.appointments import Appointment, SlotTaken, Source, StaleStatus, Status
+from storage.outbox import Message
 from storage.people import Person
 
 log = logging.getLogger(__name__)
@@ -87,28 +88,29 @@ def _decision_buttons(d: Deps, language: str, appointment: Appointment) -> Inlin
     )
 
 
-async def announce(
-    context: ContextTypes.DEFAULT_TYPE,
-    appointment: Appointment,
-    business: Business,
-    patient: Person | None,
-) -> None:
-    """Put a new request (or a direct booking) in every secretary's inbox."""
+async def _inbox_request(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
+    """A patient's request (or direct booking) in a secretary's inbox, with its buttons; once
+    sent, that copy is the one refreshed when someone answers."""
     d = deps(context)
+    appointment = await d.store.appointments.get(message.appointment_id)
+    if appointment is None or not outbox.is_current(message.payload, appointment):
+        return None  # answered, moved or cancelled before it could be shown: nothing to do
+    business = d.booking.business_of(appointment)
+    patient = await patient_of(d, appointment)
     no_shows = await d.store.appointments.no_shows(patient_id=appointment.patient_id)
-    for secretary in d.settings.secretaries:
-        language = secretary.language
-        text = _inbox_text(d, language, appointment, business, patient, no_shows)
-        buttons = (
-            _decision_buttons(d, language, appointment)
-            if appointment.status == Status.REQUESTED
-            else None
+    language = staff_language(context, message.chat_id)
+    waiting = appointment.status == Status.REQUESTED
+
+    async def remember(message_id: int) -> None:
+        await d.store.appointments.remember_inbox_message(
+            appointment.id, message.chat_id, message_id
         )
-        message_id = await send_safely(context, secretary.telegram_id, text, buttons)
-        if message_id is not None:
-            await d.store.appointments.remember_inbox_message(
-                appointment.id, secretary.telegram_id, message_id
-            )
+
+    return Rendered(
+        _inbox_text(d, language, appointment, business, patient, no_shows),
+        _decision_buttons(d, language, appointment) if waiting else None,
+        after=remember if waiting else None,
+    )
 
 
 async def refresh_inbox(
@@ -133,15 +135,10 @@ async def refresh_inbox(
             await context.bot.edit_message_text(
                 f"{request_text}\n{outcome}", chat_id=chat_id, message_id=message_id
             )
-        except BadRequest as error:
-            # Already showing the outcome, or deleted by the secretary: nothing to mend.
+        except TelegramError as error:
+            # Best effort: already showing the outcome, deleted by the secretary, or Telegram
+            # failing now. A button left on a copy answers "already confirmed" when tapped.
             log.info("inbox copy %s/%s not edited: %s", chat_id, message_id, error)
-
-
-_OUTCOMES = {
-    Status.CONFIRMED: "secretary.confirmed_by",
-    Status.DECLINED: "secretary.declined_by",
-}
 
 
 async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -180,45 +177,42 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         {**snapshot(appointment), "status": Status.REQUESTED},
         snapshot(appointment),
     )
-    await refresh_inbox(context, appointment, _OUTCOMES[appointment.status], user.id)
-    kept = None
-    if appointment.status == Status.DECLINED:
-        kept = await d.booking.keep_previous(appointment, actor=user.id)
-    if kept is not None:
-        await tell_kept(context, kept, "patient.move_refused")
-    else:
-        await tell_patient(context, appointment)
+    # What the patient is owed was written with the decision; the copies are best effort.
+    outcome = "secretary.confirmed_by" if action == "ok" else "secretary.declined_by"
+    await refresh_inbox(context, appointment, outcome, user.id)
 
 
-async def tell_kept(context: ContextTypes.DEFAULT_TYPE, kept: Appointment, key: str) -> None:
-    """A move the office did not take: the patient keeps the appointment they had."""
+async def about_appointment(
+    context: ContextTypes.DEFAULT_TYPE, message: Message
+) -> tuple[Deps, str, Appointment, Business, dict[str, str]] | None:
+    """What a patient's message needs, or None when it is moot: the appointment changed
+    since it was owed (a newer message says so), or the patient is gone."""
     d = deps(context)
-    patient = await d.store.people.get(kept.patient_id)
-    business = d.booking.business_of(kept)
-    values = appointment_values(d, patient.language, kept, business)
-    await send_safely(context, patient.telegram_id, d.i18n.text(patient.language, key, **values))
-
-
-async def tell_patient(context: ContextTypes.DEFAULT_TYPE, appointment: Appointment) -> None:
-    if appointment.patient_id is None:
-        return
-    d = deps(context)
-    patient = await d.store.people.get(appointment.patient_id)
+    appointment = await d.store.appointments.get(message.appointment_id)
+    if appointment is None or not outbox.is_current(message.payload, appointment):
+        return None
+    patient = await d.store.people.get(message.chat_id)
+    if patient is None:
+        return None
     business = d.booking.business_of(appointment)
-    language = patient.language
-    values = appointment_values(d, language, appointment, business)
-    if appointment.status == Status.CONFIRMED:
-        await send_safely(
-            context, patient.telegram_id, d.i18n.text(language, "patient.confirmed", **values)
+    values = appointment_values(d, patient.language, appointment, business)
+    return d, patient.language, appointment, business, values
+
+
+def _patient_notice(key: str, *, book_again: bool = False) -> Renderer:
+    async def render(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
+        about = await about_appointment(context, message)
+        if about is None:
+            return None
+        d, language, _, _, values = about
+        buttons = (
+            keyboard([(d.i18n.text(language, "patient.choose_another"), "book")])
+            if book_again
+            else None
         )
-    else:
-        buttons = keyboard([(d.i18n.text(language, "patient.choose_another"), "book")])
-        await send_safely(
-            context,
-            patient.telegram_id,
-            d.i18n.text(language, "patient.declined", **values),
-            buttons,
-        )
+        return Rendered(d.i18n.text(language, key, **values), buttons)
+
+    return render
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -233,21 +227,27 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(f"{welcome}\n\n{commands}")
 
 
-async def tell_cancelled(
-    context: ContextTypes.DEFAULT_TYPE,
-    appointment: Appointment,
-    business: Business,
-    patient: Person,
-) -> None:
-    """A patient cancelled: every secretary knows the slot is free again."""
+async def _staff_notice(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, key: str, **extra: str
+) -> Rendered | None:
+    """A notice about an appointment to a secretary or an employer, in their language."""
     d = deps(context)
-    for secretary in d.settings.secretaries:
-        language = secretary.language
-        values = appointment_values(d, language, appointment, business)
-        text = d.i18n.text(
-            language, "secretary.patient_cancelled", patient=patient.full_name, **values
-        )
-        await send_safely(context, secretary.telegram_id, text)
+    appointment = await d.store.appointments.get(message.appointment_id)
+    if appointment is None:
+        return None
+    business = d.booking.business_of(appointment)
+    patient = await patient_of(d, appointment)
+    language = staff_language(context, message.chat_id)
+    values = appointment_values(d, language, appointment, business)
+    who = contact_of(appointment, patient)
+    return Rendered(d.i18n.text(language, key, patient=who, **values, **extra))
+
+
+async def _patient_cancelled(
+    context: ContextTypes.DEFAULT_TYPE, message: Message
+) -> Rendered | None:
+    """A patient cancelled: every secretary knows the slot is free again."""
+    return await _staff_notice(context, message, "secretary.patient_cancelled")
 
 
 async def _already(update: Update, d: Deps, language: str, appointment: Appointment) -> None:
@@ -439,26 +439,21 @@ async def propose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         d.i18n.text(language, "inbox.proposed", patient=contact_of(proposal, patient), **values)
     )
     await refresh_inbox(context, declined, "inbox.proposed_by", user.id)
-    if patient is not None:
-        await _send_proposal(context, d, patient, request, proposal, business)
 
 
-async def _send_proposal(
-    context: ContextTypes.DEFAULT_TYPE,
-    d: Deps,
-    patient: Person,
-    request: Appointment,
-    proposal: Appointment,
-    business: Business,
-) -> None:
-    language = patient.language
-    asked = d.booking.local(business, request.starts_at)
+async def _proposal(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
+    """The office's other slot, for the patient to take or turn down in one tap."""
+    about = await about_appointment(context, message)
+    if about is None:
+        return None
+    d, language, proposal, business, values = about
+    asked = d.booking.local(business, datetime.fromtimestamp(message.payload["asked"], UTC))
     text = d.i18n.text(
         language,
         "proposal.offer",
         asked_day=d.i18n.day(language, asked),
         asked_time=d.i18n.time(language, asked),
-        **appointment_values(d, language, proposal, business),
+        **values,
     )
     buttons = keyboard(
         [
@@ -466,24 +461,19 @@ async def _send_proposal(
             (d.i18n.text(language, "proposal.refuse"), f"prop:no:{proposal.id}"),
         ]
     )
-    await send_safely(context, patient.telegram_id, text, buttons)
+    return Rendered(text, buttons)
 
 
-async def proposal_answered(context: ContextTypes.DEFAULT_TYPE, proposal: Appointment) -> None:
+async def _proposal_answered(
+    context: ContextTypes.DEFAULT_TYPE, message: Message
+) -> Rendered | None:
     """The patient took or turned down a proposed slot: every secretary is told."""
-    d = deps(context)
-    business = d.booking.business_of(proposal)
-    patient = await patient_of(d, proposal)
     key = (
         "proposal.accepted_by_patient"
-        if proposal.status == Status.CONFIRMED
+        if message.payload.get("accepted")
         else "proposal.refused_by_patient"
     )
-    for secretary in d.settings.secretaries:
-        language = secretary.language
-        values = appointment_values(d, language, proposal, business)
-        text = d.i18n.text(language, key, patient=contact_of(proposal, patient), **values)
-        await send_safely(context, secretary.telegram_id, text)
+    return await _staff_notice(context, message, key)
 
 
 # -- escalation of old requests: a repeating job -----------------------------------------------
@@ -493,29 +483,27 @@ async def escalate(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Flag each request older than ``escalate_after`` to its business's employers, once."""
     d = deps(context)
     now = d.clock.now()
-    due: list[tuple[Appointment, Business]] = []
+    flags = []
     for appointment in await _pending(d):
         business = d.booking.business_of(appointment)
-        if now - appointment.scheduled_at >= _escalate_after(d, business):
-            due.append((appointment, business))
-    if not due:
-        return
-    claimed = set(await d.store.escalations.claim([a.id for a, _ in due], now))
-    for appointment, business in due:
-        if appointment.id not in claimed:
-            continue
-        patient = await patient_of(d, appointment)
-        for employer in business.employers:
-            language = staff_language(context, employer)
-            text = d.i18n.text(
-                language,
-                "escalation.text",
-                patient=contact_of(appointment, patient),
-                waited=_waited(language, now - appointment.scheduled_at),
-                **appointment_values(d, language, appointment, business),
+        waited = now - appointment.scheduled_at
+        if waited >= _escalate_after(d, business):
+            minutes = int(waited.total_seconds() // 60)
+            flags.append(
+                (
+                    appointment.id,
+                    outbox.to_employers(business, outbox.ESCALATION, appointment, waited=minutes),
+                )
             )
-            await send_safely(context, employer, text)
-        log.info("request %s flagged to the employers of %s", appointment.id, business.slug)
+    if flags:
+        for appointment_id in await d.store.escalations.claim(flags, now):
+            log.info("request %s flagged to its employers", appointment_id)
+
+
+async def _escalation(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
+    language = staff_language(context, message.chat_id)
+    waited = _waited(language, timedelta(minutes=message.payload["waited"]))
+    return await _staff_notice(context, message, "escalation.text", waited=waited)
 
 
 # -- after the appointment: /presences, apt:done:<id> / apt:ns:<id> ----------------------------
@@ -613,20 +601,40 @@ async def mark_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     )
     outcome = d.i18n.text(language, key, secretary=secretary_name(d, user.id))
     await reply(update, f"{text}\n{outcome}")
-    if appointment.status == Status.NO_SHOW and patient is not None:
-        await _follow_up_no_show(context, d, appointment, business, patient)
 
 
-async def _follow_up_no_show(
-    context: ContextTypes.DEFAULT_TYPE,
-    d: Deps,
-    appointment: Appointment,
-    business: Business,
-    patient: Person,
-) -> None:
-    """A missed appointment: the patient is offered a new one, kindly, in one tap."""
-    language = patient.language
+async def _unreachable(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
+    """A patient the bot could not tell something: the office can call them instead."""
+    d = deps(context)
+    language = staff_language(context, message.chat_id)
+    patient = await d.store.people.get(message.payload["patient_id"])
+    appointment = await d.store.appointments.get(message.appointment_id)
+    if appointment is None:
+        return None
+    business = d.booking.business_of(appointment)
     values = appointment_values(d, language, appointment, business)
-    buttons = keyboard([(d.i18n.text(language, "patient.choose_another"), "book")])
-    text = d.i18n.text(language, "patient.no_show_follow_up", **values)
-    await send_safely(context, patient.telegram_id, text, buttons)
+    return Rendered(
+        d.i18n.text(
+            language,
+            "outbox.unreachable",
+            patient=contact_of(appointment, patient),
+            about=d.i18n.text(language, f"outbox.about.{message.payload['about']}"),
+            reason=d.i18n.text(language, f"outbox.reason.{message.payload['reason']}"),
+            **values,
+        )
+    )
+
+
+RENDERERS: dict[str, Renderer] = {
+    outbox.INBOX: _inbox_request,
+    outbox.CONFIRMED: _patient_notice("patient.confirmed"),
+    outbox.DECLINED: _patient_notice("patient.declined", book_again=True),
+    outbox.MOVE_REFUSED: _patient_notice("patient.move_refused"),
+    outbox.MOVE_EXPIRED: _patient_notice("patient.move_expired"),
+    outbox.NO_SHOW: _patient_notice("patient.no_show_follow_up", book_again=True),
+    outbox.PROPOSAL: _proposal,
+    outbox.PROPOSAL_ANSWERED: _proposal_answered,
+    outbox.PATIENT_CANCELLED: _patient_cancelled,
+    outbox.ESCALATION: _escalation,
+    outbox.UNREACHABLE: _unreachable,
+}

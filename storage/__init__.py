@@ -13,6 +13,7 @@ from storage.calls import Calls
 from storage.db import Database
 from storage.escalations import Escalations
 from storage.missions import Missions
+from storage.outbox import Outbox
 from storage.people import People, sync_businesses
 from storage.reminders import DigestsSent, Reminders
 from storage.sessions import Sessions
@@ -21,6 +22,7 @@ from storage.sessions import Sessions
 @dataclass
 class Store:
     db: Database
+    outbox: Outbox
     appointments: Appointments
     people: People
     missions: Missions
@@ -36,16 +38,18 @@ class Store:
     @classmethod
     async def open(cls, path: str | Path, businesses: Iterable[tuple[str, str]] = ()) -> Store:
         db = await Database.open(path)
+        outbox = Outbox(db)
         return cls(
             db=db,
-            appointments=Appointments(db),
+            outbox=outbox,
+            appointments=Appointments(db, outbox),
             people=People(db),
             missions=Missions(db),
-            reminders=Reminders(db),
-            digests_sent=DigestsSent(db),
+            reminders=Reminders(db, outbox),
+            digests_sent=DigestsSent(db, outbox),
             blocks=Blocks(db),
-            calls=Calls(db),
-            escalations=Escalations(db),
+            calls=Calls(db, outbox),
+            escalations=Escalations(db, outbox),
             audit=AuditLog(db),
             sessions=Sessions(db),
             business_ids=await sync_businesses(db, businesses),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -11,6 +11,7 @@ from enum import StrEnum
 import aiosqlite
 
 from storage.db import Database, from_epoch, to_epoch
+from storage.outbox import Outbox, Owed
 
 
 class Status(StrEnum):
@@ -35,6 +36,14 @@ HOLDING = (Status.REQUESTED, Status.CONFIRMED)
 
 class SlotTaken(Exception):
     """The slot overlaps an appointment that holds it."""
+
+
+class AlreadyHeld(Exception):
+    """The patient already holds another appointment at that time in that business."""
+
+    def __init__(self, appointment: Appointment):
+        super().__init__(f"patient already holds appointment {appointment.id} then")
+        self.appointment = appointment
 
 
 class StaleStatus(Exception):
@@ -130,50 +139,89 @@ class HistoryEntry:
 
 _HOLDING_SQL = ", ".join(f"'{s}'" for s in HOLDING)
 
+# What a change owes people, worked out from the appointment as the change leaves it and
+# written in the same transaction: pure, it must not touch the store.
+Tell = Callable[["Appointment"], Iterable[Owed]]
+
+
+def _silent(_: Appointment) -> Iterable[Owed]:
+    return ()
+
 
 class Appointments:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, outbox: Outbox):
         self._db = db
+        self._outbox = outbox
 
     async def book(
-        self, new: NewAppointment, *, now: datetime, actor: int | None = None
+        self,
+        new: NewAppointment,
+        *,
+        now: datetime,
+        actor: int | None = None,
+        tell: Tell = _silent,
     ) -> Appointment:
-        """Insert ``new`` unless its practitioner is already held then; raises SlotTaken."""
+        """Insert ``new`` unless its practitioner is already held then; raises SlotTaken.
+
+        A patient's own request never overlaps another of theirs at the business: the very
+        same request again (a retried tap) returns the one already held, anything else
+        overlapping raises AlreadyHeld.
+        """
         if new.status not in HOLDING:
             raise ValueError(f"a new appointment is requested or confirmed, not {new.status}")
         async with self._db.transaction() as db:
-            if await _is_held(db, new.business_id, new.practitioner, new.starts_at, new.ends_at):
-                raise SlotTaken(f"{new.practitioner} is busy at {new.starts_at:%Y-%m-%d %H:%M}Z")
-            stamp = to_epoch(now)
-            try:
-                cursor = await db.execute(
-                    """INSERT INTO appointments (business_id, practitioner, service, starts_at,
-                       ends_at, status, source, patient_id, caller_name, caller_phone,
-                       created_at, updated_at, scheduled_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (
-                        new.business_id,
-                        new.practitioner,
-                        new.service,
-                        to_epoch(new.starts_at),
-                        to_epoch(new.ends_at),
-                        new.status,
-                        new.source,
-                        new.patient_id,
-                        new.caller_name,
-                        new.caller_phone,
-                        stamp,
-                        stamp,
-                        stamp,
-                    ),
+            if new.source == Source.PATIENT and new.patient_id is not None:
+                mine = await _patients_overlap(
+                    db, new.business_id, new.patient_id, new.starts_at, new.ends_at
                 )
-            except sqlite3.IntegrityError as error:
-                if error.sqlite_errorname != "SQLITE_CONSTRAINT_UNIQUE":
-                    raise
-                raise SlotTaken(str(error)) from error
-            appointment_id = cursor.lastrowid
-            await _record(db, appointment_id, stamp, actor, None, new.status, None)
-            return await _fetch(db, appointment_id)
+                if mine is not None:
+                    if mine.starts_at == new.starts_at and mine.service == new.service:
+                        return mine
+                    raise AlreadyHeld(mine)
+            return await self._insert(db, new, now, actor, tell)
+
+    async def _insert(
+        self,
+        db: aiosqlite.Connection,
+        new: NewAppointment,
+        now: datetime,
+        actor: int | None,
+        tell: Tell,
+    ) -> Appointment:
+        if await _is_held(db, new.business_id, new.practitioner, new.starts_at, new.ends_at):
+            raise SlotTaken(f"{new.practitioner} is busy at {new.starts_at:%Y-%m-%d %H:%M}Z")
+        stamp = to_epoch(now)
+        try:
+            cursor = await db.execute(
+                """INSERT INTO appointments (business_id, practitioner, service, starts_at,
+                   ends_at, status, source, patient_id, caller_name, caller_phone,
+                   created_at, updated_at, scheduled_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    new.business_id,
+                    new.practitioner,
+                    new.service,
+                    to_epoch(new.starts_at),
+                    to_epoch(new.ends_at),
+                    new.status,
+                    new.source,
+                    new.patient_id,
+                    new.caller_name,
+                    new.caller_phone,
+                    stamp,
+                    stamp,
+                    stamp,
+                ),
+            )
+        except sqlite3.IntegrityError as error:
+            if error.sqlite_errorname != "SQLITE_CONSTRAINT_UNIQUE":
+                raise
+            raise SlotTaken(str(error)) from error
+        appointment_id = cursor.lastrowid
+        await _record(db, appointment_id, stamp, actor, None, new.status, None)
+        booked = await _fetch(db, appointment_id)
+        await self._outbox.write(db, tell(booked), now)
+        return booked
 
     async def get(self, appointment_id: int) -> Appointment | None:
         row = await self._db.fetch_one("SELECT * FROM appointments WHERE id = ?", (appointment_id,))
@@ -188,9 +236,13 @@ class Appointments:
         now: datetime,
         actor: int | None,
         note: str | None = None,
+        fall_back: bool = False,
+        tell: Tell = _silent,
     ) -> Appointment:
         """Move from one of ``expected`` to ``to``, recorded in the history.
 
+        ``fall_back``: a move declined or expired goes back, in the same transaction, to the
+        confirmed time it had if that is still free (the result is then ``confirmed``).
         Raises StaleStatus when someone else changed it first (two secretaries tapping at
         once), LookupError when there is no such appointment.
         """
@@ -205,9 +257,12 @@ class Appointments:
                 "UPDATE appointments SET status = ?, updated_at = ? WHERE id = ?",
                 (to, stamp, appointment_id),
             )
-
             await _record(db, appointment_id, stamp, actor, current.status, to, note)
-            return await _fetch(db, appointment_id)
+            if fall_back and to not in HOLDING and current.previous_starts_at is not None:
+                await _restore_previous(db, current, to, stamp, actor)
+            changed = await _fetch(db, appointment_id)
+            await self._outbox.write(db, tell(changed), now)
+            return changed
 
     async def move(
         self,
@@ -220,12 +275,13 @@ class Appointments:
         source: Source,
         now: datetime,
         actor: int | None,
+        tell: Tell = _silent,
     ) -> Appointment:
         """Give a held appointment a new time, checked for overlap like a new booking.
 
         A confirmed appointment keeps its old time as ``previous_*`` until the office answers
-        (see ``restore_previous``). Raises SlotTaken, StaleStatus when it no longer holds a
-        slot, LookupError.
+        (``fall_back`` in ``change_status``). Raises SlotTaken, AlreadyHeld (the patient has
+        another appointment then), StaleStatus when it no longer holds a slot, LookupError.
         """
         async with self._db.transaction() as db:
             current = await _fetch(db, appointment_id)
@@ -233,6 +289,17 @@ class Appointments:
                 raise LookupError(f"no appointment {appointment_id}")
             if current.status not in HOLDING:
                 raise StaleStatus(current)
+            if current.patient_id is not None:
+                mine = await _patients_overlap(
+                    db,
+                    current.business_id,
+                    current.patient_id,
+                    starts_at,
+                    ends_at,
+                    other_than=appointment_id,
+                )
+                if mine is not None:
+                    raise AlreadyHeld(mine)
             if await _is_held(
                 db, current.business_id, practitioner, starts_at, ends_at, other_than=appointment_id
             ):
@@ -268,44 +335,47 @@ class Appointments:
             )
             note = f"moved from {current.starts_at.isoformat()} ({current.practitioner})"
             await _record(db, appointment_id, stamp, actor, current.status, status, note)
-            return await _fetch(db, appointment_id)
+            moved = await _fetch(db, appointment_id)
+            await self._outbox.write(db, tell(moved), now)
+            return moved
 
-    async def restore_previous(
-        self, appointment_id: int, *, now: datetime, actor: int | None
-    ) -> Appointment | None:
-        """A declined or expired move: back to the confirmed time it had, if still free.
+    async def propose(
+        self,
+        request_id: int,
+        new: NewAppointment,
+        *,
+        now: datetime,
+        actor: int,
+        tell: Tell = _silent,
+    ) -> tuple[Appointment, Appointment]:
+        """The office answers a request with another slot, in one transaction: the request
+        is declined (its slot freed) and ``new`` holds the proposed one; returns both.
 
-        Returns the appointment confirmed at its old time, or None (no old time, or it was
-        taken meanwhile: the appointment stays declined or expired).
+        Raises StaleStatus when the request was answered meanwhile, SlotTaken, LookupError;
+        either way nothing changes.
         """
         async with self._db.transaction() as db:
-            current = await _fetch(db, appointment_id)
-            if current is None or current.previous_starts_at is None:
-                return None
+            request = await _fetch(db, request_id)
+            if request is None:
+                raise LookupError(f"no appointment {request_id}")
+            if request.status != Status.REQUESTED:
+                raise StaleStatus(request)
             stamp = to_epoch(now)
-            start, end = current.previous_starts_at, current.previous_ends_at
-            practitioner = current.previous_practitioner
             await db.execute(
-                """UPDATE appointments SET previous_starts_at = NULL, previous_ends_at = NULL,
-                       previous_practitioner = NULL
-                   WHERE id = ?""",
-                (appointment_id,),
+                "UPDATE appointments SET status = 'declined', updated_at = ? WHERE id = ?",
+                (stamp, request_id),
             )
-            if current.status in HOLDING:
-                return None
-            if await _is_held(
-                db, current.business_id, practitioner, start, end, other_than=appointment_id
-            ):
-                return None
-            await db.execute(
-                """UPDATE appointments SET starts_at = ?, ends_at = ?, practitioner = ?,
-                       status = 'confirmed', scheduled_at = ?, updated_at = ?
-                   WHERE id = ?""",
-                (to_epoch(start), to_epoch(end), practitioner, stamp, stamp, appointment_id),
+            proposal = await self._insert(db, new, now, actor, tell)
+            await _record(
+                db,
+                request_id,
+                stamp,
+                actor,
+                Status.REQUESTED,
+                Status.DECLINED,
+                f"another slot proposed: appointment {proposal.id}",
             )
-            note = f"move refused: back to {start.isoformat()} ({practitioner})"
-            await _record(db, appointment_id, stamp, actor, current.status, Status.CONFIRMED, note)
-            return await _fetch(db, appointment_id)
+            return await _fetch(db, request_id), proposal
 
     async def confirm_attendance(self, appointment_id: int, *, now: datetime) -> Appointment:
         """The patient says they will come; the status (the office's decision) is unchanged."""
@@ -435,6 +505,56 @@ async def _is_held(
         (business_id, practitioner, to_epoch(end), to_epoch(start), other_than),
     ) as cursor:
         return await cursor.fetchone() is not None
+
+
+async def _restore_previous(
+    db: aiosqlite.Connection,
+    current: Appointment,
+    ended: Status,
+    stamp: int,
+    actor: int | None,
+) -> None:
+    """A declined or expired move: back to the confirmed time it had, if still free; the
+    old time is forgotten either way."""
+    start, end = current.previous_starts_at, current.previous_ends_at
+    practitioner = current.previous_practitioner
+    await db.execute(
+        """UPDATE appointments SET previous_starts_at = NULL, previous_ends_at = NULL,
+               previous_practitioner = NULL
+           WHERE id = ?""",
+        (current.id,),
+    )
+    if await _is_held(db, current.business_id, practitioner, start, end, other_than=current.id):
+        return
+    await db.execute(
+        """UPDATE appointments SET starts_at = ?, ends_at = ?, practitioner = ?,
+               status = 'confirmed', scheduled_at = ?, updated_at = ?
+           WHERE id = ?""",
+        (to_epoch(start), to_epoch(end), practitioner, stamp, stamp, current.id),
+    )
+    note = f"move refused: back to {start.isoformat()} ({practitioner})"
+    await _record(db, current.id, stamp, actor, ended, Status.CONFIRMED, note)
+
+
+async def _patients_overlap(
+    db: aiosqlite.Connection,
+    business_id: int,
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    other_than: int | None = None,
+) -> Appointment | None:
+    """The patient's own appointment at the business that holds time in [start, end)."""
+    async with db.execute(
+        f"""SELECT * FROM appointments
+            WHERE patient_id = ? AND business_id = ? AND status IN ({_HOLDING_SQL})
+              AND starts_at < ? AND ends_at > ? AND id IS NOT ?
+            ORDER BY starts_at LIMIT 1""",
+        (patient_id, business_id, to_epoch(end), to_epoch(start), other_than),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return Appointment.from_row(row) if row else None
 
 
 async def _fetch(db: aiosqlite.Connection, appointment_id: int) -> Appointment | None:

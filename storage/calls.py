@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
 
 from storage.db import Database, from_epoch, to_epoch
+from storage.outbox import Outbox, Owed
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,19 @@ class Call:
 
 
 class Calls:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, outbox: Outbox):
         self._db = db
+        self._outbox = outbox
 
-    async def add(self, new: NewCall, *, actor: int, now: datetime) -> Call:
+    async def add(
+        self,
+        new: NewCall,
+        *,
+        actor: int,
+        now: datetime,
+        tell: Callable[[Call], Iterable[Owed]] = lambda _: (),
+    ) -> Call:
+        """Keep the call; ``tell`` says who is owed it, written in the same transaction."""
         async with self._db.transaction() as db:
             cursor = await db.execute(
                 """INSERT INTO calls (business_id, caller_name, caller_phone, message, urgent,
@@ -65,7 +76,13 @@ class Calls:
                 ),
             )
             async with db.execute("SELECT * FROM calls WHERE id = ?", (cursor.lastrowid,)) as rows:
-                return Call.from_row(await rows.fetchone())
+                call = Call.from_row(await rows.fetchone())
+            await self._outbox.write(db, tell(call), now)
+            return call
+
+    async def get(self, call_id: int) -> Call | None:
+        row = await self._db.fetch_one("SELECT * FROM calls WHERE id = ?", (call_id,))
+        return Call.from_row(row) if row else None
 
     async def on_day(self, business_id: int, first: datetime, last: datetime) -> list[Call]:
         """The business's calls taken in [first, last), oldest first.

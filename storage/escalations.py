@@ -6,25 +6,25 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from storage.db import Database, to_epoch
+from storage.outbox import Outbox, Owed
 
 
 class Escalations:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, outbox: Outbox):
         self._db = db
+        self._outbox = outbox
 
-    async def claim(self, appointment_ids: Iterable[int], now: datetime) -> list[int]:
-        """Of these requests, the ones never flagged before, now recorded as flagged.
-
-        Claimed before the message goes out: a crash in between loses one flag rather than
-        sending it twice.
-        """
+    async def claim(self, flags: Iterable[tuple[int, Iterable[Owed]]], now: datetime) -> list[int]:
+        """Of these (request, messages to the employers), the requests never flagged before:
+        recorded as flagged, their messages owed in the same transaction."""
         claimed = []
         async with self._db.transaction() as db:
-            for appointment_id in appointment_ids:
+            for appointment_id, owed in flags:
                 cursor = await db.execute(
                     "INSERT OR IGNORE INTO escalations (appointment_id, sent_at) VALUES (?, ?)",
                     (appointment_id, to_epoch(now)),
                 )
                 if cursor.rowcount == 1:
                     claimed.append(appointment_id)
+                    await self._outbox.write(db, owed, now)
         return claimed

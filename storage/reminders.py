@@ -1,18 +1,18 @@
-"""Which reminders are due, and the record that each was sent once; digests likewise.
+"""Which reminders are due, and the record that each was decided once; digests likewise.
 
-A reminder is claimed (a row) before it is sent and stamped once Telegram accepted it. A
-process killed between the two leaves a claimed, unstamped row: it is never sent again,
-because a second copy is worse than the rare lost one, and it is reported as uncertain.
+Claiming a reminder (a row here) owes its message in the same transaction: the outbox
+delivers it, so a sweep after a crash never decides it twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from storage.appointments import Appointment
 from storage.db import Database, to_epoch
+from storage.outbox import Outbox, Owed
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,9 @@ def _minutes(offset: timedelta) -> int:
 
 
 class Reminders:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, outbox: Outbox):
         self._db = db
+        self._outbox = outbox
 
     async def due(self, now: datetime, plans: Sequence[ReminderPlan]) -> list[DueReminder]:
         """Confirmed appointments still ahead whose latest passed reminder was not sent.
@@ -82,8 +83,8 @@ class Reminders:
                 )
         return found
 
-    async def claim(self, due: DueReminder, now: datetime) -> bool:
-        """Take the reminder for sending; False if another sweep already has it."""
+    async def claim(self, due: DueReminder, owed: Iterable[Owed], now: datetime) -> bool:
+        """Decide the reminder and owe its message; False if another sweep already has it."""
         appointment = due.appointment
         start = to_epoch(appointment.starts_at)
         async with self._db.transaction() as db:
@@ -102,56 +103,28 @@ class Reminders:
                        VALUES (?, ?, ?, ?, 1)""",
                     (appointment.id, _minutes(offset), start, to_epoch(now)),
                 )
+            await self._outbox.write(db, owed, now)
             return True
-
-    async def mark_sent(self, due: DueReminder, now: datetime) -> None:
-        await self._set(due, "sent_at = ?", (to_epoch(now),))
-
-    async def mark_skipped(self, due: DueReminder) -> None:
-        """Not delivered and never will be (the patient blocked the bot)."""
-        await self._set(due, "skipped = 1", ())
-
-    async def release(self, due: DueReminder) -> None:
-        """Telegram refused it for sure: the next sweep tries again."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                """DELETE FROM reminders_sent
-                   WHERE appointment_id = ? AND offset_minutes = ? AND starts_at = ?""",
-                (due.appointment.id, _minutes(due.offset), to_epoch(due.appointment.starts_at)),
-            )
-
-    async def _set(self, due: DueReminder, assignment: str, values: tuple[object, ...]) -> None:
-        async with self._db.transaction() as db:
-            await db.execute(
-                f"""UPDATE reminders_sent SET {assignment}
-                    WHERE appointment_id = ? AND offset_minutes = ? AND starts_at = ?""",
-                (
-                    *values,
-                    due.appointment.id,
-                    _minutes(due.offset),
-                    to_epoch(due.appointment.starts_at),
-                ),
-            )
-
-    async def uncertain(self) -> int:
-        """Reminders claimed by a process that died before Telegram answered."""
-        row = await self._db.fetch_one(
-            "SELECT count(*) FROM reminders_sent WHERE sent_at IS NULL AND skipped = 0"
-        )
-        return row[0]
 
 
 class DigestsSent:
-    """Daily summaries and digests: claimed once per kind, recipient and local day."""
+    """Daily summaries and digests: decided once per kind, recipient and local day, their
+    message owed in the same transaction."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, outbox: Outbox):
         self._db = db
+        self._outbox = outbox
 
-    async def claim(self, kind: str, target: str, day: date, now: datetime) -> bool:
+    async def claim(
+        self, kind: str, target: str, day: date, owed: Iterable[Owed], now: datetime
+    ) -> bool:
         async with self._db.transaction() as db:
             cursor = await db.execute(
                 """INSERT OR IGNORE INTO digests_sent (kind, target, day, sent_at)
                    VALUES (?, ?, ?, ?)""",
                 (kind, target, day.isoformat(), to_epoch(now)),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount == 0:
+                return False
+            await self._outbox.write(db, owed, now)
+            return True

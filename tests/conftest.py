@@ -18,7 +18,7 @@ from bot.app import build_application, running
 from bot.clock import ManualClock
 from bot.config import Settings, parse_settings
 from bot.simulator import Simulator, find_spec
-from handlers import scheduled
+from handlers import delivery, scheduled
 from storage import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,10 +81,14 @@ async def running_bot(
     settings = settings.model_copy(update={"telegram": telegram})
     application = build_application(settings, store, clock, token=tg.token, sweep_every=None)
     async with running(application):
+        # Settled means every update handled and every message it owed delivered.
+        idle = delivery.deliverer(application).idle
         tg.add_idle_waiter(application.update_queue.join)
+        tg.add_idle_waiter(idle)
         try:
             yield application
         finally:
+            tg.remove_idle_waiter(idle)
             tg.remove_idle_waiter(application.update_queue.join)
 
 
@@ -95,5 +99,7 @@ async def bot(settings, store, clock, tg) -> AsyncIterator[Application]:
 
 
 async def sweep(application: Application) -> None:
-    """Run the minute's scheduled work now, as the job queue would."""
+    """Run the minute's scheduled work now, as the job queue would, and wait until what it
+    owed is delivered."""
     await scheduled.sweep(CallbackContext(application))
+    await delivery.deliverer(application).idle()

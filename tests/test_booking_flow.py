@@ -283,12 +283,18 @@ async def test_an_unexpected_error_gets_a_polite_answer_and_a_logged_traceback(
     assert errors and errors[0].exc_info is not None
 
 
-async def test_a_patient_who_blocked_the_bot_does_not_stop_the_secretary(bot, tg, claire):
+async def test_a_patient_who_blocked_the_bot_does_not_stop_the_secretary(bot, tg, claire, store):
     alice = tg.user(5001, "Alice", language="fr")
     await book_with_buttons(alice)
+    request = claire.last
     alice.block_bot()
-    await claire.tap("✅ Confirmer", in_message=claire.last)
-    assert claire.last.text.endswith("✅ Confirmé par Claire")
+    await claire.tap("✅ Confirmer", in_message=request)
+    assert claire.messages[claire.messages.index(request)].text.endswith("✅ Confirmé par Claire")
+    # The confirmation could not reach Alice: the secretary is told, to call her instead.
+    assert claire.last.text.startswith("⚠️ Message non remis · Cabinet dentaire Dupont\nAlice")
+    assert "Confirmation du rendez-vous : Détartrage" in claire.last.text
+    (confirmation,) = await store.outbox.messages(kind="patient.confirmed")
+    assert confirmation.status == "failed"
 
 
 async def test_a_forged_day_or_moment_is_refused_politely(bot, tg, store):

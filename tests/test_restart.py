@@ -1,7 +1,8 @@
 """A real bot process killed with SIGKILL in the middle of a reminder sweep, then restarted.
 
-Reminders are claimed in SQLite before they are sent and never sent twice; the kill lands
-while Telegram (the simulator) is answering a reminder it already delivered.
+Reminders are decided once in SQLite and owed to the outbox; the kill lands while Telegram
+(the simulator) is answering reminders it already delivered. Those few are sent again (a
+reminder twice is better than none, DESIGN.md); every other patient gets exactly one.
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ async def test_sigkill_during_a_sweep_loses_nothing_and_sends_nothing_twice(
             lambda: any(r.method == "sendMessage" and r.status == 0 for r in tg.requests)
         )
         await asyncio.sleep(0.05)
+        unanswered = {
+            int(r.params["chat_id"])
+            for r in tg.requests
+            if r.method == "sendMessage" and r.status == 0
+        }
         first.send_signal(signal.SIGKILL)
         await first.wait()
     finally:
@@ -112,12 +118,14 @@ async def test_sigkill_during_a_sweep_loses_nothing_and_sends_nothing_twice(
     finally:
         second.send_signal(signal.SIGTERM)
         await asyncio.wait_for(second.wait(), timeout=30)
-    assert [reminders(p) for p in patients] == [1] * PATIENTS
+    # A second copy only for a reminder whose answer the dead process never heard.
+    twice = {p.id for p in patients if reminders(p) == 2}
+    assert twice <= unanswered
+    assert all(reminders(p) in (1, 2) for p in patients)
 
     store = await Store.open(config_data["database"])
-    # The one reminder the first process never heard back about stays marked as uncertain,
-    # and no later sweep finds anything left to send.
-    assert await store.reminders.uncertain() == 1
+    # Nothing is left owed, and no later sweep finds a reminder left to decide.
+    assert await store.outbox.counts() == {"sent": PATIENTS}
     assert (
         await store.reminders.due(
             datetime.now(UTC), [ReminderPlan((timedelta(hours=48), timedelta(hours=2)))]

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from telegram.ext import CallbackContext
 
-from handlers import secretary
+from handlers import delivery, secretary
 from storage.appointments import NewAppointment, Source, Status
 from tests.conftest import PARIS
 
@@ -42,6 +42,7 @@ def plain(text: str) -> str:
 
 async def escalate(bot) -> None:
     await secretary.escalate(CallbackContext(bot))
+    await delivery.deliverer(bot).idle()
 
 
 async def test_the_inbox_lists_pending_requests_oldest_first_with_their_wait(
@@ -270,7 +271,7 @@ async def test_a_business_may_flag_sooner(config_data, store, clock, tg):
         await ask(tg, 5001, "Alice", "détartrage le 14 janvier à 10h")
         employer = tg.user(DUPONT, "Dr Dupont", language="fr")
         clock.advance(timedelta(minutes=30))
-        await secretary.escalate(CallbackContext(application))
+        await escalate(application)
         assert plain(employer.last.text).startswith(
             "⏰ Une demande attend une réponse depuis 30 min"
         )

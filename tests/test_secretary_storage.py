@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from storage.appointments import NewAppointment, SlotTaken, Source, StaleStatus, Status
 from storage.blocks import NewBlock
 from storage.calls import NewCall
+from storage.outbox import Owed
 from tests.conftest import MONDAY_9AM, PARIS
 
 CLAIRE = 111111111
@@ -110,8 +111,10 @@ async def test_an_escalation_is_claimed_once(store, booking, dupont):
     first = await booking.request(
         dupont, dupont.service("detartrage"), paris(2027, 1, 12, 10), "Dr Dupont", patient_id=5001
     )
-    assert await store.escalations.claim([first.id], MONDAY_9AM) == [first.id]
-    assert await store.escalations.claim([first.id], MONDAY_9AM) == []
+    flag = [Owed("escalation", 222222222, first.id, {"waited": 120})]
+    assert await store.escalations.claim([(first.id, flag)], MONDAY_9AM) == [first.id]
+    assert await store.escalations.claim([(first.id, flag)], MONDAY_9AM) == []
+    assert len(await store.outbox.messages(kind="escalation")) == 1
 
 
 async def test_no_shows_are_counted_per_patient_and_per_caller_phone(store, booking, dupont):
@@ -181,34 +184,43 @@ async def test_a_phone_booking_is_confirmed_and_respects_blocks(store, booking, 
     assert paris(2027, 1, 12, 10) not in [slot.start for slot in offer.slots]
 
 
-async def test_a_proposal_after_the_request_was_answered_holds_nothing(
-    store, booking, dupont, monkeypatch
-):
+async def test_a_proposal_after_the_request_was_answered_holds_nothing(store, booking, dupont):
     detartrage = dupont.service("detartrage")
     request = await booking.request(
         dupont, detartrage, paris(2027, 1, 12, 10), "Dr Dupont", patient_id=5001
     )
-    change_status = store.appointments.change_status
-
-    async def answered_meanwhile(appointment_id, **kwargs):
-        # Another secretary confirms the request between the proposal's hold and its decline.
-        if appointment_id == request.id and kwargs["to"] == Status.DECLINED:
-            await change_status(
-                request.id,
-                expected=(Status.REQUESTED,),
-                to=Status.CONFIRMED,
-                now=MONDAY_9AM,
-                actor=2,
-            )
-        return await change_status(appointment_id, **kwargs)
-
-    monkeypatch.setattr(store.appointments, "change_status", answered_meanwhile)
+    await booking.confirm(request.id, actor=2)  # another secretary answered first
     with pytest.raises(StaleStatus):
         await booking.propose(request.id, paris(2027, 1, 12, 11), "Dr Dupont", actor=CLAIRE)
     held = await store.appointments.holding(
         store.business_ids["cabinet-dupont"], paris(2027, 1, 12), paris(2027, 1, 13)
     )
     assert [(a.id, a.status) for a in held] == [(request.id, Status.CONFIRMED)]
+    assert [m.kind for m in await store.outbox.messages()] == [
+        "inbox.request",
+        "patient.confirmed",
+    ]
+
+
+async def test_a_proposal_on_a_taken_slot_leaves_the_request_waiting(store, booking, dupont):
+    detartrage = dupont.service("detartrage")
+    request = await booking.request(
+        dupont, detartrage, paris(2027, 1, 12, 10), "Dr Dupont", patient_id=5001
+    )
+    for caller in ("Mme Durand", "M. Leroy"):  # both practitioners busy at 11:00
+        await booking.book_for_caller(
+            dupont,
+            detartrage,
+            paris(2027, 1, 12, 11),
+            "Dr Dupont",
+            caller_name=caller,
+            caller_phone=None,
+            actor=CLAIRE,
+        )
+    with pytest.raises(SlotTaken):
+        await booking.propose(request.id, paris(2027, 1, 12, 11), "Dr Dupont", actor=CLAIRE)
+    assert (await store.appointments.get(request.id)).status == Status.REQUESTED
+    assert await store.outbox.messages(kind="proposal.offer") == []
 
 
 async def test_only_the_patient_asked_answers_a_proposal(store, booking, dupont):

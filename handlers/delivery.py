@@ -1,0 +1,254 @@
+"""The one deliverer of owed messages: it reads the outbox, words each message with its
+kind's renderer, sends it, and records what became of it.
+
+Transient failures (network, timeouts, 5xx, 429) are tried again after a growing wait, until
+the kind's ``max_age``; refusals (blocked, chat not found) are final, and a patient who could
+not be told something is reported to the secretaries. A send whose answer never came is sent
+again or left uncertain as the kind's policy says (``bot.outbox``). Messages to one chat go
+in the order they were owed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+import warnings
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+import httpx
+from telegram import InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application, CallbackContext, ContextTypes
+from telegram.warnings import PTBDeprecationWarning
+
+from bot import outbox
+from handlers.common import deps, split_message
+from storage.outbox import Message, Status
+
+log = logging.getLogger(__name__)
+
+DELIVERER_KEY = "deliverer"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message worded for its reader; ``after`` runs once Telegram accepted it, with the
+    id of the (last) message sent."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    after: Callable[[int], Awaitable[None]] | None = None
+
+
+# A renderer words one kind of message for its reader now, or says (None) that it is moot.
+Renderer = Callable[[ContextTypes.DEFAULT_TYPE, Message], Awaitable[Rendered | None]]
+
+
+class Outcome(Enum):
+    RETRY = "retry"  # Telegram surely did not take it: try again
+    UNKNOWN = "unknown"  # it may have arrived: the kind's policy decides
+    REFUSED = "refused"  # final: trying again changes nothing
+
+
+# Connections that never carried the request: nothing can have arrived.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def classify(error: Exception) -> Outcome:
+    if isinstance(error, RetryAfter):
+        return Outcome.RETRY
+    if isinstance(error, Forbidden | BadRequest | ChatMigrated):
+        return Outcome.REFUSED
+    if isinstance(error, NetworkError):  # TimedOut included
+        cause = error.__cause__
+        if isinstance(cause, _NOT_SENT):
+            return Outcome.RETRY
+        if isinstance(cause, httpx.HTTPError) or isinstance(error, TimedOut):
+            return Outcome.UNKNOWN
+        return Outcome.RETRY  # Telegram answered with a server error: not applied
+    return Outcome.RETRY
+
+
+class Deliverer:
+    """Runs beside the application: woken when something is owed, and when a retry is due."""
+
+    # Messages in flight at once, each to another chat. Small: httpcore's pool gets slower
+    # with many waiting requests (see DESIGN.md), and the rate limiter paces them anyway.
+    CONCURRENCY = 4
+    # Even with nothing heard, the outbox is read this often (another process may write).
+    POLL = 30.0
+
+    def __init__(self, application: Application, renderers: Mapping[str, Renderer]):
+        self._application = application
+        self._renderers = renderers
+        self._worker = uuid.uuid4().hex
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight = 0
+        self._progress = asyncio.Condition()
+
+    @property
+    def _store(self):
+        return deps(CallbackContext(self._application)).store
+
+    async def start(self) -> None:
+        await self._recover()
+        self._task = asyncio.create_task(self._run(), name="outbox deliverer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def idle(self) -> None:
+        """Return once nothing is owed any more: delivered, or final."""
+        store = self._store
+        while True:
+            quiet = not store.outbox.changed.is_set() and self._in_flight == 0
+            if quiet and await store.outbox.open_count() == 0:
+                return
+            async with self._progress:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._progress.wait(), 0.05)
+
+    async def _recover(self) -> None:
+        """Messages a dead process was sending: sent again, or uncertain, by their policy."""
+        store = self._store
+        now = deps(CallbackContext(self._application)).clock.now()
+        for message in await store.outbox.abandoned(self._worker):
+            if outbox.policy(message.kind).resend_unknown:
+                log.info("outbox %s (%s): resent after a restart", message.id, message.kind)
+                await store.outbox.retry(message.id, not_before=0, error="restarted while sending")
+            else:
+                log.warning("outbox %s (%s): delivery unknown", message.id, message.kind)
+                await store.outbox.finish(message.id, Status.UNCERTAIN, now, "died while sending")
+
+    async def _run(self) -> None:
+        store = self._store
+        while True:
+            store.outbox.changed.clear()
+            try:
+                batch = await store.outbox.claim(
+                    self._worker, wall=time.time(), limit=self.CONCURRENCY
+                )
+            except Exception:
+                log.exception("outbox: could not claim; trying again")
+                await asyncio.sleep(1)
+                continue
+            if batch:
+                self._in_flight = len(batch)
+                await asyncio.gather(*(self._deliver(message) for message in batch))
+                self._in_flight = 0
+                await self._notify()
+                continue
+            await self._notify()
+            due = await store.outbox.next_attempt()
+            wait = self.POLL if due is None else max(min(due - time.time(), self.POLL), 0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(store.outbox.changed.wait(), wait)
+
+    async def _notify(self) -> None:
+        async with self._progress:
+            self._progress.notify_all()
+
+    async def _deliver(self, message: Message) -> None:
+        context = CallbackContext(self._application)
+        d = deps(context)
+        now = d.clock.now()
+        policy = outbox.policy(message.kind)
+        if now - message.created_at > policy.max_age:
+            await self._give_up(message, Status.EXPIRED, "older than its kind's max age")
+            return
+        try:
+            rendered = await self._renderers[message.kind](context, message)
+        except Exception as error:
+            log.exception("outbox %s (%s): could not be worded", message.id, message.kind)
+            await self._retry(message, error)
+            return
+        if rendered is None:
+            await d.store.outbox.finish(message.id, Status.MOOT, now)
+            return
+        try:
+            telegram_id = await self._send(message, rendered)
+        except Exception as error:
+            verdict = classify(error)
+            if verdict is Outcome.REFUSED:
+                await self._give_up(message, Status.FAILED, str(error))
+            elif verdict is Outcome.UNKNOWN and not policy.resend_unknown:
+                log.warning("outbox %s (%s): delivery unknown", message.id, message.kind)
+                await d.store.outbox.finish(message.id, Status.UNCERTAIN, now, str(error))
+            else:
+                await self._retry(message, error)
+            return
+        await d.store.outbox.delivered(message.id, telegram_id, d.clock.now())
+        if rendered.after is not None:
+            try:
+                await rendered.after(telegram_id)
+            except Exception:
+                log.exception("outbox %s (%s): follow-up failed", message.id, message.kind)
+
+    async def _send(self, message: Message, rendered: Rendered) -> int:
+        """The text in as many messages as Telegram needs, buttons under the last; parts
+        already sent by an earlier try are not sent again."""
+        bot = self._application.bot
+        parts = split_message(rendered.text)
+        sent = None
+        for index in range(message.parts_sent, len(parts)):
+            last = index == len(parts) - 1
+            sent = await bot.send_message(
+                message.chat_id, parts[index], reply_markup=rendered.markup if last else None
+            )
+            if not last:
+                await self._store.outbox.part_sent(message.id, index + 1)
+        return sent.message_id
+
+    async def _retry(self, message: Message, error: Exception) -> None:
+        wait = (
+            _retry_after(error)
+            if isinstance(error, RetryAfter)
+            else outbox.backoff(message.attempts)
+        )
+        log.info(
+            "outbox %s (%s) to chat %s: try %s failed (%s); again in %.1f s",
+            message.id,
+            message.kind,
+            message.chat_id,
+            message.attempts,
+            type(error).__name__,
+            wait,
+        )
+        await self._store.outbox.retry(
+            message.id, not_before=time.time() + wait, error=f"{type(error).__name__}: {error}"
+        )
+
+    async def _give_up(self, message: Message, status: Status, reason: str) -> None:
+        d = deps(CallbackContext(self._application))
+        log.warning(
+            "outbox %s (%s) to chat %s: %s (%s)",
+            message.id,
+            message.kind,
+            message.chat_id,
+            status,
+            reason,
+        )
+        owed = outbox.undelivered(d.settings, message, str(status))
+        await d.store.outbox.finish(message.id, status, d.clock.now(), reason, owed=owed)
+
+
+def _retry_after(error: RetryAfter) -> float:
+    # PTB 22 warns that the attribute becomes a timedelta in 23; either reads the same here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        period = error.retry_after
+    return period.total_seconds() if isinstance(period, timedelta) else float(period)
+
+
+def deliverer(application: Application) -> Deliverer:
+    return application.bot_data[DELIVERER_KEY]

@@ -1,0 +1,226 @@
+"""The outbox: every message the bot owes someone, written in the transaction of the change
+that owes it, and what became of each once the deliverer tried.
+
+A row is ``pending`` until a deliverer claims it (``sending``), then ``sent``; or ``pending``
+again with a later ``not_before`` (a transient failure); or final: ``failed`` (Telegram
+refused for good), ``expired`` (not delivered before its deadline), ``uncertain`` (the answer
+never came and a second copy is worse than none), ``moot`` (no longer worth saying).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database, from_epoch, to_epoch
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    UNCERTAIN = "uncertain"
+    MOOT = "moot"
+
+
+FINAL = (Status.SENT, Status.FAILED, Status.EXPIRED, Status.UNCERTAIN, Status.MOOT)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A message owed: its kind says how it is worded and delivered, the payload what it
+    needs beyond the appointment."""
+
+    kind: str
+    chat_id: int
+    appointment_id: int | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    kind: str
+    chat_id: int
+    appointment_id: int | None
+    payload: dict[str, Any]
+    created_at: datetime
+    status: Status
+    attempts: int
+    parts_sent: int
+    message_id: int | None
+    error: str | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Message:
+        return cls(
+            id=row["id"],
+            kind=row["kind"],
+            chat_id=row["chat_id"],
+            appointment_id=row["appointment_id"],
+            payload=json.loads(row["payload"]),
+            created_at=from_epoch(row["created_at"]),
+            status=Status(row["status"]),
+            attempts=row["attempts"],
+            parts_sent=row["parts_sent"],
+            message_id=row["message_id"],
+            error=row["error"],
+        )
+
+
+class Outbox:
+    def __init__(self, db: Database):
+        self._db = db
+        # Set whenever something is owed, so the deliverer need not poll to hear of it.
+        self.changed = asyncio.Event()
+
+    async def write(
+        self, connection: aiosqlite.Connection, owed: Iterable[Owed], now: datetime
+    ) -> None:
+        """Record ``owed`` inside the caller's transaction: it commits with the change.
+
+        The deliverer may wake before the commit; it claims through the same lock, so it
+        only ever sees committed rows.
+        """
+        rows = [
+            (
+                message.kind,
+                message.chat_id,
+                message.appointment_id,
+                json.dumps(dict(message.payload), sort_keys=True),
+                to_epoch(now),
+            )
+            for message in owed
+        ]
+        if not rows:
+            return
+        await connection.executemany(
+            """INSERT INTO outbox (kind, chat_id, appointment_id, payload, created_at)
+               VALUES (?, ?, ?, ?, ?)""",
+            rows,
+        )
+        self.changed.set()
+
+    async def add(self, owed: Iterable[Owed], now: datetime) -> None:
+        """Owed messages that are the whole change (a call message, a notice)."""
+        async with self._db.transaction() as connection:
+            await self.write(connection, owed, now)
+
+    async def claim(self, worker: str, *, wall: float, limit: int) -> list[Message]:
+        """Take the due messages for sending: per chat only the oldest still owed, so a chat
+        reads its messages in the order they were owed."""
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
+                """UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,
+                          attempts = attempts + 1
+                   WHERE id IN (
+                       SELECT o.id FROM outbox o
+                       WHERE o.status = 'pending' AND o.not_before <= ?
+                         AND NOT EXISTS (
+                             SELECT 1 FROM outbox e
+                             WHERE e.chat_id = o.chat_id AND e.id < o.id
+                               AND e.status IN ('pending', 'sending'))
+                       ORDER BY o.id LIMIT ?)
+                   RETURNING *""",
+                (worker, wall, wall, limit),
+            ) as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return sorted((Message.from_row(row) for row in rows), key=lambda m: m.id)
+
+    async def abandoned(self, worker: str) -> list[Message]:
+        """Messages another deliverer claimed and never finished: it died while sending.
+
+        One process serves one SQLite file, so every other claim is a dead one.
+        """
+        rows = await self._db.fetch_all(
+            "SELECT * FROM outbox WHERE status = 'sending' AND claimed_by IS NOT ? ORDER BY id",
+            (worker,),
+        )
+        return [Message.from_row(row) for row in rows]
+
+    async def part_sent(self, message_id: int, parts_sent: int) -> None:
+        """A long text goes in several messages: what went already is never sent again."""
+        await self._set(message_id, "parts_sent = ?", (parts_sent,))
+
+    async def delivered(self, message_id: int, telegram_id: int, now: datetime) -> None:
+        await self._set(
+            message_id,
+            "status = 'sent', message_id = ?, finished_at = ?, error = NULL",
+            (telegram_id, to_epoch(now)),
+        )
+
+    async def retry(self, message_id: int, *, not_before: float, error: str) -> None:
+        await self._set(
+            message_id,
+            "status = 'pending', not_before = ?, error = ?, claimed_by = NULL",
+            (not_before, error),
+        )
+
+    async def finish(
+        self,
+        message_id: int,
+        status: Status,
+        now: datetime,
+        error: str | None = None,
+        *,
+        owed: Iterable[Owed] = (),
+    ) -> None:
+        """A final outcome; ``owed``, what it owes in turn (the office told of a patient who
+        could not be reached), in the same transaction."""
+        if status not in FINAL:
+            raise ValueError(f"{status} is not a final status")
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "UPDATE outbox SET status = ?, finished_at = ?, error = ? WHERE id = ?",
+                (status, to_epoch(now), error, message_id),
+            )
+            await self.write(connection, owed, now)
+
+    async def next_attempt(self) -> float | None:
+        """When the soonest message waiting for a retry is due (wall-clock seconds)."""
+        row = await self._db.fetch_one(
+            "SELECT min(not_before) AS due FROM outbox WHERE status = 'pending'"
+        )
+        return row["due"]
+
+    async def open_count(self) -> int:
+        """Messages still owed: waiting, retrying, or being sent."""
+        row = await self._db.fetch_one(
+            "SELECT count(*) AS n FROM outbox WHERE status IN ('pending', 'sending')"
+        )
+        return row["n"]
+
+    async def counts(self) -> dict[Status, int]:
+        rows = await self._db.fetch_all(
+            "SELECT status, count(*) AS n FROM outbox GROUP BY status ORDER BY status"
+        )
+        return {Status(row["status"]): row["n"] for row in rows}
+
+    async def messages(
+        self, *, kind: str | None = None, appointment_id: int | None = None
+    ) -> list[Message]:
+        """What was owed, oldest first: of a kind, about an appointment, or all."""
+        rows = await self._db.fetch_all(
+            """SELECT * FROM outbox
+               WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR appointment_id = ?)
+               ORDER BY id""",
+            (kind, kind, appointment_id, appointment_id),
+        )
+        return [Message.from_row(row) for row in rows]
+
+    async def _set(self, message_id: int, assignment: str, values: tuple[object, ...]) -> None:
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                f"UPDATE outbox SET {assignment} WHERE id = ?", (*values, message_id)
+            )
