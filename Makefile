@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo run bench lint clean
+.PHONY: install test soak demo run bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The hostile-input test at length: ten thousand generated updates (make test sends 2,000).
+soak: $(STAMP)
+	HOSTILE_UPDATES=10000 $(BIN)/pytest tests/test_hostile.py
 
 demo: $(STAMP)
 	$(BIN)/secretary-bot demo --config config.example.yaml

@@ -223,6 +223,9 @@ def build_application(
     application.add_handler(
         MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, patient.unsupported)
     )
+    # Last of all: a command nobody took (a typo, /help, another bot's) is not met with
+    # silence. The desk's commands stop in their own group, so they never reach this one.
+    application.add_handler(MessageHandler(private & filters.COMMAND, menus.unknown_command))
     application.add_error_handler(on_error)
     if sweep_every is not None:
         application.job_queue.run_repeating(

@@ -118,7 +118,11 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
     if update.effective_chat is None:
         log.warning("no chat to answer a tap on message %s in", query.inline_message_id)
         return
-    await update.effective_chat.send_message(text, reply_markup=markup)
+    try:
+        await update.effective_chat.send_message(text, reply_markup=markup)
+    except TelegramError as error:
+        # A chat the bot is not in: a tap forged on a group's message; nobody to tell.
+        log.warning("could not answer a tap in chat %s: %s", update.effective_chat.id, error)
 
 
 # Telegram counts a message's length in UTF-16 code units: an emoji counts twice.

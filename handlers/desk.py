@@ -617,10 +617,10 @@ def _consuming(
 def desk(secretaries: filters.BaseFilter) -> ConversationHandler:
     """/rdv and /appel, the secretary flows that read free text.
 
-    To register in a group of its own ahead of every text handler: the text and buttons it
-    handles stop there; commands go on to the later groups (any other command ends a
-    half-typed draft and still runs). The ``secretaries`` filter keeps everyone else out
-    (each handler checks the role too).
+    To register in a group of its own ahead of every text handler: the text, buttons and
+    commands it handles stop there; other commands go on to the later groups (any other
+    command ends a half-typed draft and still runs). The ``secretaries`` filter keeps
+    everyone else out (each handler checks the role too).
     """
     text = filters.TEXT & ~filters.COMMAND & secretaries
     with warnings.catch_warnings():
@@ -629,8 +629,8 @@ def desk(secretaries: filters.BaseFilter) -> ConversationHandler:
         warnings.filterwarnings("ignore", message="If 'per_message=False'", category=UserWarning)
         return ConversationHandler(
             entry_points=[
-                CommandHandler(["rdv", "appointment"], rdv_start, filters=secretaries),
-                CommandHandler(["appel", "call"], call_start, filters=secretaries),
+                CommandHandler(["rdv", "appointment"], _consuming(rdv_start), filters=secretaries),
+                CommandHandler(["appel", "call"], _consuming(call_start), filters=secretaries),
             ],
             states={
                 RDV: [
@@ -645,7 +645,7 @@ def desk(secretaries: filters.BaseFilter) -> ConversationHandler:
                 ],
             },
             fallbacks=[
-                CommandHandler(["annuler", "cancel"], cancel, filters=secretaries),
+                CommandHandler(["annuler", "cancel"], _consuming(cancel), filters=secretaries),
                 MessageHandler(filters.COMMAND & secretaries, _end_quietly),
             ],
             allow_reentry=True,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, ContextTypes
 
 from bot.i18n import LANGUAGES
-from handlers.common import DEPS_KEY, Deps
+from handlers.common import DEPS_KEY, Deps, deps, person, staff_language
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +79,22 @@ async def publish(application: Application) -> None:
             )
         except TelegramError as error:
             log.warning("no command menu for %s yet: %s", chat_id, error)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command no handler took (a typo, /help, one meant for another bot): the reader's
+    own commands, as their menu shows them, rather than silence."""
+    d = deps(context)
+    user = update.effective_user
+    if d.settings.is_secretary(user.id):
+        language = staff_language(context, user.id)
+        names = SECRETARY[language]
+    elif d.settings.businesses_of_employer(user.id):
+        language = d.settings.language
+        names = EMPLOYER[language]
+    else:
+        language = (await person(update, context)).language
+        names = PATIENT[language]
+    lines = [d.i18n.text(language, "menu.unknown_command")]
+    lines += [f"/{c.command} — {c.description}" for c in _commands(d, language, names)]
+    await update.effective_message.reply_text("\n".join(lines))
