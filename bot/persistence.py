@@ -51,6 +51,10 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
             update_interval=update_interval,
         )
         self._sessions = sessions
+        # What user_sessions holds for each user, as this process last read or wrote it. The
+        # application hands over the data of every user it heard from at each interval,
+        # nearly always unchanged or empty: only a difference is worth a write transaction.
+        self._kept: dict[int, bytes] = {}
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         found = {}
@@ -60,13 +64,23 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
                 await self._sessions.put_user_data(user_id, None)
             else:
                 found[user_id] = data
+                self._kept[user_id] = value
         return found
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
-        await self._sessions.put_user_data(user_id, pickle.dumps(data) if data else None)
+        await self._keep(user_id, pickle.dumps(data) if data else None)
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self._sessions.put_user_data(user_id, None)
+        await self._keep(user_id, None)
+
+    async def _keep(self, user_id: int, value: bytes | None) -> None:
+        if self._kept.get(user_id) == value:
+            return
+        await self._sessions.put_user_data(user_id, value)
+        if value is None:
+            del self._kept[user_id]
+        else:
+            self._kept[user_id] = value
 
     async def get_conversations(self, name: str) -> ConversationDict:
         found: ConversationDict = {}
