@@ -5,9 +5,11 @@ even when the bot is stopped in the middle and started again.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
+from dataclasses import dataclass
 
+import pytest
+from aiolimiter import AsyncLimiter
 from telegram import Bot
 
 from handlers import mailmerge as mail_merge_handlers
@@ -129,19 +131,66 @@ async def test_two_thousand_patients_with_429s_and_blocks_each_served_once(
     assert any(0 < n < 2000 for n in left) and left == sorted(left, reverse=True)
 
 
+class CountingBucket(AsyncLimiter):
+    """A rate limiter's bucket that counts the messages that waited their turn in it."""
+
+    def __init__(self, max_rate: float, time_period: float):
+        super().__init__(max_rate, time_period)
+        self.acquired = 0
+
+    async def acquire(self, amount: float = 1) -> None:
+        await super().acquire(amount)
+        self.acquired += 1
+
+
+@dataclass
+class VirtualLoop:
+    """The one thing aiolimiter asks of its event loop when no message has to wait: the time."""
+
+    now: float = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    def is_closed(self) -> bool:
+        return False
+
+
 async def test_sending_is_paced_by_the_rate_limit(settings, store, clock, tg):
     await many_patients(store, tg, 250)
-    sent_at: list[float] = []
-    tg.on_event = lambda line: sent_at.append(time.monotonic()) if "15 août" in line else None
     async with fast_bot(settings, store, clock, tg, rate=100) as application:
+        limiter = application.bot.rate_limiter
+        configured = limiter._base_limiter  # the bucket every message to a chat goes through
+        assert (configured.max_rate, configured.time_period) == (100, 1)
+        bucket = limiter._base_limiter = CountingBucket(100, 1)
+        before = len(tg.requests)
+
+        async def all_sent() -> bool:
+            return sum(copies(tg).values()) == 250
+
         await start_mail_merge(tg, 250)
-        started = time.monotonic()
-        await asyncio.gather(*mail_merge_handlers.mail_merge_tasks(application).values())
-    copies = [moment for moment in sent_at if moment >= started]
-    assert len(copies) == 250
-    # A full bucket lets the first 100 go at once; the other 150 follow at 100 a second.
-    assert copies[-1] - copies[0] >= 1.3
-    assert copies[-1] - copies[-101] >= 0.9
+        await wait_until(all_sent)
+    # No message to a chat went around the bucket: the copies, the progress, the answers.
+    to_chats = [r for r in tg.requests[before:] if "chat_id" in r.params]
+    assert len(to_chats) > 250
+    assert bucket.acquired == len(to_chats)
+
+    # How that bucket spaces 250 messages, on a clock moved a millisecond at a time: a full
+    # bucket lets the first 100 go at once, the other 150 follow at 100 a second.
+    loop = VirtualLoop()
+    paced = AsyncLimiter(configured.max_rate, configured.time_period)
+    paced._event_loop = loop  # aiolimiter reads the time from the loop it runs on
+    moments: list[float] = []
+    for _ in range(250):
+        milliseconds = round(loop.now * 1000)
+        while not paced.has_capacity():
+            milliseconds += 1
+            loop.now = milliseconds / 1000
+        await paced.acquire()
+        moments.append(loop.now)
+    assert moments[:100] == [0.0] * 100
+    assert moments[-1] == pytest.approx(1.5, abs=0.002)
+    assert moments[-1] - moments[-101] == pytest.approx(1.0, abs=0.002)
 
 
 async def test_a_run_stopped_midway_resumes_in_a_new_application_and_sends_nobody_twice(
