@@ -270,6 +270,10 @@ class Settings(_Model):
     request_ttl: Duration = timedelta(hours=24)
     escalate_after: Duration = timedelta(hours=2)  # see Business.escalate_after
     secretary_digest_at: time = time(8, 0)
+    # Someone who wrote to the bot but never booked is forgotten this long after their last
+    # message: long enough to come back and book within the month, no longer, since the
+    # office has no use for the name and number of someone who never became a patient.
+    visitor_retention: Duration = timedelta(days=30)
     businesses: list[Business] = Field(min_length=1)
     billing: Billing | None = None
     mission_kinds: dict[str, Cents] = Field(
@@ -286,6 +290,14 @@ class Settings(_Model):
     def _language(cls, value: str) -> str:
         if value not in LANGUAGES:
             raise ValueError(f"{value!r} is not one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("visitor_retention")
+    @classmethod
+    def _retention(cls, value: timedelta) -> timedelta:
+        # A person's last visit is recorded to within a day (storage.people.SEEN_PRECISION).
+        if value < timedelta(days=1):
+            raise ValueError(f"{value} is too short: at least 1d")
         return value
 
     @model_validator(mode="after")
@@ -307,6 +319,12 @@ class Settings(_Model):
 
     def businesses_of_employer(self, user_id: int) -> list[Business]:
         return [b for b in self.businesses if user_id in b.employers]
+
+    def staff_ids(self) -> set[int]:
+        """The secretaries and every business's employers."""
+        return {s.telegram_id for s in self.secretaries} | {
+            i for b in self.businesses for i in b.employers
+        }
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

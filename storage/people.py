@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -21,6 +21,7 @@ class Person:
     phone: str | None
     business_id: int | None
     created_at: datetime
+    last_seen_at: datetime
 
     @property
     def full_name(self) -> str:
@@ -37,7 +38,15 @@ class Person:
             phone=row["phone"],
             business_id=row["business_id"],
             created_at=from_epoch(row["created_at"]),
+            last_seen_at=from_epoch(row["last_seen_at"]),
         )
+
+
+# How stale a person's last_seen_at may get before a message of theirs refreshes it: one
+# write a day per person at most, however much they write.
+SEEN_PRECISION = timedelta(days=1)
+# Visitors forgotten by one call of purge_visitors.
+PURGE_BATCH = 500
 
 
 class People:
@@ -54,19 +63,55 @@ class People:
         language: str,
         now: datetime,
     ) -> Person:
-        """Create or refresh a person; a known person keeps the language they have."""
+        """Create or refresh a person; a known person keeps the language they have.
+
+        Called for every update: it reads, and writes only for a newcomer, a changed name or
+        username, or a last visit older than ``SEEN_PRECISION``.
+        """
+        known = await self.get(telegram_id)
+        if (
+            known is not None
+            and (known.first_name, known.last_name, known.username)
+            == (first_name, last_name, username)
+            and now - known.last_seen_at < SEEN_PRECISION
+        ):
+            return known
+        moment = to_epoch(now)
         async with self._db.transaction() as db:
             await db.execute(
                 """INSERT INTO people (telegram_id, first_name, last_name, username, language,
-                                       created_at)
-                   VALUES (?, ?, ?, ?, ?, ?)
+                                       created_at, last_seen_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (telegram_id) DO UPDATE SET
                        first_name = excluded.first_name,
                        last_name = excluded.last_name,
-                       username = excluded.username""",
-                (telegram_id, first_name, last_name, username, language, to_epoch(now)),
+                       username = excluded.username,
+                       last_seen_at = max(last_seen_at, excluded.last_seen_at)""",
+                (telegram_id, first_name, last_name, username, language, moment, moment),
             )
             return await _fetch(db, telegram_id)
+
+    async def purge_visitors(
+        self, *, before: datetime, keep: Iterable[int] = (), limit: int = PURGE_BATCH
+    ) -> int:
+        """Forget people last seen before ``before`` who never were patients (no appointment,
+        no mail merge sent to them: ``people.patient``, which triggers keep) and are not in
+        ``keep`` (the staff, who are in config). Their kept conversation data goes with them.
+        Returns how many were forgotten: at most ``limit``, so that one call never holds the
+        database for long."""
+        kept = set(keep)
+        async with self._db.transaction() as db:
+            async with db.execute(
+                """SELECT telegram_id FROM people
+                   WHERE patient = 0 AND last_seen_at < ?
+                   ORDER BY last_seen_at LIMIT ?""",
+                (to_epoch(before), limit + len(kept)),
+            ) as cursor:
+                found = [row[0] for row in await cursor.fetchall() if row[0] not in kept]
+            gone = [(telegram_id,) for telegram_id in found[:limit]]
+            await db.executemany("DELETE FROM user_sessions WHERE user_id = ?", gone)
+            await db.executemany("DELETE FROM people WHERE telegram_id = ?", gone)
+        return len(gone)
 
     async def get(self, telegram_id: int) -> Person | None:
         row = await self._db.fetch_one("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,))
