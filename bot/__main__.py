@@ -90,6 +90,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def backup(args: argparse.Namespace) -> int:
+    from storage.backup import backup_database
+
+    settings = _load(args.config)
+    if not settings.database.is_file():
+        sys.stderr.write(f"{settings.database}: no database there to back up\n")
+        return 2
+    if args.destination.is_dir():
+        sys.stderr.write(f"{args.destination} is a folder: name the backup file\n")
+        return 2
+    backup_database(settings.database, args.destination)
+    sys.stdout.write(f"{settings.database} backed up to {args.destination}\n")
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     from bot.demo import play
 
@@ -135,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         help="for debugging only: let the log show people's names, phone numbers and messages",
     )
     command.set_defaults(handler=run)
+
+    command = commands.add_parser(
+        "backup", help="copy the database to DEST, safely while the bot runs"
+    )
+    command.add_argument("--config", default="config.yaml")
+    command.add_argument("destination", metavar="DEST", type=Path)
+    command.set_defaults(handler=backup)
 
     command = commands.add_parser("demo", help="a scripted scene against the local simulator")
     command.add_argument("--config", default="config.example.yaml")
