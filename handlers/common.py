@@ -103,7 +103,11 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
     if query is None:
         await update.effective_message.reply_text(text, reply_markup=markup)
         return
-    await query.answer()
+    try:
+        await query.answer()
+    except BadRequest as error:
+        # Answered already, or too late to: one answer per tap, within Telegram's wait.
+        log.info("tap %s not answered: %s", query.id, error)
     message = query.message
     if query.inline_message_id is not None or (message is not None and message.is_accessible):
         try:

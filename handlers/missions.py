@@ -359,7 +359,6 @@ async def _done(update, context, d: Deps, language: str, args: list) -> None:
     )
     if mission is None:
         return
-    await update.callback_query.answer()
     log.info("secretary %s finished mission %s", update.effective_user.id, mission.id)
     steps.forget(context)
     message = update.effective_message
@@ -373,7 +372,7 @@ async def _done(update, context, d: Deps, language: str, args: list) -> None:
         [(d.i18n.text(language, "missions.skip"), f"m:t:{mission.id}:{_NONE}")],
     )
     text = _card(d, language, mission) + "\n\n" + d.i18n.text(language, "missions.ask_minutes")
-    await update.callback_query.edit_message_text(text, reply_markup=buttons)
+    await reply(update, text, buttons)
 
 
 async def _minutes_button(update, context, d: Deps, language: str, args: list) -> None:
@@ -426,7 +425,6 @@ async def _ask_cancel(update, context, d: Deps, language: str, args: list) -> No
     mission = await d.store.missions.get(mission_id)
     if mission is None:
         raise steps.Stale(str(mission_id))
-    await update.callback_query.answer()
     buttons = keyboard(
         [
             (d.i18n.text(language, "missions.cancel_yes"), f"m:cc:{mission.id}"),
@@ -434,7 +432,7 @@ async def _ask_cancel(update, context, d: Deps, language: str, args: list) -> No
         ]
     )
     text = _card(d, language, mission) + "\n\n" + d.i18n.text(language, "missions.cancel_ask")
-    await update.callback_query.edit_message_text(text, reply_markup=buttons)
+    await reply(update, text, buttons)
 
 
 async def _cancel(update, context, d: Deps, language: str, args: list) -> None:

@@ -424,7 +424,6 @@ async def propose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         await _show_proposals(update, d, language, request, intro_key="inbox.propose_again")
         return
-    await update.callback_query.answer()
     await audit(
         d,
         user.id,
@@ -435,8 +434,9 @@ async def propose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     patient = await patient_of(d, proposal)
     values = appointment_values(d, language, proposal, business)
-    await update.callback_query.edit_message_text(
-        d.i18n.text(language, "inbox.proposed", patient=contact_of(proposal, patient), **values)
+    await reply(
+        update,
+        d.i18n.text(language, "inbox.proposed", patient=contact_of(proposal, patient), **values),
     )
     await refresh_inbox(context, declined, "inbox.proposed_by", user.id)
 
