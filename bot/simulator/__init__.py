@@ -22,18 +22,23 @@ checked against it; what fails lands in ``tg.violations`` so a test can assert t
 
 Modules: ``server`` (the HTTP server and the tests' controls), ``methods`` (the Bot API
 methods), ``chats`` (users, chats, messages), ``forms`` (decoding requests), ``markup``
-(HTML parse mode), ``errors`` (Telegram's error answers), ``spec`` (the spec checker).
+(HTML parse mode), ``errors`` (Telegram's error answers), ``faults`` (calls failing as
+Telegram's do: ``tg.inject_faults``), ``spec`` (the spec checker, and ``botapi/`` the spec).
 """
 
 from bot.simulator.chats import SimFile, SimMessage, SimUser
+from bot.simulator.faults import ALL_FAULTS, NOT_FAULTED_BY_DEFAULT, Fault
 from bot.simulator.forms import RecordedRequest
 from bot.simulator.markup import MarkupError, parse_html
 from bot.simulator.server import DEFAULT_TOKEN, Simulator
 from bot.simulator.spec import BotApiSpec, find_spec, load_spec
 
 __all__ = [
+    "ALL_FAULTS",
     "DEFAULT_TOKEN",
+    "NOT_FAULTED_BY_DEFAULT",
     "BotApiSpec",
+    "Fault",
     "MarkupError",
     "RecordedRequest",
     "SimFile",

@@ -36,7 +36,8 @@ class RecordedRequest:
     method: str
     params: dict[str, Any]
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-    status: int = 0  # the HTTP status the simulator answered
+    status: int = 0  # the HTTP status the simulator answered; 0 while none (or none ever)
+    fault: str | None = None  # the random fault injected into this call (a Fault)
 
 
 @dataclass

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -14,7 +13,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.simulator.chats import SimFile, SimUser
-from bot.simulator.errors import DEFAULT_DESCRIPTIONS, ApiError, bad_request
+from bot.simulator.errors import ApiError, bad_request
+from bot.simulator.faults import ALL_FAULTS, Fault, Faults
 from bot.simulator.forms import RecordedRequest, Upload, decode_form_value, read_body
 from bot.simulator.methods import BotApiMethods, scope_key
 from bot.simulator.spec import BotApiSpec, load_spec
@@ -24,14 +24,6 @@ _MAX_UPLOAD = 50 * 1024 * 1024  # Telegram's limit for a bot's upload
 
 Waiter = Callable[[], Awaitable[object]]
 Handler = Callable[[dict[str, Any], dict[str, Upload]], Awaitable[Any]]
-
-
-@dataclass
-class _Injection:
-    method: str  # lower case: Telegram method names are case-insensitive
-    error: ApiError
-    chat_id: int | None
-    times: int
 
 
 class Simulator(BotApiMethods):
@@ -78,8 +70,7 @@ class Simulator(BotApiMethods):
         self._runner: web.AppRunner | None = None
         self._users: dict[int, SimUser] = {}
         self._lines: list[str] = []
-        self._injections: list[_Injection] = []
-        self._latency: dict[str, float] = {}
+        self._faults = Faults()
         self._idle_waiters: list[Waiter] = []
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._files: dict[str, SimFile] = {}
@@ -199,18 +190,52 @@ class Simulator(BotApiMethods):
         times: int = 1,
     ) -> None:
         """Make the next ``times`` calls of ``method`` (to ``chat_id`` if given) fail."""
-        if description is None:
-            description = (
-                f"Too Many Requests: retry after {retry_after}"
-                if error_code == 429
-                else DEFAULT_DESCRIPTIONS.get(error_code, "Injected error")
-            )
-        error = ApiError(error_code, description, retry_after if error_code == 429 else None)
-        self._injections.append(_Injection(method.lower(), error, chat_id, times))
+        self._faults.fail_next(method, error_code, description, retry_after, chat_id, times)
 
     def slow_down(self, method: str, seconds: float) -> None:
         """Answer ``method`` only ``seconds`` after doing it, as a distant server would."""
-        self._latency[method.lower()] = seconds
+        self._faults.slow_down(method, seconds)
+
+    def inject_faults(
+        self,
+        rate: float,
+        kinds: Iterable[str] = ALL_FAULTS,
+        *,
+        seed: int = 0,
+        methods: Iterable[str] | None = None,
+        retry_after: int = 1,
+        slow_seconds: float = 6.0,
+    ) -> None:
+        """Make about ``rate`` of the bot's calls fail, each with one of ``kinds`` (``Fault``).
+
+        The draws come from ``seed``: the same calls fail the same way on every run. ``methods``
+        names the methods to fault (any case); by default every method but the start-up ones
+        and the long poll (``NOT_FAULTED_BY_DEFAULT``: getUpdates, getMe, deleteWebhook,
+        setMyCommands...). ``retry_after`` is what a 429 asks for; ``slow_seconds`` how late a
+        ``slow_after_apply`` answer comes, more than the client's read timeout (PTB: 5 s).
+        Requests are still checked against the spec first. Counts start afresh.
+        """
+        if methods is not None:
+            unknown = sorted(m for m in methods if m.lower() not in self._handlers)
+            if unknown:
+                raise ValueError(f"not simulated, so never called: {unknown}")
+        self._faults.inject(
+            rate,
+            kinds,
+            seed=seed,
+            methods=methods,
+            retry_after=retry_after,
+            slow_seconds=slow_seconds,
+        )
+
+    def clear_faults(self) -> None:
+        """Stop every failure: random faults, pending ``fail_next`` errors and ``slow_down``."""
+        self._faults.clear()
+
+    @property
+    def fault_counts(self) -> dict[str, int]:
+        """How many calls each kind of random fault hit since ``inject_faults``."""
+        return {kind.value: self._faults.counts[kind] for kind in Fault}
 
     def add_idle_waiter(self, waiter: Waiter) -> None:
         """Have :meth:`settle` await ``waiter()``, e.g. ``application.update_queue.join``."""
@@ -313,20 +338,54 @@ class Simulator(BotApiMethods):
         if not long_poll:
             self._requests_in_flight += 1
         try:
-            if handler is None:
-                raise self._not_served(method)
-            self._validate(method, raw, uploads)
-            self._raise_injected(method, recorded.params)
-            body, status = {"ok": True, "result": await handler(recorded.params, uploads)}, 200
-            # Done, but the answer is late: what a bot killed now never hears about.
-            await asyncio.sleep(self._latency.get(method.lower(), 0))
-        except ApiError as error:
-            body, status = error.payload(), error.error_code
+            response = await self._answer(recorded, handler, raw, uploads)
         finally:
             if not long_poll:
                 self._requests_in_flight -= 1
             self._last_request_at = time.monotonic()
-        recorded.status = status
+        if response is not None:
+            recorded.status = response.status
+            return response
+        # Closing the socket before any byte of an answer: the client reads "Server
+        # disconnected without sending a response", as when the network drops the call.
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response()  # never written
+
+    async def _answer(
+        self,
+        recorded: RecordedRequest,
+        handler: Handler | None,
+        raw: dict[str, Any],
+        uploads: dict[str, Upload],
+    ) -> web.Response | None:
+        """The answer to a call, or None to drop the connection without one."""
+        method = recorded.method
+        try:
+            if handler is None:
+                raise self._not_served(method)
+            self._validate(method, raw, uploads)
+            self._faults.raise_injected(method, recorded.params)
+        except ApiError as error:
+            return web.json_response(error.payload(), status=error.error_code)
+        fault = self._faults.draw(method)
+        recorded.fault = fault
+        refusal = self._faults.refusal(fault)
+        if refusal is not None:
+            return refusal
+        if fault is Fault.DROP_BEFORE:
+            return None
+        delay = self._faults.delay(method, fault)
+        try:
+            body, status = {"ok": True, "result": await handler(recorded.params, uploads)}, 200
+        except ApiError as error:
+            body, status = error.payload(), error.error_code
+            # Nothing was done, so there is nothing to be late about; a slow network still is.
+            delay = delay if fault is Fault.SLOW_AFTER_APPLY else 0
+        if fault is Fault.DROP_AFTER:
+            return None
+        # Done, but the answer is late: what a client giving up or killed now never hears about.
+        await asyncio.sleep(delay)
         return web.json_response(body, status=status)
 
     def _spec(self) -> BotApiSpec | None:
@@ -349,15 +408,6 @@ class Simulator(BotApiMethods):
         """A request no correct bot makes: recorded for the tests, refused as Telegram would."""
         self.violations.append(f"{method}: {reason}")
         return bad_request(reason)
-
-    def _raise_injected(self, method: str, params: dict[str, Any]) -> None:
-        for injection in self._injections:
-            chat_matches = injection.chat_id is None or injection.chat_id == params.get("chat_id")
-            if injection.method == method.lower() and chat_matches:
-                injection.times -= 1
-                if injection.times <= 0:
-                    self._injections.remove(injection)
-                raise injection.error
 
 
 def _name(waiter: Waiter) -> str:
