@@ -21,6 +21,7 @@ test: $(STAMP)
 # The hostile-input test at length: ten thousand generated updates (make test sends 2,000).
 soak: $(STAMP)
 	HOSTILE_UPDATES=10000 $(BIN)/pytest tests/test_hostile.py
+	KILLS=15 PATIENTS=30 $(BIN)/pytest tests/test_kills.py -o log_cli=true --log-cli-level=INFO
 
 demo: $(STAMP)
 	$(BIN)/secretary-bot demo --config config.example.yaml

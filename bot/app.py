@@ -65,6 +65,13 @@ def build_application(
         builder = builder.base_url(base).base_file_url(
             settings.telegram.base_file_url or base.replace("/bot", "/file/bot")
         )
+    seconds = settings.telegram.timeout_seconds
+    builder = (
+        builder.read_timeout(seconds)
+        .write_timeout(seconds)
+        .connect_timeout(seconds)
+        .pool_timeout(seconds)
+    )
     # Every message goes through Telegram's flood limit, paced here; a 429 that still comes
     # is retried after the wait Telegram asks for.
     builder = builder.rate_limiter(

@@ -170,6 +170,9 @@ class TelegramSettings(_Model):
     # Telegram's flood limit for a bot: about 30 messages a second in all. The bot paces
     # every message under it (mail merges most of all); a local Bot API server may allow more.
     max_messages_per_second: float = Field(default=30, gt=0)
+    # How long one Bot API call may take before the bot counts it as failed (and the outbox
+    # tries again): python-telegram-bot's own default.
+    timeout_seconds: float = Field(default=5, gt=0)
 
 
 class Business(_Model):
