@@ -9,6 +9,7 @@ only where Telegram applied a call whose answer was lost (the kinds that are res
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import timedelta
 
@@ -17,6 +18,8 @@ import pytest
 from bot.simulator import ALL_FAULTS, Fault
 from storage.appointments import HOLDING, Status
 from tests.conftest import PARIS, running_bot, sweep
+
+log = logging.getLogger(__name__)
 
 PATIENTS = 30
 # Fast enough to keep the test short: a slow answer comes after the bot gave up on it.
@@ -128,4 +131,13 @@ async def test_a_busy_day_with_faults_loses_nothing(settings, store, clock, tg):
     assert reminded, "no reminder fell due"
     # A second copy only where Telegram applied a call whose answer the bot never had.
     ambiguous = faults[Fault.SLOW_AFTER_APPLY] + faults[Fault.DROP_AFTER]
+    log.info(
+        "faults %s; requests %s owed, %s in the inbox; outcomes %s; reminders %s; duplicates %s",
+        faults,
+        PATIENTS,
+        len(await store.outbox.messages(kind="inbox.request")),
+        len(decided),
+        sum(reminded.values()),
+        duplicates,
+    )
     assert duplicates <= ambiguous
