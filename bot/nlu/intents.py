@@ -1,0 +1,130 @@
+"""What the message wants, from keyword families."""
+
+import re
+
+from bot.nlu.request import Intent
+
+_RESCHEDULE = re.compile(
+    r"(?<![ms]e )\b(?:deplac|decal|report|repouss)(?:er|e|ee|es|ees|ez|ons|erait|erais|erai|"
+    r"ions|able)\b"
+    r"|\bavanc(?:er|e|ee)\s+(?:mon|ma|le|la|l'|notre|un\s+peu|l'?\s?heure)"
+    r"|\b(?:changer|modifier|change|modifie|changement|modification)\s+(?:(?:de|du|mon|ma|le|la|"
+    r"l'|notre|d'|my|the|our|of)\s*)*(?:rdv|rendez\s+vous|date|heure|horaire|creneau|jour|"
+    r"reservation|appointment|appt|booking|time|day)"
+    r"|\bchanger\s+pour\b|\breschedul|\bpostpon|\brebook"
+    r"|\b(?:move|push|shift|switch|swap|bring)\s+(?:my|the|our|this|that|it)\b"
+    r"|\bmove\s+\w+'?s?\s+(?:appointment|appt|booking)"
+)
+# "my appointment on Monday, can we make it Tuesday instead?"
+_INSTEAD = re.compile(r"\b(?:instead|make\s+it|a\s+la\s+place|plutot\s+que|rather\s+than)\b")
+_EXPLICIT_CANCEL = re.compile(r"\b(?:annul|cancel|desist|decommand)")
+_CANNOT_COME = re.compile(
+    r"\b(?:pourrai|pourrais|peux|peut|pourra|pourrons|pouvons|vais|serai|serais|sera)\s+pas\s+"
+    r"(?:pouvoir\s+)?(?:venir|honorer|etre\s+(?:la|present|presente|disponible|dispo)|"
+    r"me\s+(?:rendre|deplacer|presenter)|y\s+aller|assister)"
+    r"|\bne\s+(?:viendrai|viendra|viendrons|viens)\s+pas\b|\bempechement\b"
+    r"|\b(?:can'?t|cannot|can\s+not|won'?t|will\s+not|unable\s+to|not\s+be\s+able\s+to|"
+    r"couldn'?t|not\s+going\s+to)\s+(?:be\s+able\s+to\s+)?(?:make\s+it|come|attend|"
+    r"be\s+there|make\s+(?:my|the|our|it))|\bcall(?:ing)?\s+off\b"
+)
+# "je ne peux pas le matin, plutôt l'après-midi": a preference, not a cancellation
+_ALTERNATIVE = re.compile(r"\b(?:plutot|sinon|par\s+contre|mais|instead|rather|but|prefer)")
+# "je ne peux pas jeudi, plutôt vendredi": what comes before the turn is ruled out
+_UNAVAILABLE = re.compile(
+    r"\b(?:peux|peut|pourrai|pourrais|pourra|suis|serai|serais)\s+pas\b|\bpas\s+dispo"
+    r"|\b(?:can'?t|cannot|won'?t|not\s+available|unavailable)\b"
+)
+_MY_APPOINTMENT = re.compile(
+    r"\b(?:mon|le|notre|my|the|our)\s+(?:rdv|rendez\s+vous|appointment|appt|booking)"
+)
+_CONFIRM = re.compile(
+    r"\b(?:je|j'|nous)\s*(?:vous\s+|le\s+|la\s+)?(?:re)?confirm"
+    r"|\bconfirm(?:e|ons)\s+(?:ma|mon|notre|le|la|pour|bien)\b"
+    r"|\b(?:i|we)\s+(?:hereby\s+|can\s+)?confirm|\bconfirming\b|\bconfirmed\b"
+    r"|\bje\s+serai\s+(?:bien\s+)?(?:la|present|presente)\b|\bj'y\s+serai\b"
+    r"|\bnous\s+serons\s+(?:bien\s+)?la\b|\b(?:i'?ll|i\s+will|we'?ll)\s+be\s+there\b"
+    r"|\bc'?\s?est\s+(?:bien\s+)?confirme\b"
+)
+_LIST = re.compile(
+    r"\bmes\s+(?:\w+\s+){0,2}?(?:rdv|rendez\s+vous|rendezvous)"
+    r"|\b(?:quand|a\s+quelle\s+(?:heure|date)|quel\s+jour)\b.{0,30}?\b(?:mon|mes|notre)\s+"
+    r"(?:\w+\s+)?(?:rdv|rendez\s+vous)"
+    r"|\b(?:rdv|rendez\s+vous)\s+(?:\w+\s+)?(?:c'?\s?est\s+)?quand\b"
+    r"|\b(?:ai\s+je|est\s+ce\s+que\s+j'?\s?ai)\s+(?:bien\s+)?(?:un|des)\s+(?:rdv|rendez\s+vous)"
+    r"|\bmy\s+(?:\w+\s+)?appointments\b|\bwhen\b.{0,30}?\bmy\s+(?:next\s+)?(?:appointment|appt|"
+    r"booking)|\bwhat\s+(?:appointments|bookings)\b"
+    r"|\bdo\s+i\s+have\s+(?:an?|any)\s+(?:appointment|booking)|\b(?:list|show)\s+(?:me\s+)?my\b"
+    r"|\b(?:l'?\s?heure|la\s+date|le\s+jour|l'?\s?horaire)\s+(?:de|du)\s+(?:mon|notre)\s+"
+    r"(?:\w+\s+)?(?:rdv|rendez\s+vous)|\bremind\s+me\b"
+)
+_QUESTION = re.compile(
+    r"\b(?:horaires?|ouverts?|ouvertes?|ouvrez|fermes?|fermez|fermee?s?|fermeture|adresse|"
+    r"parking|garer|stationner|metro|prix|tarifs?|combien|coute|coutent|cout|rembours\w*|"
+    r"mutuelle|carte\s+vitale|tiers\s+payant|secu|cheques?|especes|carte\s+bancaire|paiement|"
+    r"payer|conventionn\w*|depassements?|honoraires|devis|renseignements?|infos?|informations?)\b"
+    r"|\b(?:vous\s+faites|faites\s+vous|vous\s+prenez|prenez\s+vous|vous\s+acceptez|"
+    r"acceptez\s+vous|c'?\s?est\s+ou|ou\s+(?:etes|se\s+trouve|vous\s+trouvez)|vous\s+etes\s+ou|"
+    r"jusqu'?\s?a\s+quelle\s+heure|a\s+quelle\s+heure\s+(?:vous|ouvr|ferm)|combien\s+de\s+temps|"
+    r"comment\s+(?:ca\s+se\s+passe|faire|venir))\b"
+    r"|\b(?:open|opening|close|closing|closed|opening\s+hours|office\s+hours|address|"
+    r"what\s+time\s+do\s+you|where\s+are\s+you|"
+    r"located|parking|price|prices|pricing|cost|costs|how\s+much|fees?|insurance|payment|cash|"
+    r"do\s+you\s+(?:accept|take|do|offer|treat)|how\s+long)\b"
+)
+# "j'arrive dans 5 minutes", "running late": news about today's visit, not a request
+_ON_THE_WAY = re.compile(
+    r"\b(?:j'?\s?arrive|(?:je\s+suis|serai)\s+en\s+retard|on\s+my\s+way|running\s+late|"
+    r"(?:i'?ll|i\s+will)\s+be\s+late|stuck\s+in\s+traffic|dans\s+les\s+bouchons)\b"
+)
+_BOOKING = re.compile(
+    r"\b(?:rdv|rendez\s+vous|rendezvous|rv|appointment|appt|book|booking|reserv\w*|creneaux?|"
+    r"disponibles?|disponibilites?|dispos?|availab\w*|slots?|see\s+me|fit\s+me\s+in|"
+    r"squeeze\s+me\s+in)\b"
+)
+_WEAK_BOOKING = re.compile(
+    r"\b(?:possible|possibles|possibe|moyen|jouable|irait|venir|passer|come\s+in|come\s+by|"
+    r"get\s+in|anything|any\s+chance|prendre)\b"
+)
+_SYMPTOM = re.compile(
+    r"\b(?:mal\s+(?:a|aux)|douleurs?|rage\s+de\s+dents?|carie|abces|gonfle|saigne|cassee?|"
+    r"perdu\s+(?:un|une|mon|ma)|pain|hurts?|toothache|broken|chipped|cracked|swollen|bleeding)\b"
+)
+_ASAP = re.compile(
+    r"\b(?:(?:le|au)\s+plus\s+(?:tot|vite|rapidement)(?:\s+possible)?|des\s+que\s+possible|"
+    r"rapidement|quickly|dans\s+les\s+plus\s+brefs\s+delais|sans\s+tarder|"
+    r"en\s+urgence|urgent|urgente|urgemment|urgence|asap|as\s+soon\s+as\s+possible|earliest|"
+    r"soonest|emergency|urgently|first\s+available|next\s+available|"
+    r"(?:premier|prochain)e?\s+(?:creneau|rdv|rendez\s+vous|place)\s+(?:dispo|disponible|"
+    r"libre|possible))\b"
+)
+
+
+def _wanted_from(text: str) -> int:
+    """Where the wanted days start: after the turn of "je ne peux pas X, plutôt Y", else 0."""
+    unavailable = _UNAVAILABLE.search(text)
+    turn = unavailable and _ALTERNATIVE.search(text, unavailable.end())
+    return turn.start() if turn else 0
+
+
+def _intent(text: str, speaks_of_time: bool, wants_something: bool) -> Intent:
+    """The intent, from the most specific keyword family to the least."""
+    if _RESCHEDULE.search(text) or (_INSTEAD.search(text) and _MY_APPOINTMENT.search(text)):
+        return Intent.RESCHEDULE
+    if _EXPLICIT_CANCEL.search(text):
+        return Intent.CANCEL
+    if _CANNOT_COME.search(text):
+        if not _ALTERNATIVE.search(text):
+            return Intent.CANCEL
+        return Intent.RESCHEDULE if _MY_APPOINTMENT.search(text) else Intent.BOOK
+    if _CONFIRM.search(text):
+        return Intent.CONFIRM
+    if _LIST.search(text):
+        return Intent.LIST
+    strong = _BOOKING.search(text)
+    if _QUESTION.search(text) and not strong:
+        return Intent.QUESTION
+    if _ON_THE_WAY.search(text) and not strong:
+        return Intent.OTHER
+    if strong or wants_something or _WEAK_BOOKING.search(text) or _SYMPTOM.search(text):
+        return Intent.BOOK
+    return Intent.BOOK if speaks_of_time else Intent.OTHER

@@ -1,0 +1,236 @@
+"""Clock times, windows and parts of the day."""
+
+import re
+from datetime import UTC, timedelta
+
+from bot.nlu.mentions import _Clock, _ClockSpec, _Context, _DaySpec, _Spec
+from bot.nlu.noise import _NEGATION
+from bot.nlu.request import DAY_PART_WINDOWS, LUNCH_WINDOW, WORKING_DAY, DayPart
+from bot.nlu.words import (
+    _CARDINAL_WORDS,
+    _EN_HOUR_WORDS,
+    _FR_HOUR_WORDS,
+    _NOT_A_DAY,
+    _SPACES,
+    _WEEKDAYS,
+    _alternation,
+    _english_number,
+    _number,
+)
+
+_HOUR = r"(?:[01]?\d|2[0-3])"
+_MINUTE = r"[0-5]\d"
+_AMPM = r"[ap]\.?\s?m\b\.?"
+_FRACTION = r"(?:\s+et\s+(?:demie?|quart)|\s+moins\s+(?:le\s+)?quart)"
+_FR_HOURS = _alternation(_FR_HOUR_WORDS)
+_EN_HOURS = _alternation(_EN_HOUR_WORDS)
+_MINUTES_AFTER = rf"(?:{_FRACTION}|\s+(?:{_MINUTE}|{_CARDINAL_WORDS})\b)"
+# one clock time, in any of the forms people type
+_CLOCK = (
+    rf"\b{_HOUR}\s*(?:h|heures?|hrs?)(?![a-z])(?:\s*{_MINUTE}(?!\d))?{_FRACTION}?"  # 14h30
+    rf"|\b{_HOUR}:{_MINUTE}(?:\s*{_AMPM})?"  # 14:00, 4:30pm
+    rf"|\b{_HOUR}(?:\.{_MINUTE})?\s*{_AMPM}"  # 3pm, 9.30am
+    rf"|\b(?:{_FR_HOURS}|{_EN_HOURS})\s+(?:heures?|o'?\s?clock)\b{_MINUTES_AFTER}?"  # dix heures
+    rf"|\b(?:{_EN_HOURS})\s*{_AMPM}"  # ten am
+    rf"|(?<!apres\s)\b(?:midi|minuit|noon|midnight|midday)\b{_MINUTES_AFTER}?"  # midi et demi
+    rf"|\b(?:half|quarter)\s+(?:past|to)\s+(?:{_HOUR}|{_EN_HOURS})\b"  # half past ten
+    rf"|\b{_HOUR}\s+o'?\s?clock\b"
+)
+# "8h du soir", "2h de l'après-midi", "9 in the morning"
+_QUALIFIER = (
+    r"\s+(?:(?P<am>du\s+mat(?:in)?|le\s+matin|in\s+the\s+morning)|(?P<pm>du\s+soir|le\s+soir|"
+    r"de\s+l'?\s?apres\s+midi|de\s+l'?\s?aprem|d'?\s?apres\s+midi|de\s+la\s+soiree|"
+    r"in\s+the\s+(?:afternoon|evening)|at\s+night))\b"
+)
+# a bare number is an hour only after a preposition ("à 10", "at 9") and before no unit
+_EN_MINUTES = _alternation(_english_number(n) for n in range(10, 60))
+_BARE_HOUR = (
+    rf"(?:\b{_HOUR}\b{_NOT_A_DAY}|\b(?:{_EN_HOURS})(?:\s+(?:{_EN_MINUTES}))?\b{_NOT_A_DAY})"
+)
+
+# a farewell naming a day acknowledges an appointment, it asks for none: "merci, à jeudi 10h !"
+_FAREWELL = re.compile(
+    r"\b(?:a|see\s+you|see\s+ya|until|a\s+tres\s+vite)\s+(?:(?:on|le|ce|this|next)\s+)?"
+    rf"(?:{_WEEKDAYS}|demain|tomorrow|tout\s+a\s+l'?\s?heure|bientot|plus(?:\s+tard)?|"
+    r"tres\s+vite|soon|later|then|tonight|ce\s+soir|la\s+semaine\s+prochaine|next\s+week)\b"
+    r"(?:\s+(?:prochain|next|qui\s+vient))?"
+    rf"(?:\s+(?:a\s+|at\s+)?(?:{_CLOCK}))?"
+)
+_BARE_HOUR_ONLY = re.compile(_BARE_HOUR)
+_CLOCK_TIME = re.compile(rf"(?P<clock>{_CLOCK})(?:{_QUALIFIER})?")
+_PREPOSITION_HOUR = re.compile(
+    rf"\b(?:a|vers|at|around|about|aux\s+alentours\s+de|autour\s+de|sur\s+les)\s+"
+    rf"(?P<clock>{_BARE_HOUR})(?:{_QUALIFIER})?"
+)
+_WINDOW = re.compile(
+    rf"(?:\b(?P<pre>entre|between|de|from|des)\s+)?(?P<a>{_CLOCK}|{_BARE_HOUR})\s*"
+    r"(?P<link>-|a|au|jusqu'?\s?a|to|till|until|et|and)\s*"
+    rf"(?P<b>{_CLOCK}|{_BARE_HOUR})(?:{_QUALIFIER})?"
+)
+_OPEN_WINDOW = re.compile(
+    r"\b(?:(?P<after>a\s+partir\s+de|apres|after|from|des|pas\s+avant|no\s+earlier\s+than|"
+    r"not\s+before|au\s+plus\s+tot(?:\s+a)?)|(?P<before>avant|before|pas\s+apres|"
+    r"no\s+later\s+than|not\s+after|au\s+plus\s+tard(?:\s+a)?|by))\s+"
+    rf"(?P<clock>{_CLOCK}|{_BARE_HOUR})(?:{_QUALIFIER})?"
+)
+_LUNCH = re.compile(
+    r"\bentre\s+midi\s+et\s+(?:deux|2)(?:\s*h(?:eures?)?)?\b|\bpause\s+(?:de\s+)?(?:dejeuner|midi)\b"
+    r"|\ba\s+l'?\s?heure\s+du\s+dejeuner\b"
+    r"|(?<!after\s)\b(?:at\s+|during\s+|over\s+)?lunch\s*(?:time|break)?\b"
+)
+_IN_HOURS = re.compile(
+    rf"\b(?:dans|in)\s+(?:(?P<n>\d{{1,3}}|{_CARDINAL_WORDS})|une?|an?)\s*"
+    r"(?:(?P<hours>heures?|h|hours?|hrs?)|minutes?|mins?)(?![a-z])"
+    r"|\b(?P<half>dans\s+une\s+demi\s+heure|in\s+half\s+an\s+hour)\b"
+)
+_PART_OF_DAY = re.compile(
+    rf"{_NEGATION}(?P<today>\b(?:ce|cet|cette|this)\s+)?(?:"
+    r"(?P<morning>\b(?:matin(?:ee)?s?|mornings?|first\s+(?:thing|hour)|"
+    r"(?:a\s+la\s+)?premiere\s+heure)\b)"
+    r"|(?P<afternoon>\b(?:apres\s*midis?|aprems?|afternoons?|after\s+lunch|"
+    r"apres\s+(?:le\s+)?(?:dejeuner|repas))\b)"
+    r"|(?P<evening>\b(?:soir(?:ee)?s?|evenings?|fin\s+de\s+journee|end\s+of\s+the\s+day|"
+    r"after\s+work|apres\s+(?:le\s+)?(?:travail|boulot))\b)"
+    r"|(?P<tonight>\btonight\b))"
+)
+
+_QUARTER_CLOCK = re.compile(r"(?P<which>half|quarter)\s+(?P<way>past|to)\s+(?P<hour>.+)")
+_CLOCK_PARTS = re.compile(
+    rf"(?P<hour>\d{{1,2}}|{_FR_HOURS}|{_EN_HOURS}|midi|noon|midday|minuit|midnight)"
+    r"\s*(?:h|heures?|hrs?|o'?\s?clock)?\s*[:.]?\s*"
+    rf"(?P<minute>\d{{2}}|{_CARDINAL_WORDS})?\s*"
+    r"(?:et\s+(?P<half>demie?)|et\s+(?P<quarter>quart)|moins\s+(?:le\s+)?(?P<to>quart))?\s*"
+    r"(?P<ampm>[ap])?\.?\s?m?\.?"
+)
+
+
+def _read_clock(text: str) -> _Clock | None:
+    """Read one clock expression already found by _CLOCK or _BARE_HOUR."""
+    text = _SPACES.sub(" ", text.strip())
+    quarter = _QUARTER_CLOCK.fullmatch(text)
+    if quarter:
+        hour = _hour_value(quarter["hour"])
+        if hour is None:
+            return None
+        if quarter["way"] == "to":
+            hour, minute = hour - 1, 60 - (30 if quarter["which"] == "half" else 15)
+        else:
+            minute = 30 if quarter["which"] == "half" else 15
+        return _Clock(hour % 24, minute, movable=1 <= hour % 24 <= 11)
+    parts = _CLOCK_PARTS.fullmatch(text)
+    if parts is None:
+        return None
+    named = parts["hour"] in ("midi", "noon", "midday", "minuit", "midnight")
+    hour = _hour_value(parts["hour"])
+    minute = _number(parts["minute"]) if parts["minute"] else 0
+    if parts["half"]:
+        minute = 30
+    elif parts["quarter"]:
+        minute = 15
+    elif parts["to"]:
+        hour, minute = hour - 1, 45
+    if parts["ampm"]:
+        hour = hour % 12 + (12 if parts["ampm"] == "p" else 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    movable = not named and not parts["ampm"] and 1 <= hour <= 11
+    return _Clock(hour, minute, movable)
+
+
+def _hour_value(text: str) -> int | None:
+    if text in ("midi", "noon", "midday"):
+        return 12
+    if text in ("minuit", "midnight"):
+        return 0
+    if text.isdigit():
+        return int(text)
+    return _FR_HOUR_WORDS.get(text, _EN_HOUR_WORDS.get(text))
+
+
+def _qualified(clock: _Clock, match: re.Match[str]) -> _Clock:
+    """Apply "du matin" / "du soir" written right after a time."""
+    if match["pm"] and clock.hour < 12:
+        return _Clock(clock.hour + 12, clock.minute, movable=False)
+    if match["am"] or match["pm"]:
+        return _Clock(clock.hour, clock.minute, movable=False)
+    return clock
+
+
+def _read_exact(match: re.Match[str], _: _Context) -> list[_Spec] | None:
+    clock = _read_clock(match["clock"])
+    if clock is None:
+        return None
+    clock = _qualified(clock, match)
+    return [_ClockSpec(match.start(), match.end(), clock, clock)]
+
+
+def _is_bare(text: str) -> bool:
+    return _BARE_HOUR_ONLY.fullmatch(text.strip()) is not None
+
+
+def _read_window(match: re.Match[str], _: _Context) -> list[_Spec] | None:
+    pre, link = match["pre"], match["link"]
+    bare_a, bare_b = _is_bare(match["a"]), _is_bare(match["b"])
+    if link in ("et", "and"):
+        allowed = pre in ("entre", "between")
+    elif pre in ("entre", "between"):
+        allowed = link == "-"
+    elif pre is None:  # "14h-16h", "10h à 11h", "9-11h": no bare hour but the first one of "9-11h"
+        allowed = not bare_b and (not bare_a or link == "-")
+    else:  # "de 9 à 11", "from 2 to 4pm"
+        allowed = True
+    first, last = _read_clock(match["a"]), _read_clock(match["b"])
+    if not allowed or first is None or last is None:
+        return None
+    last = _qualified(last, match)
+    if not last.movable and first.movable and first.hour + 12 <= last.hour:
+        first = _Clock(first.hour + 12, first.minute, movable=False)  # "between 2 and 4pm"
+    return [_ClockSpec(match.start(), match.end(), first, last, is_window=True)]
+
+
+def _read_open_window(match: re.Match[str], _: _Context) -> list[_Spec] | None:
+    clock = _read_clock(match["clock"])
+    if clock is None:
+        return None
+    clock = _qualified(clock, match)
+    opening, closing = (_Clock(t.hour, t.minute, False) for t in WORKING_DAY)
+    start, end = match.span()
+    if match["after"]:
+        return [_ClockSpec(start, end, clock, closing, None, True, "after")]
+    return [_ClockSpec(start, end, opening, clock, None, True, "before")]
+
+
+def _read_lunch(match: re.Match[str], _: _Context) -> list[_Spec]:
+    first, last = (_Clock(t.hour, t.minute, False) for t in LUNCH_WINDOW)
+    return [_ClockSpec(match.start(), match.end(), first, last, is_window=True)]
+
+
+def _read_in_hours(match: re.Match[str], context: _Context) -> list[_Spec]:
+    if match["half"]:
+        delta = timedelta(minutes=30)
+    else:
+        amount = _number(match["n"]) if match["n"] else 1
+        delta = timedelta(hours=amount) if match["hours"] else timedelta(minutes=amount)
+    # count in UTC so that a DST change in between is right
+    then = (context.now.astimezone(UTC) + delta).astimezone(context.now.tzinfo)
+    clock = _Clock(then.hour, then.minute, movable=False)
+    start, end = match.span()
+    return [_ClockSpec(start, end, clock, clock), _DaySpec(start, end, then.date(), then.date())]
+
+
+def _read_part_of_day(match: re.Match[str], context: _Context) -> list[_Spec]:
+    if match["neg"]:
+        return []
+    part = (
+        DayPart.MORNING
+        if match["morning"]
+        else DayPart.AFTERNOON
+        if match["afternoon"]
+        else DayPart.EVENING  # "soir", "tonight"
+    )
+    first, last = (_Clock(t.hour, t.minute, False) for t in DAY_PART_WINDOWS[part])
+    start, end = match.span()
+    found: list[_Spec] = [_ClockSpec(start, end, first, last, part)]
+    if match["today"] or match["tonight"]:  # "ce soir", "this morning", "tonight"
+        found.append(_DaySpec(start, end, context.today, context.today))
+    return found

@@ -1,0 +1,196 @@
+"""The vocabulary dates are written with: text folding, month and weekday names, number words."""
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+
+from babel.dates import get_day_names, get_month_names
+
+_FOLD_CHARS = str.maketrans(
+    {
+        "œ": "oe",
+        "æ": "ae",
+        "ß": "ss",
+        "’": "'",
+        "‘": "'",
+        "`": "'",
+        "´": "'",
+        "ʼ": "'",
+        "–": "-",
+        "—": "-",
+        "\u00a0": " ",
+        "\u202f": " ",
+    }
+)
+_HYPHEN_IN_WORD = re.compile(r"(?<=[a-z])-(?=[a-z])")
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents; hyphens inside words become spaces ("Après-midi")."""
+    text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_CHARS))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return _HYPHEN_IN_WORD.sub(" ", text)
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """A regex alternation trying the longest words first ("dix sept" before "dix")."""
+    return "|".join(re.escape(word) for word in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+def _babel_names(getter: Callable[..., dict[int, str]], widths: Sequence[str]) -> dict[str, int]:
+    names: dict[str, int] = {}
+    for locale in ("fr", "en"):
+        for width in widths:
+            for number, name in getter(width, locale=locale).items():
+                names[_fold(name).rstrip(".")] = number
+    return names
+
+
+# month number by name: "janvier", "janv", "january", "jan", ...; "fev" is the usual SMS form
+_MONTH_NUMBERS = _babel_names(get_month_names, ("wide", "abbreviated")) | {"fev": 2}
+# weekday (Monday = 0) by name, with the English short forms but "mon" (French "my") and "tue"
+# (French "kills": "une douleur qui me tue")
+_WEEKDAY_NUMBERS = _babel_names(get_day_names, ("wide",)) | {
+    "tues": 1,
+    "wed": 2,
+    "weds": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
+}
+
+_FR_SMALL = [
+    "zero",
+    "un",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "treize",
+    "quatorze",
+    "quinze",
+    "seize",
+]
+_EN_SMALL = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_EN_ORDINAL_SMALL = [
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+]
+_FR_TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante"}
+_EN_TENS = {2: "twenty", 3: "thirty", 4: "forty", 5: "fifty"}
+
+
+def _french_number(n: int) -> str:
+    if n <= 16:
+        return _FR_SMALL[n]
+    if n < 20:
+        return "dix " + _FR_SMALL[n - 10]
+    tens, unit = divmod(n, 10)
+    if unit == 0:
+        return _FR_TENS[tens]
+    return _FR_TENS[tens] + (" et un" if unit == 1 else " " + _FR_SMALL[unit])
+
+
+def _english_number(n: int) -> str:
+    if n < 20:
+        return _EN_SMALL[n]
+    tens, unit = divmod(n, 10)
+    return _EN_TENS[tens] + ("" if unit == 0 else " " + _EN_SMALL[unit])
+
+
+def _english_ordinal(n: int) -> str:
+    if n < 20:
+        return _EN_ORDINAL_SMALL[n]
+    tens, unit = divmod(n, 10)
+    if unit == 0:
+        return _EN_TENS[tens][:-1] + "ieth"
+    return _EN_TENS[tens] + " " + _EN_ORDINAL_SMALL[unit]
+
+
+_CARDINALS = (
+    {_french_number(n): n for n in range(1, 60)}
+    | {_english_number(n): n for n in range(1, 60)}
+    | {"une": 1}
+)
+# a day of the month in words: "le deux", "le premier", "the third" (never "un": "un mardi")
+_DAY_WORDS = (
+    {_french_number(n): n for n in range(2, 32)}
+    | {_english_ordinal(n): n for n in range(1, 32)}
+    | {"premier": 1, "premiere": 1}
+)
+_FR_HOUR_WORDS = {_french_number(n): n for n in range(1, 24)} | {"une": 1}
+_EN_HOUR_WORDS = {_english_number(n): n for n in range(1, 13)}
+_NUMBER_WORDS = _CARDINALS | _DAY_WORDS
+
+
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+
+
+def _number(text: str) -> int:
+    """Digits (with an ordinal suffix or not) or number words, as an int."""
+    digits = _DIGITS.match(text)
+    return int(digits.group()) if digits else _NUMBER_WORDS[_SPACES.sub(" ", text)]
+
+
+_MONTHS = _alternation(_MONTH_NUMBERS)
+_WEEKDAYS = _alternation(_WEEKDAY_NUMBERS)
+_CARDINAL_WORDS = _alternation(_CARDINALS)
+_DAY_NUMBER = rf"(?:\d{{1,2}}(?:er|ere|re|eme|e|st|nd|rd|th)?|{_alternation(_DAY_WORDS)})"
+# what a day of the month or an hour must not be followed by: a unit, an address, a phone number
+_NOT_A_DAY = (
+    r"(?!\s*(?:\d|[/:,.]\d|€|%)"
+    r"|\s*(?:h|heures?|jours?|semaines?|mois|ans?|annees?|minutes?|mins?|personnes?|enfants?|"
+    r"dents?|euros?|eur|fois|km|days?|weeks?|months?|years?|people|persons?|kids?|teeth|tooth|"
+    r"rue|avenue|bd|boulevard|chemin|allee|rdv|rendez|creneaux?|dispo\w*|horaires?|"
+    rf"appointments?|slots?|available|one|times?|options?|{_MONTHS})\b)"
+)
