@@ -93,7 +93,8 @@ def build_application(
     )
     # Every message owed to someone, whoever owes it, is worded by its kind's renderer.
     application.bot_data[delivery.DELIVERER_KEY] = delivery.Deliverer(
-        application, secretary.RENDERERS | scheduled.RENDERERS | desk.RENDERERS
+        application,
+        secretary.RENDERERS | scheduled.RENDERERS | desk.RENDERERS | mailmerge.RENDERERS,
     )
 
     secretaries = filters.User(user_id=[s.telegram_id for s in settings.secretaries])

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from bot.config import Business, Settings
 from storage.appointments import Appointment
+from storage.missions import COPY_KIND
 from storage.outbox import Message, Owed
 
 # Kinds, each worded by one renderer in handlers/.
@@ -39,6 +40,7 @@ REMINDER = "reminder"
 SUMMARY = "summary"
 DIGEST = "digest"
 UNREACHABLE = "staff.unreachable"  # a patient the bot could not reach, told to secretaries
+MAIL_MERGE = COPY_KIND  # a patient's copy of a mail merge, owed by storage.missions
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ POLICIES: dict[str, Policy] = {
     SUMMARY: Policy(resend_unknown=True, max_age=timedelta(hours=12)),
     DIGEST: Policy(resend_unknown=True, max_age=timedelta(hours=4)),
     UNREACHABLE: Policy(resend_unknown=True, max_age=7 * _DAY),
+    # A mailing twice looks broken, once lost goes unnoticed; days late it is stale. Not in
+    # TO_PATIENT: the run's progress message counts what did not go, no notice per patient.
+    MAIL_MERGE: Policy(resend_unknown=False, max_age=2 * _DAY),
 }
 
 # Kinds addressed to a patient: when one cannot be delivered, the office is told.

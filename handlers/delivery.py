@@ -83,12 +83,17 @@ class Deliverer:
     CONCURRENCY = 4
     # Even with nothing heard, the outbox is read this often (another process may write).
     POLL = 30.0
+    # A stop lets the messages in hand finish, this long at most: cut off mid-send, a message
+    # is left to the next start's recovery (sent again, or uncertain), and a cancelled
+    # transaction may be left open on the shared connection.
+    STOP_GRACE = 10.0
 
     def __init__(self, application: Application, renderers: Mapping[str, Renderer]):
         self._application = application
         self._renderers = renderers
         self._worker = uuid.uuid4().hex
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._in_flight = 0
         self._progress = asyncio.Condition()
 
@@ -98,14 +103,21 @@ class Deliverer:
 
     async def start(self) -> None:
         await self._recover()
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox deliverer")
 
     async def stop(self) -> None:
-        if self._task is not None:
+        if self._task is None:
+            return
+        self._stopping = True
+        self._store.outbox.changed.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), self.STOP_GRACE)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
 
     async def idle(self) -> None:
         """Return once nothing is owed any more: delivered, or final."""
@@ -132,7 +144,7 @@ class Deliverer:
 
     async def _run(self) -> None:
         store = self._store
-        while True:
+        while not self._stopping:
             store.outbox.changed.clear()
             try:
                 batch = await store.outbox.claim(

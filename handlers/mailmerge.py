@@ -1,21 +1,25 @@
 """/publipostage: one text, made personal, to a business's patients (all of them, one day's,
 or those seen since a day), previewed before it goes.
 
-The sending (``bot.mailmerge``) runs in the background, stored as it goes, so that a run a
-stop interrupted is resumed at start-up; the run is also a mission, to be billed.
+Confirming stores the run, its mission and one outbox row per recipient at once; the one
+deliverer (``handlers.delivery``) sends the copies, paced by the rate limiter, and a watcher
+per run edits one progress message as they go and finishes the run when none is owed. A
+stop leaves the rest in the outbox, sent at the next start, where the watcher starts again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import mailmerge
+from bot import outbox
 from bot.agenda import day_bounds
 from bot.config import DEFAULT_MISSION_FEES
 from bot.missions import (
@@ -31,11 +35,16 @@ from bot.missions import (
 )
 from handlers import lookups, steps
 from handlers.common import DEPS_KEY, Deps, deps, keyboard, reply, telegram_length
-from storage.missions import NewMission, Recipient
+from handlers.delivery import Rendered, Renderer
+from storage.missions import Counts, MailMerge, NewMission, Recipient
+from storage.outbox import Message
 
 log = logging.getLogger(__name__)
 
-TASKS_KEY = "missions:mail_merge_tasks"  # in bot_data: merge id -> its sending task
+TASKS_KEY = "missions:mail_merge_tasks"  # in bot_data: merge id -> its watcher
+WAKERS_KEY = "missions:mail_merge_wakers"  # in bot_data: merge id -> set when a copy went
+PROGRESS_EVERY = 1.0  # seconds between two edits of the progress message
+SOONEST = 0.1  # seconds between two readings of a run's counts
 
 
 async def mail_merge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -261,7 +270,8 @@ async def _merge_abandon(update, context, d: Deps, language: str, args: list[str
 
 
 async def _merge_go(update, context, d: Deps, language: str, args: list[str]) -> None:
-    """Confirmed: the run and its mission are stored at once, then sending starts."""
+    """Confirmed: the run, its mission and its copies owed are stored at once; the deliverer
+    sends them, watched from here."""
     draft = _merge_draft(context, "business", "audience", "template")
     steps.forget(context)
     business_id = draft["business"]
@@ -306,43 +316,163 @@ async def _merge_go(update, context, d: Deps, language: str, args: list[str]) ->
 
 
 def mail_merge_tasks(application: Application) -> dict[int, asyncio.Task]:
-    """The sending task of each mail merge started by this application, by merge id."""
+    """The watcher of each mail merge started by this application, by merge id: it ends
+    when the run is finished, or when the bot stops."""
     return application.bot_data.setdefault(TASKS_KEY, {})
 
 
 def start_mail_merge(application: Application, merge_id: int) -> asyncio.Task:
-    """Send a run in the background, unless it is already being sent."""
+    """Watch a run the deliverer sends, unless it is already watched."""
     tasks = mail_merge_tasks(application)
     running = tasks.get(merge_id)
     if running is not None and not running.done():
         return running
-    task = application.create_task(
-        _send_merge(application, merge_id), name=f"mail merge {merge_id}"
-    )
+    task = application.create_task(_watch(application, merge_id), name=f"mail merge {merge_id}")
     tasks[merge_id] = task
     return task
 
 
-async def _send_merge(application: Application, merge_id: int) -> None:
-    d: Deps = application.bot_data[DEPS_KEY]
-    merge = await d.store.missions.mail_merges.get(merge_id)
-    job = mailmerge.MailMergeRun(
-        bot=application.bot,
-        store=d.store,
-        i18n=d.i18n,
-        clock=d.clock,
-        business_name=lookups.business_name(d, merge.business_id),
-        keep_going=lambda: application.running,
-    )
-    await mailmerge.run(job, merge)
-
-
 async def resume_mail_merges(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """At start-up: carry on with the runs a stop interrupted."""
+    """At start-up: watch again the runs a stop interrupted (the deliverer sends the rest)."""
     d = deps(context)
     for merge in await d.store.missions.mail_merges.running():
         log.info("resuming mail merge %s", merge.id)
         start_mail_merge(context.application, merge.id)
+
+
+def _wakers(application: Application) -> dict[int, asyncio.Event]:
+    return application.bot_data.setdefault(WAKERS_KEY, {})
+
+
+async def _copy(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
+    """A recipient's copy: the text previewed for them."""
+    merge_id = message.payload["merge_id"]
+    text = await deps(context).store.missions.mail_merges.text(merge_id, message.chat_id)
+    if text is None:
+        return None
+
+    async def sent(_: int) -> None:
+        waker = _wakers(context.application).get(merge_id)
+        if waker is not None:
+            waker.set()
+
+    return Rendered(text, after=sent)
+
+
+RENDERERS: dict[str, Renderer] = {outbox.MAIL_MERGE: _copy}
+
+
+# -- the secretary's view: one progress message, edited as the deliverer sends -------------
+
+
+async def _watch(application: Application, merge_id: int) -> None:
+    """Edit the run's progress message, at most once a period, until no copy is owed; then
+    finish the run (and its mission). A stop leaves the message saying that the rest goes
+    at the next start."""
+    d: Deps = application.bot_data[DEPS_KEY]
+    merges = d.store.missions.mail_merges
+    clock = asyncio.get_running_loop().time
+    merge = await merges.get(merge_id)
+    shown = await merges.counts(merge_id)
+    merge = await _ensure_progress_message(
+        application, d, merge, _progress_text(d, merge, shown, paused=False)
+    )
+    edited_at = clock()
+    waker = _wakers(application).setdefault(merge_id, asyncio.Event())
+    finished = False
+    try:
+        while application.running and not finished:
+            waker.clear()
+            counts = await merges.counts(merge_id)
+            finished = counts.left == 0 and await merges.finish(merge_id, now=d.clock.now())
+            if counts != shown and (finished or clock() - edited_at >= PROGRESS_EVERY):
+                text = _progress_text(d, merge, counts, paused=False)
+                await _edit_progress(application, merge, text)
+                shown, edited_at = counts, clock()
+            if not finished:
+                # Every copy sent wakes the watcher, so that the end is seen at once; the
+                # counts are still read only a few times a second, however fast copies go.
+                await asyncio.sleep(SOONEST)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waker.wait(), PROGRESS_EVERY - SOONEST)
+    finally:
+        _wakers(application).pop(merge_id, None)
+    counts = await merges.counts(merge_id)
+    if not finished:
+        log.info("mail merge %s paused: %s", merge_id, counts)
+        await _edit_progress(application, merge, _progress_text(d, merge, counts, paused=True))
+        return
+    log.info("mail merge %s finished: %s", merge_id, counts)
+    text = _counts_text(d, merge, "mailmerge.finished", counts)
+    text += "\n" + d.i18n.text(merge.language, "mailmerge.recorded")
+    await _tell(application, merge.progress_chat_id, text)
+
+
+def _counts_text(d: Deps, merge: MailMerge, key: str, counts: Counts) -> str:
+    text = d.i18n.text(
+        merge.language,
+        key,
+        business=lookups.business_name(d, merge.business_id),
+        sent=counts.sent,
+        blocked=counts.blocked,
+        failed=counts.failed,
+        left=counts.left,
+    )
+    if counts.unknown:
+        text += "\n" + d.i18n.text(merge.language, "mailmerge.uncertain", count=counts.unknown)
+    return text
+
+
+def _progress_text(d: Deps, merge: MailMerge, counts: Counts, *, paused: bool) -> str:
+    text = _counts_text(d, merge, "mailmerge.progress", counts)
+    if paused:
+        text += "\n" + d.i18n.text(merge.language, "mailmerge.paused")
+    return text
+
+
+async def _ensure_progress_message(
+    application: Application, d: Deps, merge: MailMerge, text: str
+) -> MailMerge:
+    """The message edited as the run goes, now saying ``text``: the one recorded, or a new
+    one."""
+    if merge.progress_message_id is not None and await _edit_progress(application, merge, text):
+        return merge
+    chat_id = merge.progress_chat_id or merge.created_by
+    message_id = await _tell(application, chat_id, text)
+    if message_id is None:
+        return merge
+    merges = d.store.missions.mail_merges
+    await merges.set_progress_message(merge.id, chat_id, message_id)
+    return await merges.get(merge.id)
+
+
+async def _edit_progress(application: Application, merge: MailMerge, text: str) -> bool:
+    """Best effort: a progress message that cannot be edited loses nothing but the view."""
+    if merge.progress_message_id is None:
+        return False
+    try:
+        await application.bot.edit_message_text(
+            text, chat_id=merge.progress_chat_id, message_id=merge.progress_message_id
+        )
+    except BadRequest as error:
+        # "Not modified" is fine; a deleted message is replaced by the caller if it must be.
+        log.info("mail merge %s: progress not edited: %s", merge.id, error)
+        return "not modified" in error.message.lower()
+    except TelegramError as error:
+        log.warning("mail merge %s: progress not edited: %s", merge.id, error)
+        return False
+    return True
+
+
+async def _tell(application: Application, chat_id: int | None, text: str) -> int | None:
+    if chat_id is None:
+        return None
+    try:
+        message = await application.bot.send_message(chat_id, text)
+    except TelegramError as error:
+        log.warning("could not tell chat %s about a mail merge: %s", chat_id, error)
+        return None
+    return message.message_id
 
 
 BUTTONS: dict[str, tuple[int, steps.StepHandler]] = {

@@ -44,7 +44,7 @@ class Store:
             outbox=outbox,
             appointments=Appointments(db, outbox),
             people=People(db),
-            missions=Missions(db),
+            missions=Missions(db, outbox),
             reminders=Reminders(db, outbox),
             digests_sent=DigestsSent(db, outbox),
             blocks=Blocks(db),

@@ -7,15 +7,14 @@ Invoice numbers
     the whole invoice back, so no number is ever lost. ``UNIQUE (year, sequence)`` backs it.
 
 Mail merge, exactly once
-    Telegram cannot take part in a transaction, so each recipient goes
-    ``pending -> claimed`` (committed) -> send -> ``sent | blocked | failed`` (committed).
-    When Telegram surely delivered nothing (a 429, a connection never made) the row goes
-    back to ``pending``. When it may have delivered (a timeout, a broken answer) the row
-    becomes ``unknown``. A row still ``claimed`` when a run starts again was being sent
-    when the bot stopped: it becomes ``unknown`` too. ``unknown`` is never sent again.
-    So nobody ever gets two copies; at worst the few patients being sent to at the instant
-    of a crash (one per sender) may get none, and they are counted and shown as uncertain.
-    The primary key (merge, patient) makes a second row for the same patient impossible.
+    The run, its mission, each recipient's text and one outbox row per recipient (kind
+    ``COPY_KIND``) are written in one transaction; the deliverer (``handlers.delivery``)
+    sends the copies, and what became of each is its outbox row's status. The kind's
+    policy never sends again a copy whose answer never came, nor one a stopped bot was
+    sending: it is ``uncertain``, counted and shown as such. So nobody ever gets two
+    copies; at worst the few being sent at the instant of a crash may get none. The
+    primary key (merge, patient) makes a second recipient row for the same patient
+    impossible.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from typing import NamedTuple
 import aiosqlite
 
 from storage.db import Database, from_epoch, to_epoch
+from storage.outbox import Outbox, Owed
 
 
 class MissionStatus(StrEnum):
@@ -160,9 +160,9 @@ def _day(value: date | None) -> str | None:
 
 
 class Missions:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, outbox: Outbox):
         self._db = db
-        self.mail_merges = MailMerges(db)
+        self.mail_merges = MailMerges(db, outbox)
 
     # -- missions --------------------------------------------------------------------------
 
@@ -350,14 +350,31 @@ class Missions:
 
 # -- mail merges ------------------------------------------------------------------------------
 
+# The outbox kind of a recipient's copy (bot.outbox gives it its policy).
+COPY_KIND = "mail_merge"
+
 
 class RecipientStatus(StrEnum):
+    """A copy's outbox status, as the secretary is told it."""
+
     PENDING = "pending"
-    CLAIMED = "claimed"
+    CLAIMED = "claimed"  # being sent
     SENT = "sent"
     BLOCKED = "blocked"  # the patient blocked the bot: skipped
-    FAILED = "failed"  # Telegram refused it for good (no such chat, ...)
-    UNKNOWN = "unknown"  # the bot stopped while sending it: never sent again
+    FAILED = "failed"  # refused for good (no such chat, ...), or too old to send
+    UNKNOWN = "unknown"  # the answer never came: maybe arrived, never sent again
+
+
+# The outbox records every refusal as 'failed' with Telegram's description; only a 403's
+# begins "Forbidden:" (the patient blocked the bot or is gone), a skip rather than a failure.
+_RECIPIENT_STATUS = """CASE o.status WHEN 'pending' THEN 'pending'
+                                     WHEN 'sending' THEN 'claimed'
+                                     WHEN 'sent' THEN 'sent'
+                                     WHEN 'uncertain' THEN 'unknown'
+                                     WHEN 'failed' THEN
+                                         CASE WHEN o.error LIKE 'Forbidden:%' THEN 'blocked'
+                                              ELSE 'failed' END
+                                     ELSE 'failed' END"""
 
 
 @dataclass(frozen=True)
@@ -367,16 +384,6 @@ class Recipient:
     patient_id: int
     first_name: str
     starts_at: datetime | None = None  # the appointment {date} and {heure} name
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A claimed recipient: the text to send them."""
-
-    merge_id: int
-    patient_id: int
-    text: str
-    attempts: int
 
 
 @dataclass(frozen=True)
@@ -432,8 +439,9 @@ _BOOKED = "('requested', 'confirmed', 'done')"
 
 
 class MailMerges:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, outbox: Outbox):
         self._db = db
+        self._outbox = outbox
 
     # -- audiences -------------------------------------------------------------------------
 
@@ -487,7 +495,8 @@ class MailMerges:
         now: datetime,
         actor: int,
     ) -> MailMerge:
-        """A run with its recipients' texts, recorded as a started mission, all at once."""
+        """A run with its recipients' texts, recorded as a started mission, and each
+        recipient's copy owed in the outbox, all at once."""
         async with self._db.transaction() as db:
             recorded = await _insert_mission(db, mission, MissionStatus.STARTED, now, actor)
             cursor = await db.execute(
@@ -497,12 +506,28 @@ class MailMerges:
                 (business_id, recorded.id, audience, template, language, actor, to_epoch(now)),
             )
             merge_id = cursor.lastrowid
+            async with db.execute("SELECT coalesce(max(id), 0) FROM outbox") as cursor:
+                (last,) = await cursor.fetchone()
+            copies = [
+                Owed(COPY_KIND, patient_id, payload={"merge_id": merge_id})
+                for patient_id, _ in texts
+            ]
+            await self._outbox.write(db, copies, now)
+            # Nobody else writes inside this transaction: the rows after the last are ours,
+            # in the order they were written.
+            async with db.execute(
+                "SELECT id FROM outbox WHERE id > ? ORDER BY id", (last,)
+            ) as cursor:
+                outbox_ids = [row[0] for row in await cursor.fetchall()]
             await db.executemany(
-                """INSERT INTO mail_merge_recipients (merge_id, patient_id, position, text)
-                   VALUES (?, ?, ?, ?)""",
+                """INSERT INTO mail_merge_recipients (merge_id, patient_id, position, text,
+                                                      outbox_id)
+                   VALUES (?, ?, ?, ?, ?)""",
                 [
-                    (merge_id, patient_id, position, text)
-                    for position, (patient_id, text) in enumerate(texts)
+                    (merge_id, patient_id, position, text, outbox_id)
+                    for outbox_id, (position, (patient_id, text)) in zip(
+                        outbox_ids, enumerate(texts), strict=True
+                    )
                 ],
             )
             return await _fetch_merge(db, merge_id)
@@ -525,81 +550,41 @@ class MailMerges:
                 (chat_id, message_id, merge_id),
             )
 
-    async def recover(self, merge_id: int, *, now: datetime) -> int:
-        """Before a run (re)starts: rows left claimed by a stopped bot become unknown.
-
-        Only call it when no sender of this run is at work. Returns how many there were.
-        """
-        async with self._db.transaction() as db:
-            cursor = await db.execute(
-                """UPDATE mail_merge_recipients SET status = 'unknown', updated_at = ?,
-                          error = 'the bot stopped while sending'
-                   WHERE merge_id = ? AND status = 'claimed'""",
-                (to_epoch(now), merge_id),
-            )
-            return cursor.rowcount
-
-    async def claim(self, merge_id: int, *, now: datetime) -> Outgoing | None:
-        """Take the next pending recipient; None when nobody is left."""
-        async with (
-            self._db.transaction() as db,
-            db.execute(
-                """UPDATE mail_merge_recipients
-                   SET status = 'claimed', attempts = attempts + 1, updated_at = ?
-                   WHERE merge_id = ? AND patient_id = (
-                       SELECT patient_id FROM mail_merge_recipients
-                       WHERE merge_id = ? AND status = 'pending' ORDER BY position LIMIT 1)
-                   RETURNING patient_id, text, attempts""",
-                (to_epoch(now), merge_id, merge_id),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
-        return Outgoing(merge_id, row[0], row[1], row[2]) if row else None
-
-    async def record(
-        self,
-        outgoing: Outgoing,
-        status: RecipientStatus,
-        *,
-        now: datetime,
-        message_id: int | None = None,
-        error: str | None = None,
-    ) -> None:
-        """What became of a claimed recipient; ``pending`` again after a 429."""
-        if status == RecipientStatus.CLAIMED:
-            raise ValueError("a claimed recipient is recorded with its outcome")
-        async with self._db.transaction() as db:
-            await db.execute(
-                """UPDATE mail_merge_recipients
-                   SET status = ?, message_id = ?, error = ?, updated_at = ?
-                   WHERE merge_id = ? AND patient_id = ? AND status = 'claimed'""",
-                (status, message_id, error, to_epoch(now), outgoing.merge_id, outgoing.patient_id),
-            )
+    async def text(self, merge_id: int, patient_id: int) -> str | None:
+        """The text previewed for this recipient, sent as their copy."""
+        row = await self._db.fetch_one(
+            "SELECT text FROM mail_merge_recipients WHERE merge_id = ? AND patient_id = ?",
+            (merge_id, patient_id),
+        )
+        return row["text"] if row else None
 
     async def counts(self, merge_id: int) -> Counts:
         rows = await self._db.fetch_all(
-            """SELECT status, COUNT(*) FROM mail_merge_recipients WHERE merge_id = ?
-               GROUP BY status""",
+            f"""SELECT {_RECIPIENT_STATUS} AS status, COUNT(*)
+                FROM mail_merge_recipients r JOIN outbox o ON o.id = r.outbox_id
+                WHERE r.merge_id = ? GROUP BY 1""",
             (merge_id,),
         )
         return Counts(**{row[0]: row[1] for row in rows})
 
     async def statuses(self, merge_id: int) -> dict[int, RecipientStatus]:
         rows = await self._db.fetch_all(
-            "SELECT patient_id, status FROM mail_merge_recipients WHERE merge_id = ?",
+            f"""SELECT r.patient_id, {_RECIPIENT_STATUS}
+                FROM mail_merge_recipients r JOIN outbox o ON o.id = r.outbox_id
+                WHERE r.merge_id = ?""",
             (merge_id,),
         )
         return {row[0]: RecipientStatus(row[1]) for row in rows}
 
     async def finish(self, merge_id: int, *, now: datetime) -> bool:
-        """Close a run whose recipients are all served, and its mission is done.
+        """Close a run whose copies are all delivered or final, and its mission is done.
 
-        Returns False (and changes nothing) while someone is still pending or claimed.
+        Returns False (and changes nothing) while a copy is still owed.
         """
         async with self._db.transaction() as db:
             async with db.execute(
-                """SELECT 1 FROM mail_merge_recipients
-                   WHERE merge_id = ? AND status IN ('pending', 'claimed') LIMIT 1""",
+                """SELECT 1 FROM mail_merge_recipients r JOIN outbox o ON o.id = r.outbox_id
+                   WHERE r.merge_id = ? AND o.status IN ('pending', 'sending') LIMIT 1""",
                 (merge_id,),
             ) as cursor:
                 if await cursor.fetchone():

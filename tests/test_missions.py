@@ -38,6 +38,7 @@ from storage.missions import (
     RecipientStatus,
     StaleMission,
 )
+from storage.outbox import Status as OutboxStatus
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2027, 1, 11, 8, 0, tzinfo=UTC)
@@ -472,7 +473,7 @@ async def new_merge(store, ids):
     )
 
 
-async def test_a_run_is_claimed_in_order_recorded_and_finished_with_its_mission(store):
+async def test_a_run_owes_each_copy_and_finishes_with_its_mission_once_none_is_owed(store):
     await patients(store, [10, 11, 12], dupont(store))
     merges = store.missions.mail_merges
     merge = await new_merge(store, [12, 10, 11])
@@ -483,39 +484,47 @@ async def test_a_run_is_claimed_in_order_recorded_and_finished_with_its_mission(
         5000,
     )
     assert [m.id for m in await merges.running()] == [merge.id]
+    copies = await store.outbox.messages(kind="mail_merge")
+    assert [(c.chat_id, c.payload) for c in copies] == [
+        (12, {"merge_id": merge.id}),
+        (10, {"merge_id": merge.id}),
+        (11, {"merge_id": merge.id}),
+    ]
+    assert await merges.text(merge.id, 12) == "Bonjour P12"
 
-    first = await merges.claim(merge.id, now=NOW)
-    assert (first.patient_id, first.text, first.attempts) == (12, "Bonjour P12", 1)
-    assert not await merges.finish(merge.id, now=NOW)  # someone is claimed
-    await merges.record(first, RecipientStatus.SENT, now=NOW, message_id=5)
-    second = await merges.claim(merge.id, now=NOW)
-    await merges.record(second, RecipientStatus.PENDING, now=NOW, error="429")  # back in line
-    again = await merges.claim(merge.id, now=NOW)
-    assert (again.patient_id, again.attempts) == (10, 2)
-    await merges.record(again, RecipientStatus.BLOCKED, now=NOW)
-    last = await merges.claim(merge.id, now=NOW)
-    await merges.record(last, RecipientStatus.SENT, now=NOW, message_id=6)
-    assert await merges.claim(merge.id, now=NOW) is None
-
+    sent, blocked, again = await store.outbox.claim("test", wall=0, limit=3)
+    assert not await merges.finish(merge.id, now=NOW)  # copies are being sent
+    await store.outbox.delivered(sent.id, 5, NOW)
+    await store.outbox.finish(
+        blocked.id, OutboxStatus.FAILED, NOW, "Forbidden: bot was blocked by the user"
+    )
+    await store.outbox.retry(again.id, not_before=0, error="RetryAfter")
     counts = await merges.counts(merge.id)
-    assert (counts.sent, counts.blocked, counts.left, counts.failed) == (2, 1, 0, 0)
+    assert (counts.sent, counts.blocked, counts.left, counts.failed) == (1, 1, 1, 0)
+    assert not await merges.finish(merge.id, now=NOW)  # one is owed still
+
+    (last,) = await store.outbox.claim("test", wall=0, limit=3)
+    await store.outbox.finish(last.id, OutboxStatus.UNCERTAIN, NOW, "timed out")
+    assert await merges.statuses(merge.id) == {
+        12: RecipientStatus.SENT,
+        10: RecipientStatus.BLOCKED,
+        11: RecipientStatus.UNKNOWN,
+    }
     assert await merges.finish(merge.id, now=NOW + timedelta(minutes=1))
     assert await merges.running() == []
     mission = await store.missions.get(merge.mission_id)
     assert (mission.status, mission.done_at) == (MissionStatus.DONE, NOW + timedelta(minutes=1))
 
 
-async def test_a_recipient_left_claimed_by_a_crash_is_never_sent_again(store):
+async def test_a_copy_refused_otherwise_or_too_old_counts_as_failed(store):
     await patients(store, [10, 11], dupont(store))
     merges = store.missions.mail_merges
     merge = await new_merge(store, [10, 11])
-    await merges.claim(merge.id, now=NOW)  # ... and the bot dies before recording
-    assert await merges.recover(merge.id, now=NOW) == 1
-    assert (await merges.statuses(merge.id))[10] == RecipientStatus.UNKNOWN
-    following = await merges.claim(merge.id, now=NOW)
-    assert following.patient_id == 11
-    await merges.record(following, RecipientStatus.SENT, now=NOW)
-    assert await merges.claim(merge.id, now=NOW) is None
+    refused, old = await store.outbox.claim("test", wall=0, limit=2)
+    await store.outbox.finish(refused.id, OutboxStatus.FAILED, NOW, "Bad Request: chat not found")
+    await store.outbox.finish(old.id, OutboxStatus.EXPIRED, NOW, "older than its kind's max age")
+    counts = await merges.counts(merge.id)
+    assert (counts.sent, counts.blocked, counts.failed, counts.left) == (0, 0, 2, 0)
     assert await merges.finish(merge.id, now=NOW)
 
 
