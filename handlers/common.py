@@ -124,7 +124,9 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
         return
     try:
         await update.effective_chat.send_message(text, reply_markup=markup)
-    except TelegramError as error:
+    except (BadRequest, Forbidden) as error:
+        if isinstance(error, BadRequest) and "chat not found" not in error.message.lower():
+            raise
         # A chat the bot is not in: a tap forged on a group's message; nobody to tell.
         log.warning("could not answer a tap in chat %s: %s", update.effective_chat.id, error)
 

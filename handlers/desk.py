@@ -36,6 +36,7 @@ from handlers.common import (
     keyboard,
     reply,
     staff_language,
+    telegram_length,
 )
 from handlers.delivery import Rendered, Renderer
 from handlers.staff import (
@@ -58,6 +59,8 @@ log = logging.getLogger(__name__)
 DAYS_SHOWN = 6
 # A /rdv or /appel left half-typed is forgotten after this.
 DESK_TIMEOUT = timedelta(minutes=30)
+# What one typed message of a /rdv or /appel may hold (see _too_long).
+DESK_TEXT_LIMIT = 1000
 # Conversation states of /rdv and /appel.
 RDV, CALL = range(2)
 
@@ -133,6 +136,22 @@ def _missing_key(draft: _Draft) -> str | None:
     return None
 
 
+async def _too_long(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A typed message too long to be a caller's name, number and message: said so, unread.
+
+    The bot says back what it understood and passes the message on to the employers, each
+    time around the secretary's words: they must leave room in Telegram's 4096.
+    """
+    if telegram_length(update.effective_message.text) <= DESK_TEXT_LIMIT:
+        return False
+    d = deps(context)
+    language = staff_language(context, update.effective_user.id)
+    await update.effective_message.reply_text(
+        d.i18n.text(language, "desk.too_long", limit=DESK_TEXT_LIMIT)
+    )
+    return True
+
+
 async def _button_flow(
     update: Update, context: ContextTypes.DEFAULT_TYPE, kind: int
 ) -> tuple[_Draft, list[object]] | None:
@@ -178,6 +197,8 @@ async def rdv_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """``/rdv [business] [Mme Durand 06 12 34 56 78 détartrage mardi 10h]``."""
     if not await require_secretary(update, context):
         return ConversationHandler.END
+    if await _too_long(update, context):
+        return ConversationHandler.END
     return await _rdv_next(update, context, _start_draft(context, RDV))
 
 
@@ -187,6 +208,8 @@ async def rdv_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     draft = _draft(context, RDV)
     if draft is None:
         return ConversationHandler.END
+    if await _too_long(update, context):
+        return RDV
     draft.text = update.effective_message.text
     return await _rdv_next(update, context, draft)
 
@@ -408,6 +431,8 @@ async def call_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """``/appel [business] [M. Leroy 06 11 22 33 44 rappeler pour ses résultats]``."""
     if not await require_secretary(update, context):
         return ConversationHandler.END
+    if await _too_long(update, context):
+        return ConversationHandler.END
     return await _call_next(update, context, _start_draft(context, CALL))
 
 
@@ -417,6 +442,8 @@ async def call_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     draft = _draft(context, CALL)
     if draft is None:
         return ConversationHandler.END
+    if await _too_long(update, context):
+        return CALL
     draft.text = update.effective_message.text
     return await _call_next(update, context, draft)
 

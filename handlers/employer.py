@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.summaries import Summaries
 from handlers.agenda import send_agenda
-from handlers.common import deps, staff_language
+from handlers.common import deps, split_message, staff_language
 from handlers.staff import refuse
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,9 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for business in own:
         today = d.booking.local(business, d.clock.now()).date()
         text = await summaries.employer_summary(language, business, today)
-        await update.effective_message.reply_text(text)
+        # A busy day's summary is longer than one message Telegram takes.
+        for part in split_message(text):
+            await update.effective_message.reply_text(part)
 
 
 async def agenda(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

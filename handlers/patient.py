@@ -38,6 +38,8 @@ from storage.people import Person
 log = logging.getLogger(__name__)
 
 DAYS_SHOWN = 6
+# The soonest appointments a patient's list shows: the list is one message, edited in place.
+LISTED = 20
 SLOTS_SHOWN = 8
 _NONE = "-"
 
@@ -396,10 +398,12 @@ async def _appointments_text(d: Deps, patient: Person) -> str:
     if not upcoming:
         return d.i18n.text(language, "patient.none")
     lines = [d.i18n.text(language, "patient.yours")]
-    for appointment in upcoming:
+    for appointment in upcoming[:LISTED]:
         values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
         status = d.i18n.text(language, f"status.{appointment.status}")
         lines.append(d.i18n.text(language, "patient.line", status=status, **values))
+    if len(upcoming) > LISTED:
+        lines.append(d.i18n.text(language, "patient.more", count=len(upcoming) - LISTED))
     return "\n".join(lines)
 
 

@@ -301,12 +301,58 @@ FORGED_TAP = st.builds(
     where=st.sampled_from(["latest"] * 4 + ["missing", "inaccessible", "inline", "group"]),
     chat=st.integers(0, len(GROUPS) - 1),
 )
+# What people mean to do, so that the hostile input also lands on deep states: a request
+# waiting in the inbox, a mission half made, a phone booking's draft, a block to lift.
+PLAUSIBLE = {
+    0: (  # the secretary
+        "/demandes",
+        "/presences",
+        "/agenda",
+        "/agenda semaine",
+        "/agenda cabinet-dupont demain",
+        "/ics cabinet-dupont",
+        "/bloquer cabinet-dupont demain 10h-12h formation",
+        "/bloquer institut-belle-peau mardi journée",
+        "/debloquer",
+        "/rdv cabinet-dupont Mme Durand 06 12 34 56 78 détartrage mardi 10h",
+        "/rdv",
+        "/appel cabinet-dupont M. Leroy 06 11 22 33 44 rappeler pour ses résultats",
+        "/appel",
+        "/annuler",
+        "/mission cabinet-dupont",
+        "/mission",
+        "/missions",
+        "/releve",
+        "/releve cabinet-dupont 2027-01",
+        "/gains",
+        "/publipostage",
+        "Relance des impayés",
+        "Mme Durand 06 12 34 56 78",
+        "45",
+        "1h30",
+        "demain",
+        "Bonjour {prenom}, le {cabinet} sera fermé le 15 août.",
+    ),
+    1: ("/resume", "/agenda", "/agenda semaine", "/agenda cabinet-dupont demain"),
+    3: ("/start cabinet-dupont", "/start institut-belle-peau", "/langue", *PHRASES[:12]),
+}
+MEANT = st.sampled_from(sorted(PLAUSIBLE)).flatmap(
+    lambda actor: st.builds(
+        Action, st.just("private"), st.just(actor), text=st.sampled_from(PLAUSIBLE[actor])
+    )
+)
+# A tap on what the phone shows now: the latest buttons.
+NEXT_TAP = st.builds(
+    Action, st.just("tap"), st.sampled_from([0, 0, 1, 3]), real_button=st.integers(0, 3)
+)
 # one_of draws its branches alike: a branch given three times is drawn three times as often.
 ACTION = st.one_of(
     PRIVATE,
     PRIVATE,
-    PRIVATE,
-    REAL_TAP,
+    MEANT,
+    MEANT,
+    NEXT_TAP,
+    NEXT_TAP,
     REAL_TAP,
     FORGED_TAP,
     FORGED_TAP,
@@ -326,7 +372,69 @@ ACTION = st.one_of(
     st.builds(Action, st.just("photo"), ACTOR, text=st.none() | TEXT.map(lambda t: t[:1024])),
     st.builds(Action, st.just("location"), ACTOR),
 )
-BATCHES = st.lists(ACTION, min_size=BATCH, max_size=BATCH)
+
+
+def _says(actor: int, *texts: str) -> st.SearchStrategy[Action]:
+    return st.builds(Action, st.just("private"), st.just(actor), text=st.sampled_from(texts))
+
+
+def _taps(actor: int, *indexes: int) -> st.SearchStrategy[Action]:
+    return st.builds(Action, st.just("tap"), st.just(actor), real_button=st.sampled_from(indexes))
+
+
+# Whole flows, each tap on the button the flow needs (the first of the latest message, most
+# often): without them a random walk seldom gets a mission made or a mail merge sent.
+FLOWS = (
+    st.tuples(  # a patient books with buttons; the secretary answers from her inbox
+        _says(3, "/start cabinet-dupont", "/start institut-belle-peau"),
+        _taps(3, 0),
+        _taps(3, 0, 1, 2),
+        _taps(3, 0, 1),
+        _taps(3, 0, 1, 2),
+        _says(0, "/demandes"),
+        _taps(0, 0, 1, 2),
+    ),
+    st.tuples(
+        _says(0, "/mission"),
+        _taps(0, 0, 1),
+        _taps(0, 0, 1, 5),
+        _says(0, "Relance des impayés", "x" * 300),
+        _taps(0, 0),
+        _taps(0, 0, 1, 2, 3),
+        _taps(0, 0, 1, 2),
+        _taps(0, 0, 3),
+    ),
+    st.tuples(
+        _says(0, '/mission cabinet-dupont transcription "Compte rendu" 45', "/missions"),
+        _taps(0, 0, 1, 2),
+        _taps(0, 0, 1, 2),
+    ),
+    st.tuples(
+        _says(0, "/rdv cabinet-dupont Mme Durand 06 12 34 56 78 détartrage mardi 10h"),
+        _taps(0, 0, 1, 6),
+    ),
+    st.tuples(
+        _says(0, "/appel cabinet-dupont M. Leroy 06 11 22 33 44 rappeler pour ses résultats"),
+        _taps(0, 0, 1),
+    ),
+    st.tuples(
+        _says(0, "/publipostage"),
+        _taps(0, 0, 1),
+        _taps(0, 0, 1, 2),
+        _taps(0, 0),
+        _says(0, "Bonjour {prenom}, le cabinet {cabinet} sera fermé.", "{inconnu}", "x" * 4000),
+        _taps(0, 0, 1),
+    ),
+    st.tuples(
+        _says(0, "/bloquer cabinet-dupont demain 10h-12h formation"),
+        _says(0, "/debloquer"),
+        _taps(0, 0),
+    ),
+)
+STEP = st.one_of(ACTION.map(lambda action: (action,)), *FLOWS)
+BATCHES = st.lists(STEP, min_size=BATCH, max_size=BATCH).map(
+    lambda steps: [action for step in steps for action in step][:BATCH]
+)
 
 # What answers a person in their chat.
 ANSWERS = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument"})
@@ -426,16 +534,17 @@ def _tapped_message(run: Run, user: SimUser, action: Action) -> dict[str, Any]:
 
 
 def _real_data(user: SimUser, index: int) -> str:
+    # The latest message's buttons first, in the order the phone shows them: most taps are
+    # on what the phone shows now.
     buttons = [
         button["callback_data"]
-        for message in user.messages
+        for message in reversed(user.messages)
         if not message.deleted and message.reply_markup
         for row in message.reply_markup["inline_keyboard"]
         for button in row
         if "callback_data" in button
     ]
-    # The latest buttons first: most taps are on what the phone shows now.
-    return buttons[::-1][index % len(buttons)] if buttons else "book"
+    return buttons[index % len(buttons)] if buttons else "book"
 
 
 async def deliver(run: Run, action: Action) -> tuple[str, dict[str, Any], bool]:
@@ -631,3 +740,13 @@ async def test_a_command_nobody_takes_lists_the_readers_own(bot, tg):
     await claire.send("/rdv")
     assert len(claire.messages) == before + 1
     assert not claire.last.text.startswith("Je ne connais pas")
+
+
+async def test_a_call_message_too_long_to_pass_on_is_said_so(bot, tg):
+    claire = tg.user(SECRETARY, "Claire", language="fr")
+    await claire.send("/appel cabinet-dupont M. Leroy 06 11 22 33 44 rappeler")
+    await claire.send("rappeler " * 455)
+    assert claire.last.text.startswith("C'est trop long : 1000 caractères au plus")
+    # The draft is still there: a shorter message goes on.
+    await claire.send("rappeler pour ses résultats")
+    assert claire.last.buttons == [["📨 Transmettre"], ["🚨 Transmettre en urgent"]]
