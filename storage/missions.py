@@ -509,7 +509,7 @@ class MailMerges:
             async with db.execute("SELECT coalesce(max(id), 0) FROM outbox") as cursor:
                 (last,) = await cursor.fetchone()
             copies = [
-                Owed(COPY_KIND, patient_id, payload={"merge_id": merge_id})
+                Owed(COPY_KIND, patient_id, payload={"merge_id": merge_id}, bulk=True)
                 for patient_id, _ in texts
             ]
             await self._outbox.write(db, copies, now)

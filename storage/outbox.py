@@ -44,6 +44,9 @@ class Owed:
     chat_id: int
     appointment_id: int | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    # One of many (a mail merge's copies): sent after everything else that is due, so a
+    # confirmation owed in the middle of a mailing does not wait for its end.
+    bulk: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,14 +101,15 @@ class Outbox:
                 message.appointment_id,
                 json.dumps(dict(message.payload), sort_keys=True),
                 to_epoch(now),
+                int(message.bulk),
             )
             for message in owed
         ]
         if not rows:
             return
         await connection.executemany(
-            """INSERT INTO outbox (kind, chat_id, appointment_id, payload, created_at)
-               VALUES (?, ?, ?, ?, ?)""",
+            """INSERT INTO outbox (kind, chat_id, appointment_id, payload, created_at, bulk)
+               VALUES (?, ?, ?, ?, ?, ?)""",
             rows,
         )
         self.changed.set()
@@ -130,7 +134,7 @@ class Outbox:
                              SELECT 1 FROM outbox e
                              WHERE e.chat_id = o.chat_id AND e.id < o.id
                                AND e.status IN ('pending', 'sending'))
-                       ORDER BY o.id LIMIT ?)
+                       ORDER BY o.bulk, o.id LIMIT ?)
                    RETURNING *""",
                 (worker, wall, wall, limit),
             ) as cursor,
@@ -187,10 +191,25 @@ class Outbox:
             )
             await self.write(connection, owed, now)
 
-    async def next_attempt(self) -> float | None:
-        """When the soonest message waiting for a retry is due (wall-clock seconds)."""
+    async def sent_as(self, chat_id: int, message_id: int) -> Message | None:
+        """The owed message Telegram delivered to that chat as that message."""
         row = await self._db.fetch_one(
-            "SELECT min(not_before) AS due FROM outbox WHERE status = 'pending'"
+            """SELECT * FROM outbox WHERE chat_id = ? AND message_id = ? AND status = 'sent'
+               ORDER BY id DESC LIMIT 1""",
+            (chat_id, message_id),
+        )
+        return Message.from_row(row) if row else None
+
+    async def next_attempt(self) -> float | None:
+        """When the soonest message that may go next in its chat is due (wall-clock seconds);
+        one behind another of its chat waits for that one."""
+        row = await self._db.fetch_one(
+            """SELECT min(o.not_before) AS due FROM outbox o
+               WHERE o.status = 'pending'
+                 AND NOT EXISTS (
+                     SELECT 1 FROM outbox e
+                     WHERE e.chat_id = o.chat_id AND e.id < o.id
+                       AND e.status IN ('pending', 'sending'))"""
         )
         return row["due"]
 
