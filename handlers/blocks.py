@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # The soonest blocks /debloquer offers to lift, one button each.
 BLOCKS_SHOWN = 20
+# A block's reason is shown in the agenda, the summary and the digest: a line, not a letter.
+REASON_LIMIT = 200
 _HOURS = re.compile(
     r"\b(?P<h1>\d{1,2})\s*[h:]\s*(?P<m1>\d{2})?\s*(?:-|–|à|a|to)\s*"
     r"(?P<h2>\d{1,2})\s*(?:[h:]\s*(?P<m2>\d{2})?)?",
@@ -98,6 +100,8 @@ def _read_block(d: Deps, words: list[str]) -> _BlockAsk | str:
     )
     if practitioner is not None:
         rest = rest[len(practitioner) :].strip(" -–:,")
+    if len(rest) > REASON_LIMIT:
+        return "block.long_reason"
     return _BlockAsk(business, start, end, practitioner, rest or None)
 
 
@@ -133,7 +137,7 @@ async def block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(asked, str):
         log.info("secretary %s: /bloquer %r not understood (%s)", user.id, context.args, asked)
         await update.effective_message.reply_text(
-            d.i18n.text(language, asked, businesses=business_slugs(d))
+            d.i18n.text(language, asked, businesses=business_slugs(d), limit=REASON_LIMIT)
         )
         return
     business = asked.business

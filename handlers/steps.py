@@ -68,8 +68,20 @@ async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return False
 
 
+# An error message quotes the secretary's own words back this far: enough to recognise
+# them, and a message Telegram takes however long they were.
+QUOTED = 80
+_QUOTES = ("text", "slug", "kind", "name")
+
+
 def error_text(d: Deps, language: str, error: InputError) -> str:
-    return d.i18n.text(language, error.key, **error.values)
+    values = {
+        key: f"{value[: QUOTED - 1]}…"
+        if key in _QUOTES and isinstance(value, str) and len(value) > QUOTED
+        else value
+        for key, value in error.values.items()
+    }
+    return d.i18n.text(language, error.key, **values)
 
 
 def draft(context: ContextTypes.DEFAULT_TYPE, key: str, *needed: str) -> dict:

@@ -750,3 +750,12 @@ async def test_a_call_message_too_long_to_pass_on_is_said_so(bot, tg):
     # The draft is still there: a shorter message goes on.
     await claire.send("rappeler pour ses résultats")
     assert claire.last.buttons == [["📨 Transmettre"], ["🚨 Transmettre en urgent"]]
+
+
+async def test_words_too_long_to_say_back_are_cut_or_refused(bot, tg):
+    claire = tg.user(SECRETARY, "Claire", language="fr")
+    await claire.send("/releve " + "z" * 4088)
+    assert claire.last.text.startswith("Je ne connais pas l'entreprise « zzz")
+    assert "z" * 79 + "…" in claire.last.text
+    await claire.send("/bloquer cabinet-dupont demain 10h-12h " + "x" * 4000)
+    assert claire.last.text == "Le motif est trop long : 200 caractères au plus."
