@@ -257,7 +257,8 @@ def callback_data(draw: st.DrawFn) -> str | None:
             filled.append(part)
             continue
         name = part.strip("{}?")
-        filled.append(draw(st.one_of(VALID_FIELD[name], VALID_FIELD[name], HOSTILE_FIELD)))
+        valid = VALID_FIELD.get(name, HOSTILE_FIELD)
+        filled.append(draw(st.one_of(valid, valid, HOSTILE_FIELD)))
     shape = draw(st.integers(0, 7))
     if shape == 0:
         filled.append(draw(HOSTILE_FIELD))
