@@ -30,6 +30,7 @@ from handlers import (
     desk,
     earnings,
     employer,
+    handoff,
     mailmerge,
     menus,
     missions,
@@ -94,7 +95,11 @@ def build_application(
     # Every message owed to someone, whoever owes it, is worded by its kind's renderer.
     application.bot_data[delivery.DELIVERER_KEY] = delivery.Deliverer(
         application,
-        secretary.RENDERERS | scheduled.RENDERERS | desk.RENDERERS | mailmerge.RENDERERS,
+        secretary.RENDERERS
+        | scheduled.RENDERERS
+        | desk.RENDERERS
+        | mailmerge.RENDERERS
+        | handoff.RENDERERS,
     )
 
     secretaries = filters.User(user_id=[s.telegram_id for s in settings.secretaries])
@@ -180,6 +185,15 @@ def build_application(
     # conversation runs in group -2, ahead of the missions' typed steps and of
     # patient.text_message; what it handles stops there, any other command ends its draft.
     application.add_handler(desk.desk(private & secretaries), group=-2)
+    # A secretary's reply to a patient's passed-on message goes back to the patient, ahead
+    # of every typed step; any other reply goes on to them.
+    application.add_handler(
+        MessageHandler(
+            private & secretaries & filters.REPLY & ~filters.COMMAND, handoff.office_reply
+        ),
+        group=-4,
+    )
+    application.add_handler(CallbackQueryHandler(handoff.close, pattern=route_is("thr:close")))
     application.add_handler(
         CommandHandler(["demandes", "requests"], secretary.inbox, filters=private)
     )

@@ -193,6 +193,8 @@ TEMPLATES: tuple[str, ...] = (
     "apt:ns:{id}",
     "blk:undo:{id}",
     "agw:{slug}:{day}",
+    # a patient's message passed on to the office (handlers.handoff)
+    "thr:close:{id}",
     # the phone desk: /rdv and /appel drafts (handlers.desk)
     "rdv:{flow}:b:{slug}",
     "rdv:{flow}:v:{key}",

@@ -149,13 +149,63 @@ class Closure(_Model):
         return self.first <= day <= self.last
 
 
+def _check_languages(value: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(value) - set(LANGUAGES))
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)}: the bot speaks {' and '.join(LANGUAGES)}")
+    if any(not text.strip() for text in value.values()):
+        raise ValueError("an empty text")
+    return value
+
+
 class Service(_Model):
     # Short: a service's key travels in buttons' callback data, 64 bytes at most.
     key: str = Field(pattern=r"^[a-z0-9_-]{1,20}$")
     name: str = Field(min_length=1)
+    # The name in other languages than the office's: {en: "Teeth cleaning"}.
+    names: dict[str, str] = {}
     duration: int = Field(gt=0, le=8 * 60, description="minutes")
     price: int | None = Field(default=None, ge=0, description="EUR")
     keywords: list[str] = []
+
+    @field_validator("names")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_languages(value)
+
+    def name_in(self, language: str) -> str:
+        return self.names.get(language, self.name)
+
+
+class FaqEntry(_Model):
+    """A question the office answers the same way each time: matched by its keywords."""
+
+    keywords: list[str] = Field(min_length=1)
+    # One text, or one per language: {fr: "...", en: "..."}.
+    answer: str | dict[str, str]
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        if any(not keyword.strip() for keyword in value):
+            raise ValueError("an empty keyword")
+        return value
+
+    @field_validator("answer")
+    @classmethod
+    def _answer(cls, value: str | dict[str, str]) -> str | dict[str, str]:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("an empty answer")
+            return value
+        if not value:
+            raise ValueError("an answer in no language")
+        return _check_languages(value)
+
+    def answer_in(self, language: str) -> str:
+        if isinstance(self.answer, str):
+            return self.answer
+        return self.answer.get(language) or next(iter(self.answer.values()))
 
 
 class Secretary(_Model):
@@ -195,6 +245,7 @@ class Business(_Model):
     booking_horizon_days: int = Field(default=90, gt=0, le=730)
     # A request unanswered this long is flagged to the employers; None: the office's setting.
     escalate_after: Duration | None = None
+    faq: list[FaqEntry] = []
 
     @field_validator("slug")
     @classmethod

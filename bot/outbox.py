@@ -40,6 +40,12 @@ REMINDER = "reminder"
 SUMMARY = "summary"
 DIGEST = "digest"
 UNREACHABLE = "staff.unreachable"  # a patient the bot could not reach, told to secretaries
+# What the bot could not serve, passed to a person, and her answers (handlers.handoff).
+HANDOFF = "handoff.to_office"  # to each secretary: who, which business, what
+HANDOFF_COPY = "handoff.copy"  # a patient's voice note, photo, document, as it is
+HANDOFF_REPLY = "handoff.reply"  # a secretary's answer, to the patient
+HANDOFF_REPLY_COPY = "handoff.reply_copy"  # a file she answers with
+HANDOFF_ANSWERED = "handoff.answered"  # to the other secretaries: who answered what
 MAIL_MERGE = COPY_KIND  # a patient's copy of a mail merge, owed by storage.missions
 
 
@@ -70,6 +76,11 @@ POLICIES: dict[str, Policy] = {
     SUMMARY: Policy(resend_unknown=True, max_age=timedelta(hours=12)),
     DIGEST: Policy(resend_unknown=True, max_age=timedelta(hours=4)),
     UNREACHABLE: Policy(resend_unknown=True, max_age=7 * _DAY),
+    HANDOFF: Policy(resend_unknown=True, max_age=2 * _DAY),
+    HANDOFF_COPY: Policy(resend_unknown=True, max_age=2 * _DAY),
+    HANDOFF_REPLY: Policy(resend_unknown=True, max_age=2 * _DAY),
+    HANDOFF_REPLY_COPY: Policy(resend_unknown=True, max_age=2 * _DAY),
+    HANDOFF_ANSWERED: Policy(resend_unknown=True, max_age=2 * _DAY),
     # A mailing twice looks broken, once lost goes unnoticed; days late it is stale. Not in
     # TO_PATIENT: the run's progress message counts what did not go, no notice per patient.
     MAIL_MERGE: Policy(resend_unknown=False, max_age=2 * _DAY),
@@ -77,7 +88,17 @@ POLICIES: dict[str, Policy] = {
 
 # Kinds addressed to a patient: when one cannot be delivered, the office is told.
 TO_PATIENT = frozenset(
-    {CONFIRMED, DECLINED, MOVE_REFUSED, MOVE_EXPIRED, EXPIRED, PROPOSAL, NO_SHOW, REMINDER}
+    {
+        CONFIRMED,
+        DECLINED,
+        MOVE_REFUSED,
+        MOVE_EXPIRED,
+        EXPIRED,
+        PROPOSAL,
+        NO_SHOW,
+        REMINDER,
+        HANDOFF_REPLY,
+    }
 )
 
 # Waits between tries of a message Telegram could not take, in seconds: doubling from the

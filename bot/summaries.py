@@ -105,6 +105,11 @@ class Summaries:
         if calls:
             parts.append(self.i18n.text(language, "digest.calls", count=len(calls)))
             parts.extend(self._call_message_line(language, business, call) for call in calls)
+        passed, answered = await self.store.threads.counts(business_id, start, end)
+        if passed:
+            parts.append(
+                self.i18n.text(language, "digest.passed_on", count=passed, answered=answered)
+            )
         done = await self.store.missions.done_on(business_id, start, end)
         if done:
             parts.append(self.i18n.text(language, "digest.missions", count=len(done)))

@@ -73,7 +73,7 @@ def appointment_values(
         "business": business.name,
         "address": business.address,
         "phone": business.phone,
-        "service": service.name if service else appointment.service,
+        "service": service.name_in(language) if service else appointment.service,
         "day": d.i18n.day(language, local),
         "time": d.i18n.time(language, local),
         "practitioner": appointment.practitioner,

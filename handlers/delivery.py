@@ -39,11 +39,13 @@ DELIVERER_KEY = "deliverer"
 @dataclass(frozen=True)
 class Rendered:
     """A message worded for its reader; ``after`` runs once Telegram accepted it, with the
-    id of the (last) message sent."""
+    id of the (last) message sent. ``copy_of`` (chat, message) sends a copy of that message
+    as it is (a voice note, a photo) instead of ``text``."""
 
-    text: str
+    text: str = ""
     markup: InlineKeyboardMarkup | None = None
     after: Callable[[int], Awaitable[None]] | None = None
+    copy_of: tuple[int, int] | None = None
 
 
 # A renderer words one kind of message for its reader now, or says (None) that it is moot.
@@ -210,6 +212,12 @@ class Deliverer:
         """The text in as many messages as Telegram needs, buttons under the last; parts
         already sent by an earlier try are not sent again."""
         bot = self._application.bot
+        if rendered.copy_of is not None:
+            chat_id, message_id = rendered.copy_of
+            copied = await bot.copy_message(
+                message.chat_id, chat_id, message_id, reply_markup=rendered.markup
+            )
+            return copied.message_id
         parts = split_message(rendered.text)
         sent = None
         for index in range(message.parts_sent, len(parts)):

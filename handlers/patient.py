@@ -21,9 +21,12 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot.agenda import Wanted
 from bot.booking import Offer
-from bot.config import WEEKDAYS, Business, Service
+from bot.config import Business, Service
+from bot.handoff import Reason, is_pleasantry, needs_person
 from bot.i18n import LANGUAGES
 from bot.nlu import BookingRequest, Intent, parse_request
+from handlers import handoff
+from handlers.answers import answer_text
 from handlers.common import Deps, StaleButton, appointment_values, deps, keyboard, person, reply
 from storage.appointments import (
     HOLDING,
@@ -175,7 +178,7 @@ async def book(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(business.services) == 1:
         await _show_days(update, d, patient.language, business, Flow(business.services[0]))
         return
-    rows = [[(s.name, f"svc:{s.key}")] for s in business.services]
+    rows = [[(s.name_in(patient.language), f"svc:{s.key}")] for s in business.services]
     await reply(update, d.i18n.text(patient.language, "patient.which_service"), keyboard(*rows))
 
 
@@ -204,7 +207,7 @@ async def _show_days(
         return
     rows = [[(d.i18n.short_day(language, day), flow.day(day))] for day in days]
     text = d.i18n.text(
-        language, "patient.which_day", service=service.name, minutes=service.duration
+        language, "patient.which_day", service=service.name_in(language), minutes=service.duration
     )
     await reply(update, text, keyboard(*rows))
 
@@ -254,14 +257,14 @@ async def _offer_wanted(
     service = flow.service
     offer = await d.booking.offer(business, service, wanted)
     if offer.exact:
-        intro = d.i18n.text(language, "patient.exact_free", service=service.name)
+        intro = d.i18n.text(language, "patient.exact_free", service=service.name_in(language))
     elif wanted.exact and wanted.day_from is not None:
         zone = d.booking.rules[business.slug].zone
         asked = datetime.combine(wanted.day_from, wanted.time_from, tzinfo=zone)
         intro = d.i18n.text(
             language,
             "patient.nearest",
-            service=service.name,
+            service=service.name_in(language),
             day=d.i18n.day(language, asked),
             time=d.i18n.time(language, asked),
         )
@@ -272,7 +275,7 @@ async def _offer_wanted(
 
 def _from_day_intro(d: Deps, language: str, service: Service, offer: Offer) -> str:
     day = d.i18n.day(language, offer.slots[0].start) if offer.slots else ""
-    return d.i18n.text(language, "patient.which_time", service=service.name, day=day)
+    return d.i18n.text(language, "patient.which_time", service=service.name_in(language), day=day)
 
 
 async def _show_offer(
@@ -325,7 +328,7 @@ async def _offer_instead(
     wanted = Wanted(local.date(), local.date(), local.time(), local.time())
     offer = await d.booking.offer(business, flow.service, wanted)
     key = "patient.just_taken" if isinstance(error, SlotTaken) else "patient.not_offered"
-    intro = d.i18n.text(language, key, service=flow.service.name)
+    intro = d.i18n.text(language, key, service=flow.service.name_in(language))
     await _show_offer(update, d, language, business, flow, offer, intro)
 
 
@@ -425,7 +428,22 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     request = parse_request(
         update.effective_message.text, now, business.services, business.practitioners
     )
-    log.debug("patient %s: %s", patient.telegram_id, request)
+    log.debug("patient %s: %s", patient.telegram_id, request.intent)
+    text = update.effective_message.text
+    reason = needs_person(text, request)
+    talking = await handoff.open_thread(context, patient)
+    if request.intent == Intent.QUESTION:
+        answer = answer_text(d, language, business, text)
+        if answer is not None and not talking:
+            await update.effective_message.reply_text(answer, reply_markup=_menu(d, language))
+            return
+        reason = reason or Reason.UNREAD
+    if reason is None and talking and (request.intent == Intent.OTHER or is_pleasantry(text)):
+        # Talking with the office: "ok merci" is for the person on the thread, not the bot.
+        reason = Reason.UNREAD
+    if reason is not None:
+        await handoff.pass_on(update, context, patient, business, reason)
+        return
     if request.intent == Intent.LIST:
         await update.effective_message.reply_text(
             await _appointments_text(d, patient), reply_markup=_menu(d, language)
@@ -433,17 +451,6 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     if request.intent in _OWN_APPOINTMENT_INTENTS:
         await _act_on_own(update, context, patient, business, request)
-        return
-    if request.intent == Intent.QUESTION:
-        text = d.i18n.text(
-            language,
-            "patient.question",
-            business=business.name,
-            address=business.address,
-            phone=business.phone,
-            hours=_opening_hours(d, language, business),
-        )
-        await update.effective_message.reply_text(text, reply_markup=_menu(d, language))
         return
     if request.intent == Intent.OTHER:
         text = d.i18n.text(language, "patient.other", business=business.name)
@@ -457,22 +464,12 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         service = business.services[0]
     if service is None:
         code = _wanted_code(wanted, business)
-        rows = [[(s.name, f"want:{s.key}:{code}")] for s in business.services]
+        rows = [[(s.name_in(language), f"want:{s.key}:{code}")] for s in business.services]
         await update.effective_message.reply_text(
             d.i18n.text(language, "patient.which_service"), reply_markup=keyboard(*rows)
         )
         return
     await _offer_wanted(update, d, language, business, Flow(service), wanted)
-
-
-def _opening_hours(d: Deps, language: str, business: Business) -> str:
-    lines = []
-    for index, weekday in enumerate(WEEKDAYS):
-        ranges = business.hours.get(weekday)
-        if ranges:
-            name = d.i18n.weekday(language, index)
-            lines.append(f"{name} {', '.join(str(r) for r in ranges)}")
-    return "\n".join(lines)
 
 
 # -- their own appointments: cancel, move, confirm attendance ---------------------------------
@@ -486,7 +483,7 @@ def _appointment_label(d: Deps, language: str, appointment: Appointment) -> str:
     business = d.booking.business_of(appointment)
     local = d.booking.local(business, appointment.starts_at)
     service = business.service(appointment.service)
-    name = service.name if service else appointment.service
+    name = service.name_in(language) if service else appointment.service
     return f"{d.i18n.short_day(language, local)} {d.i18n.time(language, local)} · {name}"
 
 
@@ -716,13 +713,16 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Photos, voice notes, stickers...: say plainly what the bot reads."""
+    """Photos, voice notes, documents...: the bot does not read them, a person does."""
     d = deps(context)
-    patient = await person(update, context)
-    await update.effective_message.reply_text(
-        d.i18n.text(patient.language, "patient.unsupported"),
-        reply_markup=_menu(d, patient.language),
-    )
+    patient, business = await _patient_and_business(update, context)
+    if business is None:
+        await update.effective_message.reply_text(
+            d.i18n.text(patient.language, "patient.unsupported"),
+            reply_markup=_menu(d, patient.language),
+        )
+        return
+    await handoff.pass_on(update, context, patient, business, Reason.FILE)
 
 
 # -- The secretary's phone: the patient's answer to a slot the office proposed instead --------

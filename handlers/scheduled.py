@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot import outbox
 from bot.agenda import Wanted
 from bot.summaries import Summaries
-from handlers import patient, secretary
+from handlers import handoff, patient, secretary
 from handlers.common import Deps, deps, keyboard, staff_language
 from handlers.delivery import Rendered, Renderer
 from storage.appointments import Source, StaleStatus
@@ -39,6 +39,7 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
         secretary.escalate,
         send_summaries,
         send_morning_digests,
+        handoff.close_quiet,
     )
     for step in steps:
         try:

@@ -608,9 +608,17 @@ async def _unreachable(context: ContextTypes.DEFAULT_TYPE, message: Message) -> 
     d = deps(context)
     language = staff_language(context, message.chat_id)
     patient = await d.store.people.get(message.payload["patient_id"])
-    appointment = await d.store.appointments.get(message.appointment_id)
+    about = d.i18n.text(language, f"outbox.about.{message.payload['about']}")
+    reason = d.i18n.text(language, f"outbox.reason.{message.payload['reason']}")
+    appointment = (
+        await d.store.appointments.get(message.appointment_id) if message.appointment_id else None
+    )
     if appointment is None:
-        return None
+        who = contact_of(None, patient) if patient else str(message.payload["patient_id"])
+        text = d.i18n.text(
+            language, "outbox.unreachable_plain", patient=who, about=about, reason=reason
+        )
+        return Rendered(text)
     business = d.booking.business_of(appointment)
     values = appointment_values(d, language, appointment, business)
     return Rendered(
@@ -618,8 +626,8 @@ async def _unreachable(context: ContextTypes.DEFAULT_TYPE, message: Message) -> 
             language,
             "outbox.unreachable",
             patient=contact_of(appointment, patient),
-            about=d.i18n.text(language, f"outbox.about.{message.payload['about']}"),
-            reason=d.i18n.text(language, f"outbox.reason.{message.payload['reason']}"),
+            about=about,
+            reason=reason,
             **values,
         )
     )

@@ -70,7 +70,7 @@ def secretary_name(d: Deps, user_id: int) -> str:
     return next(s.name for s in d.settings.secretaries if s.telegram_id == user_id)
 
 
-def contact_of(appointment: Appointment, patient: Person | None) -> str:
+def contact_of(appointment: Appointment | None, patient: Person | None) -> str:
     """``Alice Martin · @alice_m · +33 6...``, or the phone caller's name and number."""
     if patient is not None:
         parts = (

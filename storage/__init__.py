@@ -17,6 +17,7 @@ from storage.outbox import Outbox
 from storage.people import People, sync_businesses
 from storage.reminders import DigestsSent, Reminders
 from storage.sessions import Sessions
+from storage.threads import Threads
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Store:
     escalations: Escalations
     audit: AuditLog
     sessions: Sessions
+    threads: Threads
     business_ids: dict[str, int]
 
     @classmethod
@@ -52,6 +54,7 @@ class Store:
             escalations=Escalations(db, outbox),
             audit=AuditLog(db),
             sessions=Sessions(db),
+            threads=Threads(db, outbox),
             business_ids=await sync_businesses(db, businesses),
         )
 

@@ -230,9 +230,9 @@ async def test_every_secretary_gets_the_request_and_a_second_answer_is_stale(
 async def test_a_business_without_confirmation_books_at_once(bot, tg, store, claire):
     bob = tg.user(5003, "Bob", language="en")
     await book_with_buttons(
-        bob, slug="institut-belle-peau", service="Massage relaxant", book="📅 Book an appointment"
+        bob, slug="institut-belle-peau", service="Relaxing massage", book="📅 Book an appointment"
     )
-    assert bob.messages[-2].text.startswith("Booked ✅ Massage relaxant")
+    assert bob.messages[-2].text.startswith("Booked ✅ Relaxing massage")
     (appointment,) = await store.appointments.of_patient(5003, tg.now())
     assert appointment.status == Status.CONFIRMED
     assert claire.last.text.startswith("📅 Rendez-vous pris directement · Institut Belle Peau")
@@ -321,13 +321,12 @@ async def test_sharing_ones_own_contact_keeps_the_phone_for_the_office(bot, tg, 
     assert alice.keyboard is None  # the share button is gone
 
 
-async def test_a_photo_gets_a_plain_answer(bot, tg):
+async def test_a_photo_goes_to_a_person(bot, tg, claire):
     alice = tg.user(5001, "Alice", language="fr")
     await alice.send("/start cabinet-dupont")
     await alice.send_photo(b"\xff\xd8 a blurry tooth", caption="c'est grave ?")
-    assert alice.last.text == (
-        "Je ne lis que les messages écrits. Écrivez-moi votre demande, ou utilisez les boutons."
-    )
+    assert alice.last.text.startswith("📨 J'ai transmis votre message au secrétariat")
+    assert claire.last.photo == ("photo.jpg", b"\xff\xd8 a blurry tooth")
 
 
 async def test_a_patient_who_names_a_practitioner_gets_that_practitioner(bot, tg, store):

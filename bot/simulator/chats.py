@@ -55,6 +55,7 @@ class SimMessage:
     photo_file: SimFile | None = None
     edit_date: datetime | None = None
     deleted: bool = False
+    reply_to: SimMessage | None = None  # the message this one answers (Telegram's reply)
 
     @property
     def from_bot(self) -> bool:
@@ -100,7 +101,7 @@ class SimMessage:
         labels = [f"[{label}]" for row in self.buttons for label in row]
         return f"{line}  {' '.join(labels)}" if labels else line
 
-    def to_api(self) -> dict[str, Any]:
+    def to_api(self, *, nested: bool = True) -> dict[str, Any]:
         """Telegram's Message object."""
         message: dict[str, Any] = {
             "message_id": self.message_id,
@@ -119,6 +120,10 @@ class SimMessage:
             "document": self.document_file.to_api() if self.document_file else None,
             "photo": [_photo_size(self.photo_file)] if self.photo_file else None,
             "reply_markup": self.reply_markup,
+            # Telegram nests the replied-to message one level deep, without its own reply.
+            "reply_to_message": self.reply_to.to_api(nested=False)
+            if self.reply_to and nested
+            else None,
         }
         message.update({key: value for key, value in optional.items() if value})
         return message
@@ -210,6 +215,10 @@ class SimUser:
         if self.last_name:
             contact["last_name"] = self.last_name
         await self._say(None, contact=contact)
+
+    async def reply(self, message: SimMessage, text: str) -> None:
+        """Answer ``message`` with Telegram's reply (swipe left on it, then type)."""
+        await self._say(text, reply_to=message)
 
     async def send_photo(self, data: bytes, *, caption: str | None = None) -> None:
         """Send a picture taken with the phone, with an optional caption."""

@@ -118,6 +118,25 @@ class BotApiMethods:
         self._record_bot_line(user, message, params)
         return message.to_api()
 
+    async def _copy_message(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
+        user = self._chat(params)
+        source = self._users.get(as_int(params.get("from_chat_id"), 0))
+        original = source._message(params.get("message_id")) if source else None
+        if original is None or original.deleted:
+            raise bad_request("message to copy not found")
+        message = user._add_message(
+            self.bot_user,
+            text=original.text,
+            entities=original.entities,
+            caption=original.caption,
+            caption_entities=original.caption_entities,
+            photo_file=original.photo_file,
+            document_file=original.document_file,
+            reply_markup=self._keyboards(user, params),
+        )
+        self._record_bot_line(user, message, params)
+        return {"message_id": message.message_id}
+
     async def _send_document(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
         return self._send_file("sendDocument", "document", params, uploads)
 

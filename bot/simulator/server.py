@@ -101,6 +101,7 @@ class Simulator(BotApiMethods):
                 "deleteMyCommands": self._delete_my_commands,
                 "setChatMenuButton": self._true,
                 "sendMessage": self._send_message,
+                "copyMessage": self._copy_message,
                 "editMessageText": self._edit_message_text,
                 "editMessageReplyMarkup": self._edit_message_reply_markup,
                 "deleteMessage": self._delete_message,
