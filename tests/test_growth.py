@@ -204,6 +204,18 @@ async def test_visitors_are_forgotten_after_the_retention_and_nobody_else_is(
     assert await purge() == 0
 
 
+async def test_a_visitor_any_other_table_still_names_is_kept(store):
+    # A table of a later version that names people, without a word to the purge about it.
+    async with store.db.transaction() as db:
+        await db.execute("CREATE TABLE notes (person INTEGER NOT NULL REFERENCES people)")
+    for telegram_id in (7001, 7002):
+        await seen(store, telegram_id, MONDAY_9AM - timedelta(days=90))
+    async with store.db.transaction() as db:
+        await db.execute("INSERT INTO notes (person) VALUES (7001)")
+    assert await store.people.purge_visitors(before=MONDAY_9AM) == 1
+    assert await store.people.get(7001) is not None
+
+
 async def test_a_purge_does_a_bounded_amount_of_work_per_call(store):
     for telegram_id in range(8000, 8005):
         await seen(store, telegram_id, MONDAY_9AM - timedelta(days=90))
