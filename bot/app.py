@@ -133,6 +133,7 @@ def build_application(
     application.add_handler(
         CommandHandler(["langue", "language"], patient.choose_language, filters=private)
     )
+    application.add_handler(CommandHandler(["aide", "help"], menus.help_command, filters=private))
     application.add_handler(CallbackQueryHandler(patient.set_language, pattern=route_is("lang")))
     application.add_handler(CallbackQueryHandler(patient.ask_cancel, pattern=route_is("cx")))
     application.add_handler(CallbackQueryHandler(patient.cancel, pattern=route_is("cxy")))
@@ -245,7 +246,7 @@ def build_application(
     application.add_handler(
         MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, patient.unsupported)
     )
-    # Last of all: a command nobody took (a typo, /help, another bot's) is not met with
+    # Last of all: a command nobody took (a typo, another bot's) is not met with
     # silence. The desk's commands stop in their own group, so they never reach this one.
     application.add_handler(MessageHandler(private & filters.COMMAND, menus.unknown_command))
     application.add_error_handler(on_error)

@@ -13,7 +13,7 @@ from handlers.common import DEPS_KEY, Deps, deps, person, staff_language
 
 log = logging.getLogger(__name__)
 
-PATIENT = {"fr": ("start", "langue"), "en": ("start", "language")}
+PATIENT = {"fr": ("start", "aide", "langue"), "en": ("start", "help", "language")}
 SECRETARY = {
     "fr": (
         "demandes",
@@ -29,6 +29,7 @@ SECRETARY = {
         "releve",
         "gains",
         "publipostage",
+        "aide",
     ),
     "en": (
         "requests",
@@ -44,9 +45,10 @@ SECRETARY = {
         "releve",
         "gains",
         "publipostage",
+        "help",
     ),
 }
-EMPLOYER = {"fr": ("resume", "agenda"), "en": ("summary", "agenda")}
+EMPLOYER = {"fr": ("resume", "agenda", "aide"), "en": ("summary", "agenda", "help")}
 
 
 def _commands(d: Deps, language: str, names: tuple[str, ...]) -> list[BotCommand]:
@@ -81,20 +83,35 @@ async def publish(application: Application) -> None:
             log.warning("no command menu for %s yet: %s", chat_id, error)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command no handler took (a typo, /help, one meant for another bot): the reader's
-    own commands, as their menu shows them, rather than silence."""
+async def _audience(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[str, str, dict[str, tuple[str, ...]]]:
+    """Who is asking, checked against config every time: (audience, language, menu)."""
     d = deps(context)
     user = update.effective_user
     if d.settings.is_secretary(user.id):
-        language = staff_language(context, user.id)
-        names = SECRETARY[language]
-    elif d.settings.businesses_of_employer(user.id):
-        language = d.settings.language
-        names = EMPLOYER[language]
-    else:
-        language = (await person(update, context)).language
-        names = PATIENT[language]
-    lines = [d.i18n.text(language, "menu.unknown_command")]
-    lines += [f"/{c.command} — {c.description}" for c in _commands(d, language, names)]
+        return "secretary", staff_language(context, user.id), SECRETARY
+    if d.settings.businesses_of_employer(user.id):
+        return "employer", d.settings.language, EMPLOYER
+    return "patient", (await person(update, context)).language, PATIENT
+
+
+async def _say_commands(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, first_line_key: str | None
+) -> None:
+    d = deps(context)
+    audience, language, menu = await _audience(update, context)
+    lines = [d.i18n.text(language, first_line_key or f"help.{audience}")]
+    lines += [f"/{c.command} — {c.description}" for c in _commands(d, language, menu[language])]
     await update.effective_message.reply_text("\n".join(lines))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/aide`` (``/help``): what the bot does for the one asking, and their commands."""
+    await _say_commands(update, context, None)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command no handler took (a typo, one meant for another bot): the reader's own
+    commands, as their menu shows them, rather than silence."""
+    await _say_commands(update, context, "menu.unknown_command")

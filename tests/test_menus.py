@@ -19,10 +19,39 @@ async def test_each_audience_gets_its_own_menu_in_its_language(tg, settings, sto
         private = {"type": "all_private_chats"}
         assert tg.commands(private) == [
             {"command": "start", "description": "Choisir un cabinet et prendre rendez-vous"},
+            {"command": "aide", "description": "Ce que je fais pour vous"},
             {"command": "langue", "description": "Changer de langue"},
         ]
         assert tg.commands(private, "en")[0]["description"] == "Choose a practice and book"
         secretary = names(tg.commands({"type": "chat", "chat_id": CLAIRE}))
         assert secretary[:4] == ["demandes", "agenda", "rdv", "appel"]
         assert "publipostage" in secretary
-        assert names(tg.commands({"type": "chat", "chat_id": DUPONT})) == ["resume", "agenda"]
+        assert "aide" in secretary
+        employer = names(tg.commands({"type": "chat", "chat_id": DUPONT}))
+        assert employer == ["resume", "agenda", "aide"]
+
+
+async def test_help_says_what_the_bot_does_for_the_one_asking(bot, tg):
+    alice = tg.user(5001, "Alice", language="fr")
+    await alice.send("/aide")
+    assert alice.last.text.startswith("Je prends vos rendez-vous")
+    assert "/langue — Changer de langue" in alice.last.text
+    bob = tg.user(5002, "Bob", language="en")
+    await bob.send("/help")
+    assert bob.last.text.startswith("I book your appointments")
+    assert "/language — Change language" in bob.last.text
+    claire = tg.user(CLAIRE, "Claire", language="fr")
+    await claire.send("/aide")
+    assert claire.last.text.startswith("Chaque demande arrive ici")
+    assert "/publipostage" in claire.last.text
+    employer = tg.user(DUPONT, "Dr Dupont", language="fr")
+    await employer.send("/help")
+    assert employer.last.text.startswith("Chaque soir, le résumé")
+    assert "/resume" in employer.last.text and "/demandes" not in employer.last.text
+
+
+async def test_an_unknown_command_gets_the_reader_s_commands(bot, tg):
+    alice = tg.user(5001, "Alice", language="fr")
+    await alice.send("/rendezvous")
+    assert alice.last.text.startswith("Je ne connais pas cette commande. Voici les vôtres :")
+    assert "/start" in alice.last.text
