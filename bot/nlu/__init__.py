@@ -11,10 +11,12 @@ How it reads, in order (`parse`), and where each step lives:
 2. Blank out what only looks like a date: greetings ("bonne soirée", "good morning") and
    symptom durations ("depuis hier"; `noise`).
 3. Take the clock times (windows first, then exact times, then parts of the day; `times`), then
-   the days (holidays, weeks, dates, relative days, weekdays, days of the month; `days`). Each
-   found mention is blanked so that a later, looser pattern cannot read it again ("vendredi
-   14:00" is a time, not "Friday the 14th"; `mentions`).
-4. Decide the intent from keyword families, checked from the most specific one (`intents`).
+   the days (days counted from another, "le lendemain", `offsets`; holidays, weeks, dates,
+   relative days, days of the month, `days`; weekdays and their abbreviations, `weekdays`).
+   Each found mention is blanked so that a later, looser pattern cannot read it again
+   ("vendredi 14:00" is a time, not "Friday the 14th"; `mentions`).
+4. Decide the intent from keyword families, checked from the most specific one, leaving out
+   what is only a condition ("si vous avez une annulation"; `intents`).
 5. Combine the mentions (`combine`): for a reschedule the old appointment's day is told apart
    from the new one; a weekday inside a named range ("entre Noël et le jour de l'an, lundi ou
    mardi") is taken inside it; a time without a day is today if still ahead, else tomorrow.

@@ -1,5 +1,5 @@
-"""Days: holidays, weeks, dates, relative days, weekdays, days of the month, and how each
-resolves to dates.
+"""Days: holidays, weeks, dates, relative days, days of the month, and how each resolves to
+dates. Weekday names are read in `weekdays`, days counted from another day in `offsets`.
 """
 
 import re
@@ -9,15 +9,15 @@ from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
 from bot.nlu.mentions import _Context, _DaySpec, _Spec
-from bot.nlu.noise import _NEGATION
+from bot.nlu.weekdays import _LATER, _WEEKDAY_WORD, _WEEKS_LATER, _WORD_BEFORE, _next_weekday
 from bot.nlu.words import (
+    _ALL_WEEKDAY_NUMBERS,
+    _ANY_WEEKDAY,
     _CARDINAL_WORDS,
     _DAY_NUMBER,
     _MONTH_NUMBERS,
     _MONTHS,
     _NOT_A_DAY,
-    _WEEKDAY_NUMBERS,
-    _WEEKDAYS,
     _alternation,
     _number,
 )
@@ -79,21 +79,28 @@ _WEEK_OF = re.compile(
     r"|\b(?:the\s+)?week\s+(?:of|starting|beginning|commencing)\s+(?:on\s+)?(?:the\s+)?"
 )
 _MONTH_DATE = re.compile(
-    rf"\b(?:(?:{_WEEKDAYS}),?\s+)?(?:(?:le|the)\s+)?(?P<day>{_DAY_NUMBER})"
+    rf"\b(?:{_ANY_WEEKDAY},?\s+)?(?:(?:le|the)\s+)?(?P<day>{_DAY_NUMBER})"
     rf"(?:\s+(?:de|of|du\s+mois\s+de|du\s+mois\s+d'|d'))?\s*(?P<month>{_MONTHS})\b\.?"
     r"(?:,?\s+(?P<year>\d{4})\b)?"
-    rf"|\b(?:(?:{_WEEKDAYS}),?\s+)?(?P<month2>{_MONTHS})\.?\s+(?:the\s+)?"
+    rf"|\b(?:{_ANY_WEEKDAY},?\s+)?(?P<month2>{_MONTHS})\.?\s+(?:the\s+)?"
     rf"(?P<day2>{_DAY_NUMBER})\b(?:,?\s+(?P<year2>\d{{4}})\b)?"
+)
+# Day and month in digits, with a year or not, whatever the separator: "12/03", "17.02",
+# "17-02", "17 02", "20 02 2014". A number next to others is part of a phone number, and one
+# before a unit is an amount ("17.02 €").
+_NOT_AN_AMOUNT = (
+    r"(?!\d|\s*(?:[/:,.]\d|€|%|h\b|heures?\b|euros?\b|eur\b|ans?\b|kg\b|km\b|cm\b|mm\b|mg\b|ml\b))"
 )
 _NUMERIC_DATE = re.compile(
     r"(?<![\d/])(?P<day>\d{1,2})\s*/\s*(?P<month>\d{1,2})(?:\s*/\s*(?P<year>\d{4}|\d{2}))?(?![\d/])"
-    r"|(?<![\d.-])(?P<day2>\d{1,2})[.-](?P<month2>\d{1,2})[.-](?P<year2>\d{4})(?![\d.-])"
+    r"|(?<![\d.-])(?<!\d\s)(?P<day2>\d{1,2})(?P<sep>[.-]|\s)(?P<month2>\d{1,2})"
+    rf"(?:(?P=sep)(?P<year2>\d{{4}}|\d{{2}}))?(?![.-]?\d|\s\d){_NOT_AN_AMOUNT}"
     r"|\b(?P<year3>\d{4})-(?P<month3>\d{2})-(?P<day3>\d{2})\b"
 )
 _RELATIVE_DAY = re.compile(
     r"\b(?:(?P<after_tomorrow>apres\s*demain|(?:the\s+)?day\s+after\s+tomorrow|overmorrow)"
     r"|(?P<tomorrow>demain|tomorrow)|(?P<today>aujourd\s*'?\s*hui|aujourdhui|today|ce\s+jour))\b"
-    r"(?:\s+en\s+(?P<later>huit|quinze))?"
+    rf"(?:{_LATER})?"
 )
 _IN_DAYS = re.compile(
     r"\b(?:(?P<within>d'?\s?ici(?:\s+a)?|within|dans\s+les|sous)|dans|in)\s+"
@@ -131,13 +138,7 @@ _RELATIVE_MONTH = re.compile(
     r"|(?P<this>ce\s+mois(?:\s+ci)?|this\s+month)|mois|the\s+month)\b"
 )
 _WEEKDAY_AND_DAY = re.compile(
-    rf"\b(?P<weekday>{_WEEKDAYS})\s+(?:the\s+|le\s+)?(?P<day>{_DAY_NUMBER})\b{_NOT_A_DAY}"
-)
-_WEEKDAY = re.compile(
-    rf"{_NEGATION}\b(?:(?P<following>the\s+following|following)\s+|(?:ce|cette|this|next|"
-    rf"prochain|le|on|coming)\s+)?(?P<weekday>{_WEEKDAYS})s?\b"
-    r"(?:\s+(?P<after>suivant|d'?\s?apres)|\s+en\s+(?P<later>huit|quinze)"
-    r"|\s+(?P<week>week)|\s+(?:prochain|qui\s+vient|next))?\b"
+    rf"\b{_WEEKDAY_WORD}\s*(?:the\s+|le\s+)?(?P<day>{_DAY_NUMBER})\b{_NOT_A_DAY}"
 )
 _DAY_OF_MONTH = re.compile(
     rf"\b(?:le|du|au|ce|the|on\s+the|for\s+the|jusqu'?\s?au|a\s+partir\s+du|des\s+le)\s+"
@@ -189,18 +190,43 @@ def _date_parts(match: re.Match[str]) -> tuple[int, int | None, int | None, int 
     else:
         month = _MONTH_NUMBERS[month_text]
     year = None if year_text is None else int(year_text) + (2000 if len(year_text) == 2 else 0)
-    weekday = _WEEKDAY_NUMBERS.get(groups.get("weekday", ""))
+    weekday = _ALL_WEEKDAY_NUMBERS.get(groups.get("weekday") or groups.get("short") or "")
     if not 1 <= day <= 31 or (month is not None and not 1 <= month <= 12):
         return None
     return day, month, year, weekday
 
 
-def _read_date(match: re.Match[str], _: _Context) -> list[_Spec] | None:
+def _read_date(match: re.Match[str], context: _Context) -> list[_Spec] | None:
     parts = _date_parts(match)
-    if parts is None:
+    if parts is None or _days_not_a_date(match):
         return None
+    if match.groupdict().get("short") and _WORD_BEFORE.search(
+        match.string, max(0, match.start() - 12), match.start()
+    ):
+        return None  # "la mer 12 fois" is no Wednesday
     day, month, year, weekday = parts
+    if match.groupdict().get("month2") == "mar" and year is None:
+        # "mar 12" is mardi 12 when the coming 12th is a Tuesday, else the 12th of March
+        coming = _roll(day, None, None, None, context, None)
+        if coming is not None and coming.weekday() == _ALL_WEEKDAY_NUMBERS["mar"]:
+            month, weekday = None, coming.weekday()
     return [_DaySpec(match.start(), match.end(), day=day, month=month, year=year, weekday=weekday)]
+
+
+def _days_not_a_date(match: re.Match[str]) -> bool:
+    """Whether "a-b", "a b" or "a.b" without a year is no day and month: a month must be written
+    with two digits ("17.02"), and with "-" or a space "10-12" may be the 10th to the 12th, so the
+    second must be padded ("03-04") or smaller than the first ("17 02"); after spaces a year has
+    four digits."""
+    separator = match.groupdict().get("sep")
+    if separator is not None and separator.isspace() and len(match["year2"] or "") == 2:
+        return True  # "06 12 34" is more likely the start of a phone number
+    if separator is None or match["year2"]:
+        return False
+    day, month = match["day2"], match["month2"]
+    if len(month) != 2:
+        return True
+    return separator != "." and not (month.startswith("0") or int(month) < int(day))
 
 
 def _read_day_of_month(match: re.Match[str], _: _Context) -> list[_Spec] | None:
@@ -245,7 +271,7 @@ def _read_week_of(match: re.Match[str], context: _Context) -> list[_Spec] | None
 
 def _read_relative_day(match: re.Match[str], context: _Context) -> list[_Spec]:
     offset = 2 if match["after_tomorrow"] else 1 if match["tomorrow"] else 0
-    offset += {"huit": 7, "quinze": 14}.get(match["later"] or "", 0)
+    offset += 7 * _WEEKS_LATER.get(match["later"] or "", 0)
     day = context.today + timedelta(days=offset)
     return [_DaySpec(match.start(), match.end(), day, day)]
 
@@ -341,21 +367,6 @@ def _read_relative_month(match: re.Match[str], context: _Context) -> list[_Spec]
     return [_DaySpec(match.start(), match.end(), max(first, context.today), last)]
 
 
-def _read_weekday(match: re.Match[str], _: _Context) -> list[_Spec]:
-    if match["neg"]:
-        return []
-    weeks_later = 1 if match["week"] else {"huit": 1, "quinze": 2}.get(match["later"] or "", 0)
-    return [
-        _DaySpec(
-            match.start(),
-            match.end(),
-            weekday=_WEEKDAY_NUMBERS[match["weekday"]],
-            after_previous=bool(match["following"] or match["after"]),
-            weeks_later=weeks_later,
-        )
-    ]
-
-
 def _roll(
     day: int,
     month: int | None,
@@ -380,9 +391,10 @@ def _roll(
             ):
                 year += 1
         try:
-            return date(year, month, day)
+            written = date(year, month, day)
         except ValueError:  # "le 29 février" in 2027, "le 31 avril", years past 9999
             return None
+        return None if written < today else written  # "le 20/02/2014" is past: no day
     for months_ahead in range(48):  # a day of the month alone: this month or a later one
         year_ahead, month_index = divmod(today.month - 1 + months_ahead, 12)
         try:
@@ -393,10 +405,6 @@ def _roll(
             return candidate
     # a weekday that never matches ("lundi 31" for years) is a slip: keep the day of the month
     return None if weekday is None else _roll(day, None, None, None, context, moment)
-
-
-def _next_weekday(weekday: int, after: date) -> date:
-    return after + timedelta(days=(weekday - after.weekday() - 1) % 7 + 1)
 
 
 def _resolve(
@@ -418,6 +426,11 @@ def _resolve_days(
     if spec.day is not None:
         day = _roll(spec.day, spec.month, spec.year, spec.weekday, context, moment)
         return None if day is None else (day, day)
+    if spec.days_after is not None:
+        if previous is None and spec.days_after < 0:  # "la veille" of today is past
+            return None
+        day = (previous or context.today) + timedelta(days=spec.days_after)
+        return None if day < context.today else (day, day)
     assert spec.weekday is not None
     base = previous if spec.after_previous and previous is not None else context.today
     day = _next_weekday(spec.weekday, base) + timedelta(weeks=spec.weeks_later)

@@ -45,18 +45,72 @@ _CONFIRM = re.compile(
     r"|\bnous\s+serons\s+(?:bien\s+)?la\b|\b(?:i'?ll|i\s+will|we'?ll)\s+be\s+there\b"
     r"|\bc'?\s?est\s+(?:bien\s+)?confirme\b"
 )
+# A question about one's own appointment asks for the list: a "when" word and an appointment of
+# the sender's, in either order, within one sentence ("j'ai rendez-vous à quelle heure lundi ?",
+# "c'est quand mon rdv", "what time is my appointment?").
+_WHEN = (
+    r"\b(?:quand|a\s+quelle\s+(?:heure|date)|quel\s+jour|quelle\s+(?:heure|date)|when|"
+    r"what\s+(?:time|day|date))\b"
+)
+_OWN_APPOINTMENT = (
+    r"\b(?:(?:mon|mes|notre|nos)\s+(?:\w+\s+)?|(?:j'?\s?ai|nous\s+avons|on\s+a|ai\s+je|avons\s+nous|"
+    r"est\s+ce\s+que\s+j'?\s?ai)\s+(?:bien\s+)?(?:un\s+|une\s+|des\s+)?)(?:rdv|rendez\s+vous|"
+    r"rendezvous|seance)s?\b"
+    r"|\b(?:my|our)\s+(?:\w+\s+)?(?:appointment|appt|booking)s?\b"
+    r"|\b(?:i|we)\s+(?:have|got|had)\s+(?:an?\s+|my\s+)?(?:appointment|appt|booking)s?\b"
+    r"|\b(?:am\s+i|are\s+we)\s+(?:booked|scheduled|coming|expected)\b"
+)
+_SENTENCE = r"[^.?!;]{0,40}?"
 _LIST = re.compile(
-    r"\bmes\s+(?:\w+\s+){0,2}?(?:rdv|rendez\s+vous|rendezvous)"
-    r"|\b(?:quand|a\s+quelle\s+(?:heure|date)|quel\s+jour)\b.{0,30}?\b(?:mon|mes|notre)\s+"
-    r"(?:\w+\s+)?(?:rdv|rendez\s+vous)"
-    r"|\b(?:rdv|rendez\s+vous)\s+(?:\w+\s+)?(?:c'?\s?est\s+)?quand\b"
+    rf"{_WHEN}{_SENTENCE}(?:{_OWN_APPOINTMENT})|(?:{_OWN_APPOINTMENT}){_SENTENCE}{_WHEN}"
+    r"|\bmes\s+(?:\w+\s+){0,2}?(?:rdv|rendez\s+vous|rendezvous)"
     r"|\b(?:ai\s+je|est\s+ce\s+que\s+j'?\s?ai)\s+(?:bien\s+)?(?:un|des)\s+(?:rdv|rendez\s+vous)"
-    r"|\bmy\s+(?:\w+\s+)?appointments\b|\bwhen\b.{0,30}?\bmy\s+(?:next\s+)?(?:appointment|appt|"
-    r"booking)|\bwhat\s+(?:appointments|bookings)\b"
+    r"|\bmy\s+(?:\w+\s+)?appointments\b|\bwhat\s+(?:appointments|bookings)\b"
     r"|\bdo\s+i\s+have\s+(?:an?|any)\s+(?:appointment|booking)|\b(?:list|show)\s+(?:me\s+)?my\b"
     r"|\b(?:l'?\s?heure|la\s+date|le\s+jour|l'?\s?horaire)\s+(?:de|du)\s+(?:mon|notre)\s+"
     r"(?:\w+\s+)?(?:rdv|rendez\s+vous)|\bremind\s+me\b"
 )
+# A condition states no wish: "… si vous avez une annulation", "if someone cancels", "en cas de
+# désistement". It runs from "si"/"if" and a subject to the end of its clause. Polite requests
+# ("si vous pouviez annuler", "s'il est possible de décaler", "if you could move it", "s'il vous
+# plaît") and indirect questions ("savoir si") are no conditions.
+_POLITE = (
+    r"\s*(?:vous\s+|te\s+|est\s+|etait\s+|serait\s+|is\s+|was\s+|were\s+|'?s\s+)?(?:possible|"
+    r"pouv\w*|peu[tx]|pourr\w*|voul\w*|voud\w*|plai\w*|could|can(?!'?t)|would|may|might|please|"
+    r"don'?t\s+mind|ok|okay|alright|fine|convenient)\b"
+)
+_CLAUSE = r"[^,.;:!?]*?(?=[,.;:!?]|\b(?:je|j'|nous|i|i'?d|i'?ll|we|merci|thanks)\b|$)"
+_CONDITION = re.compile(
+    r"(?:\b(?:si|s')\s*(?:jamais\s+)?(?:il|ils|elle|on|quelqu'?\s?un|qqn|une?|des|le|la|les|c'|"
+    r"ca|cela|personne|vous|je|j'|nous|tu)"
+    r"|\b(?:if|in\s+case|should)\s+(?:there|someone|somebody|anyone|anybody|any|a|an|one|it|"
+    rf"the|they|he|she|you|i|we))\b(?!{_POLITE}){_CLAUSE}"
+    rf"|\b(?:au\s+cas\s+ou|en\s+cas\s+d'?|in\s+case\s+of){_CLAUSE}"
+)
+_INDIRECT_QUESTION = re.compile(
+    r"\b(?:savoir|voir|demander|know|wonder|wondering|check|see|ask|asking)\s+$"
+)
+# a freed slot is something to book, not a cancellation: "vous avez eu une annulation ?"
+_FREED_SLOT = re.compile(
+    r"\b(?:avez|aurez|auriez|aviez|avez\s+vous|auriez\s+vous|a\s+t\s+il|y\s+a|y\s+aurait|"
+    r"have|has|got|any)\s+(?:(?:eu|vous|il|un|une|des|de|d'|a|an|any|had|been)\s*)*"
+    r"(?:annulations?|desistements?|cancellations?)\b"
+)
+_WAITING_LIST = re.compile(r"\b(?:liste\s+d'?\s?attente|waiting\s+list|waitlist)\b")
+
+
+def _blank_conditions(text: str) -> str:
+    """The text without what is only a condition or a freed slot: no intent is read in them."""
+
+    def blank(match: re.Match[str]) -> str:
+        if _INDIRECT_QUESTION.search(text, max(0, match.start() - 12), match.start()):
+            return match.group()  # "je voulais savoir si vous pouviez…" asks
+        return " " * len(match.group())
+
+    text = _CONDITION.sub(blank, text)
+    return _FREED_SLOT.sub(lambda match: " " * len(match.group()), text)
+
+
 _QUESTION = re.compile(
     r"\b(?:horaires?|ouverts?|ouvertes?|ouvrez|fermes?|fermez|fermee?s?|fermeture|adresse|"
     r"parking|garer|stationner|metro|prix|tarifs?|combien|coute|coutent|cout|rembours\w*|"
@@ -108,23 +162,26 @@ def _wanted_from(text: str) -> int:
 
 def _intent(text: str, speaks_of_time: bool, wants_something: bool) -> Intent:
     """The intent, from the most specific keyword family to the least."""
-    if _RESCHEDULE.search(text) or (_INSTEAD.search(text) and _MY_APPOINTMENT.search(text)):
+    wish = _blank_conditions(text)
+    if _RESCHEDULE.search(wish) or (_INSTEAD.search(wish) and _MY_APPOINTMENT.search(wish)):
         return Intent.RESCHEDULE
-    if _EXPLICIT_CANCEL.search(text):
+    if _EXPLICIT_CANCEL.search(wish):
         return Intent.CANCEL
-    if _CANNOT_COME.search(text):
-        if not _ALTERNATIVE.search(text):
+    if _CANNOT_COME.search(wish):
+        if not _ALTERNATIVE.search(wish):
             return Intent.CANCEL
-        return Intent.RESCHEDULE if _MY_APPOINTMENT.search(text) else Intent.BOOK
-    if _CONFIRM.search(text):
+        return Intent.RESCHEDULE if _MY_APPOINTMENT.search(wish) else Intent.BOOK
+    if _CONFIRM.search(wish):
         return Intent.CONFIRM
-    if _LIST.search(text):
+    if _LIST.search(wish):
         return Intent.LIST
-    strong = _BOOKING.search(text)
+    # a cancellation only in a condition or as a freed slot is someone else's: a slot to take
+    freed_slot = _EXPLICIT_CANCEL.search(text) is not None
+    strong = _BOOKING.search(text) or _WAITING_LIST.search(text) or freed_slot
     if _QUESTION.search(text) and not strong:
         return Intent.QUESTION
     if _ON_THE_WAY.search(text) and not strong:
         return Intent.OTHER
-    if strong or wants_something or _WEAK_BOOKING.search(text) or _SYMPTOM.search(text):
+    if strong or wants_something or _WEAK_BOOKING.search(wish) or _SYMPTOM.search(text):
         return Intent.BOOK
     return Intent.BOOK if speaks_of_time else Intent.OTHER

@@ -48,6 +48,7 @@ class _DaySpec:
     weeks_later: int = 0  # "mardi en huit"
     edge_of_week: tuple[int, ...] = ()  # "début de semaine": these weekdays, of whichever week
     bound: str | None = None  # "before" ("avant vendredi") or "until" ("d'ici jeudi"): from today
+    days_after: int | None = None  # "le lendemain": days after the one named before, else today
 
     @property
     def bare_weekday(self) -> bool:
@@ -78,6 +79,7 @@ class _Context:
     today: date
     clock: time  # local time of `now`, naive
     now: datetime
+    text: str = ""  # the whole message as read, before any mention is blanked
 
 
 _Spec = _ClockSpec | _DaySpec

@@ -22,7 +22,6 @@ from bot.nlu.days import (
     _RELATIVE_MONTH,
     _WEEK,
     _WEEK_OF,
-    _WEEKDAY,
     _WEEKDAY_AND_DAY,
     _WEEKEND,
     _read_date,
@@ -34,12 +33,12 @@ from bot.nlu.days import (
     _read_relative_month,
     _read_week,
     _read_week_of,
-    _read_weekday,
     _read_weekend,
 )
 from bot.nlu.intents import _ASAP, _intent, _wanted_from
 from bot.nlu.mentions import _Context, _Days, _DaySpec, _Scanner, _Spec
 from bot.nlu.noise import _GREETING, _SINCE
+from bot.nlu.offsets import _COUNTED_OFFSET, _NAMED_OFFSET, _read_from_another_day
 from bot.nlu.request import BookingRequest, DayPart, Intent, ServiceLike
 from bot.nlu.services import _find_practitioner, _find_service
 from bot.nlu.times import (
@@ -59,6 +58,7 @@ from bot.nlu.times import (
     _read_window,
 )
 from bot.nlu.typos import _normalise
+from bot.nlu.weekdays import _WEEKDAY, _read_weekday
 from bot.nlu.words import _fold
 
 
@@ -78,6 +78,8 @@ def _scan(text: str, context: _Context) -> tuple[_Scanner, list[tuple[int, int]]
     # what stands between two days ("au", "ou", "mon rdv du") is judged on this text
     scanner.between_days = scanner.text
     # days
+    scanner.take(_NAMED_OFFSET, _read_from_another_day)
+    scanner.take(_COUNTED_OFFSET, _read_from_another_day)
     scanner.take(_HOLIDAY, _read_holiday)
     scanner.take(_WEEK_OF, _read_week_of)
     scanner.take(_MONTH_DATE, _read_date)
@@ -105,7 +107,7 @@ def parse_request(
     """What the message asks for. `now` is aware; days and times are local to its zone."""
     practitioner = _find_practitioner(_fold(text), practitioners)
     folded = _normalise(text)
-    context = _Context(now.date(), now.time().replace(tzinfo=None), now)
+    context = _Context(now.date(), now.time().replace(tzinfo=None), now, folded)
     scanner, farewells = _scan(folded, context)
 
     def outside_farewells(spec: _Spec) -> bool:

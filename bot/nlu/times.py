@@ -8,6 +8,7 @@ from bot.nlu.noise import _NEGATION
 from bot.nlu.request import DAY_PART_WINDOWS, LUNCH_WINDOW, WORKING_DAY, DayPart
 from bot.nlu.words import (
     _CARDINAL_WORDS,
+    _CARDINAL_WORDS_FROM_TWO,
     _EN_HOUR_WORDS,
     _FR_HOUR_WORDS,
     _NOT_A_DAY,
@@ -21,19 +22,49 @@ from bot.nlu.words import (
 _HOUR = r"(?:[01]?\d|2[0-3])"
 _MINUTE = r"[0-5]\d"
 _AMPM = r"[ap]\.?\s?m\b\.?"
-_FRACTION = r"(?:\s+et\s+(?:demie?|quart)|\s+moins\s+(?:le\s+)?quart)"
 _FR_HOURS = _alternation(_FR_HOUR_WORDS)
 _EN_HOURS = _alternation(_EN_HOUR_WORDS)
-_MINUTES_AFTER = rf"(?:{_FRACTION}|\s+(?:{_MINUTE}|{_CARDINAL_WORDS})\b)"
+_NAMED_HOUR_VALUES = {"midi": 12, "noon": 12, "midday": 12, "minuit": 0, "midnight": 0}
+_NAMED_HOURS = _alternation(_NAMED_HOUR_VALUES)
+# a count of minutes in words; "une" only with its unit: "à dix heures une consultation"
+_MINUTE_WORDS = _CARDINAL_WORDS_FROM_TWO
+_MINUTE_COUNT = rf"(?:\d{{1,2}}|{_MINUTE_WORDS}|une?|one)\b"
+_MINUTE_UNIT = r"\s*(?:minutes?|mins?|mn)\b"
+# What may follow an hour, in one grammar: "et demie", "et quart", "trois quarts", "moins le
+# quart", "moins cinq", "et quinze minutes", "30", "vingt". A count with no unit must not be
+# one of something else: "à 10h deux personnes" is 10:00.
+_MINUTES_NAMED = (
+    r"(?:\s+et\s+(?P<half>demie?)\b|\s+et\s+(?P<quarter>quart)\b"
+    r"|\s+(?:et\s+)?(?P<three_quarters>trois\s+quarts?)\b"
+    r"|\s+moins\s+(?:le\s+)?(?P<less_quarter>quart)\b"
+    rf"|\s+moins\s+(?P<less>{_MINUTE_COUNT})(?:{_MINUTE_UNIT})?"
+    rf"|\s+(?:et\s+)?(?P<and_count>{_MINUTE_COUNT}){_MINUTE_UNIT}"
+    rf"|\s*(?P<digits>{_MINUTE})(?!\d)(?:{_MINUTE_UNIT})?"
+    rf"|\s+(?P<count>{_MINUTE_WORDS})\b(?:{_MINUTE_UNIT}|{_NOT_A_DAY}))"
+)
+# English counts the minutes before the hour: "quarter past ten", "twenty to four"
+_EN_BEFORE_HOUR_NAMED = (
+    r"(?:a\s+)?(?:(?P<which>half|quarter)|(?P<before>five|ten|twenty(?:\s+five)?)"
+    rf"|(?P<before_count>{_MINUTE_COUNT}){_MINUTE_UNIT})\s+(?P<way>past|to)\s+"
+    rf"(?P<hour>{_HOUR}|{_EN_HOURS}|{_NAMED_HOURS})\b"
+)
+
+
+def _unnamed(pattern: str) -> str:
+    """The same pattern without its group names, to be used more than once in another one."""
+    return re.sub(r"\(\?P<\w+>", "(?:", pattern)
+
+
+_MINUTES = _unnamed(_MINUTES_NAMED)
 # one clock time, in any of the forms people type
 _CLOCK = (
-    rf"\b{_HOUR}\s*(?:h|heures?|hrs?)(?![a-z])(?:\s*{_MINUTE}(?!\d))?{_FRACTION}?"  # 14h30
+    rf"(?:\b{_HOUR}\s*(?:h|heures?|hrs?)(?![a-z])"  # 14h30, 11h moins le quart
+    rf"|\b(?:{_FR_HOURS}|{_EN_HOURS})\s+(?:heures?|o'?\s?clock)\b"  # dix heures trois quarts
+    rf"|(?<!apres\s)\b(?:{_NAMED_HOURS})\b)(?:{_MINUTES})?"  # midi moins cinq
     rf"|\b{_HOUR}:{_MINUTE}(?:\s*{_AMPM})?"  # 14:00, 4:30pm
     rf"|\b{_HOUR}(?:\.{_MINUTE})?\s*{_AMPM}"  # 3pm, 9.30am
-    rf"|\b(?:{_FR_HOURS}|{_EN_HOURS})\s+(?:heures?|o'?\s?clock)\b{_MINUTES_AFTER}?"  # dix heures
     rf"|\b(?:{_EN_HOURS})\s*{_AMPM}"  # ten am
-    rf"|(?<!apres\s)\b(?:midi|minuit|noon|midnight|midday)\b{_MINUTES_AFTER}?"  # midi et demi
-    rf"|\b(?:half|quarter)\s+(?:past|to)\s+(?:{_HOUR}|{_EN_HOURS})\b"  # half past ten
+    rf"|\b{_unnamed(_EN_BEFORE_HOUR_NAMED)}"  # half past ten, twenty to four
     rf"|\b{_HOUR}\s+o'?\s?clock\b"
 )
 # "8h du soir", "2h de l'après-midi", "9 in the morning"
@@ -60,7 +91,7 @@ _BARE_HOUR_ONLY = re.compile(_BARE_HOUR)
 _CLOCK_TIME = re.compile(rf"(?P<clock>{_CLOCK})(?:{_QUALIFIER})?")
 _PREPOSITION_HOUR = re.compile(
     rf"\b(?:a|vers|at|around|about|aux\s+alentours\s+de|autour\s+de|sur\s+les)\s+"
-    rf"(?P<clock>{_BARE_HOUR})(?:{_QUALIFIER})?"
+    rf"(?P<clock>{_BARE_HOUR}|\b{_HOUR}\.{_MINUTE}\b(?![.-]?\d))(?:{_QUALIFIER})?"  # à 10.15
 )
 _WINDOW = re.compile(
     rf"(?:\b(?P<pre>entre|between|de|from|des)\s+)?(?P<a>{_CLOCK}|{_BARE_HOUR})\s*"
@@ -94,54 +125,72 @@ _PART_OF_DAY = re.compile(
     r"|(?P<tonight>\btonight\b))"
 )
 
-_QUARTER_CLOCK = re.compile(r"(?P<which>half|quarter)\s+(?P<way>past|to)\s+(?P<hour>.+)")
+_BEFORE_HOUR = re.compile(_EN_BEFORE_HOUR_NAMED)
 _CLOCK_PARTS = re.compile(
-    rf"(?P<hour>\d{{1,2}}|{_FR_HOURS}|{_EN_HOURS}|midi|noon|midday|minuit|midnight)"
-    r"\s*(?:h|heures?|hrs?|o'?\s?clock)?\s*[:.]?\s*"
-    rf"(?P<minute>\d{{2}}|{_CARDINAL_WORDS})?\s*"
-    r"(?:et\s+(?P<half>demie?)|et\s+(?P<quarter>quart)|moins\s+(?:le\s+)?(?P<to>quart))?\s*"
+    rf"(?P<hour>\d{{1,2}}|{_FR_HOURS}|{_EN_HOURS}|{_NAMED_HOURS})"
+    r"\s*(?:h|heures?|hrs?|o'?\s?clock)?\s*[:.]?"
+    rf"(?:{_MINUTES_NAMED})?\s*"
     r"(?P<ampm>[ap])?\.?\s?m?\.?"
 )
+
+
+def _minutes(parts: re.Match[str]) -> int:
+    """Minutes after the hour (negative before it) that _MINUTES_NAMED read."""
+    if parts["half"]:
+        return 30
+    if parts["quarter"]:
+        return 15
+    if parts["three_quarters"]:
+        return 45
+    if parts["less_quarter"]:
+        return -15
+    if parts["less"]:
+        return -_minute_count(parts["less"])
+    count = parts["and_count"] or parts["digits"] or parts["count"]
+    return _minute_count(count) if count else 0
+
+
+def _minute_count(text: str) -> int:
+    return 1 if text in ("un", "une", "one") else _number(text)
 
 
 def _read_clock(text: str) -> _Clock | None:
     """Read one clock expression already found by _CLOCK or _BARE_HOUR."""
     text = _SPACES.sub(" ", text.strip())
-    quarter = _QUARTER_CLOCK.fullmatch(text)
-    if quarter:
-        hour = _hour_value(quarter["hour"])
+    before = _BEFORE_HOUR.fullmatch(text)
+    if before:
+        hour = _hour_value(before["hour"])
         if hour is None:
             return None
-        if quarter["way"] == "to":
-            hour, minute = hour - 1, 60 - (30 if quarter["which"] == "half" else 15)
+        if before["which"]:
+            minutes = 30 if before["which"] == "half" else 15
         else:
-            minute = 30 if quarter["which"] == "half" else 15
-        return _Clock(hour % 24, minute, movable=1 <= hour % 24 <= 11)
+            minutes = _minute_count(before["before"] or before["before_count"])
+        moment = hour * 60 + (minutes if before["way"] == "past" else -minutes)
+        hour, minute = divmod(moment % (24 * 60), 60)
+        named = before["hour"] in _NAMED_HOUR_VALUES
+        return _Clock(hour, minute, movable=not named and 1 <= hour <= 11)
     parts = _CLOCK_PARTS.fullmatch(text)
     if parts is None:
         return None
-    named = parts["hour"] in ("midi", "noon", "midday", "minuit", "midnight")
+    named = parts["hour"] in _NAMED_HOUR_VALUES
     hour = _hour_value(parts["hour"])
-    minute = _number(parts["minute"]) if parts["minute"] else 0
-    if parts["half"]:
-        minute = 30
-    elif parts["quarter"]:
-        minute = 15
-    elif parts["to"]:
-        hour, minute = hour - 1, 45
+    if hour is None or not 0 <= hour <= 23:
+        return None
+    minutes = _minutes(parts)
+    if not -59 <= minutes <= 59:
+        return None
     if parts["ampm"]:
         hour = hour % 12 + (12 if parts["ampm"] == "p" else 0)
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        return None
+    # "midi moins cinq" is 11:55, "minuit moins le quart" 23:45
+    hour, minute = divmod((hour * 60 + minutes) % (24 * 60), 60)
     movable = not named and not parts["ampm"] and 1 <= hour <= 11
     return _Clock(hour, minute, movable)
 
 
 def _hour_value(text: str) -> int | None:
-    if text in ("midi", "noon", "midday"):
-        return 12
-    if text in ("minuit", "midnight"):
-        return 0
+    if text in _NAMED_HOUR_VALUES:
+        return _NAMED_HOUR_VALUES[text]
     if text.isdigit():
         return int(text)
     return _FR_HOUR_WORDS.get(text, _EN_HOUR_WORDS.get(text))

@@ -22,6 +22,7 @@ _ABBREVIATIONS = {
     "ajd": "aujourdhui",
     "wknd": "weekend",
     "aprm": "aprem",
+    "mat": "matin",
     "pro": "prochain",
     "proch": "prochain",
 }

@@ -48,18 +48,24 @@ def _babel_names(getter: Callable[..., dict[int, str]], widths: Sequence[str]) -
 
 # month number by name: "janvier", "janv", "january", "jan", ...; "fev" is the usual SMS form
 _MONTH_NUMBERS = _babel_names(get_month_names, ("wide", "abbreviated")) | {"fev": 2}
-# weekday (Monday = 0) by name, with the English short forms but "mon" (French "my") and "tue"
-# (French "kills": "une douleur qui me tue")
-_WEEKDAY_NUMBERS = _babel_names(get_day_names, ("wide",)) | {
+# weekday (Monday = 0) by name and abbreviation ("lun", "Wed"), with the other English short forms
+_ALL_WEEKDAY_NUMBERS = _babel_names(get_day_names, ("wide", "abbreviated")) | {
     "tues": 1,
-    "wed": 2,
     "weds": 2,
-    "thu": 3,
     "thur": 3,
     "thurs": 3,
-    "fri": 4,
-    "sat": 5,
-    "sun": 6,
+}
+# Abbreviations that are everyday words too ("mon" rdv, ça me "tue", la "mer", un "jeu", "Sam",
+# the "sun"): days only where a day is written, as weekdays.py judges; "mar" is also March.
+_WORDLIKE_WEEKDAY_NUMBERS = {
+    word: number
+    for word, number in _ALL_WEEKDAY_NUMBERS.items()
+    if word in {"mon", "tue", "mar", "mer", "jeu", "sam", "dim", "sat", "sun"}
+}
+_WEEKDAY_NUMBERS = {
+    word: number
+    for word, number in _ALL_WEEKDAY_NUMBERS.items()
+    if word not in _WORDLIKE_WEEKDAY_NUMBERS
 }
 
 _FR_SMALL = [
@@ -160,6 +166,7 @@ _CARDINALS = (
     {_french_number(n): n for n in range(1, 60)}
     | {_english_number(n): n for n in range(1, 60)}
     | {"une": 1}
+    | {f"{tens} et une": 10 * n + 1 for n, tens in _FR_TENS.items()}
 )
 # a day of the month in words: "le deux", "le premier", "the third" (never "un": "un mardi")
 _DAY_WORDS = (
@@ -184,7 +191,26 @@ def _number(text: str) -> int:
 
 _MONTHS = _alternation(_MONTH_NUMBERS)
 _WEEKDAYS = _alternation(_WEEKDAY_NUMBERS)
-_CARDINAL_WORDS = _alternation(_CARDINALS)
+_WORDLIKE_WEEKDAYS = _alternation(_WORDLIKE_WEEKDAY_NUMBERS)
+# any weekday, where what follows shows it is one ("mar. 12 avril", "jeu 14")
+_ANY_WEEKDAY = rf"(?:{_WEEKDAYS}|{_WORDLIKE_WEEKDAYS})\b\.?"
+
+
+def _spelled_numbers(with_one: bool) -> str:
+    """The words of _CARDINALS (1..59, French and English) as a pattern built like the numbers
+    are, far smaller than the alternation of them all; without "un", "une", "one" if asked."""
+    fr_units, en_units = _alternation(_FR_SMALL[2:10]), _alternation(_EN_SMALL[2:10])
+    teens = _alternation([*_FR_SMALL[11:17], *_EN_SMALL[10:20]])
+    one = "|un|une|one" if with_one else ""
+    return (
+        rf"(?:(?:{_alternation(_FR_TENS.values())})(?:\s+et\s+une?|\s+(?:{fr_units}))?"
+        rf"|(?:{_alternation(_EN_TENS.values())})(?:\s+(?:one|{en_units}))?"
+        rf"|dix(?:\s+(?:sept|huit|neuf))?|{teens}|{fr_units}|{en_units}{one})"
+    )
+
+
+_CARDINAL_WORDS = _spelled_numbers(with_one=True)
+_CARDINAL_WORDS_FROM_TWO = _spelled_numbers(with_one=False)
 _DAY_NUMBER = rf"(?:\d{{1,2}}(?:er|ere|re|eme|e|st|nd|rd|th)?|{_alternation(_DAY_WORDS)})"
 # what a day of the month or an hour must not be followed by: a unit, an address, a phone number
 _NOT_A_DAY = (
