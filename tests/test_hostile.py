@@ -84,8 +84,10 @@ COMMANDS = (
     "call",
     "annuler",
     "cancel",
+    "aide",
+    "help",
 )
-UNKNOWN_COMMANDS = ("help", "settings", "foo", "START", "Rdv")
+UNKNOWN_COMMANDS = ("settings", "foo", "START", "Rdv")
 
 # -- what is said ------------------------------------------------------------------------------
 
@@ -730,7 +732,7 @@ async def test_a_tap_on_a_deleted_message_gets_a_new_one(bot, tg):
 
 async def test_a_command_nobody_takes_lists_the_readers_own(bot, tg):
     alice = tg.user(5001, "Alice", language="fr")
-    await alice.send("/aide")
+    await alice.send("/reglages")
     assert alice.last.text.startswith("Je ne connais pas cette commande.")
     assert "/start" in alice.last.text
     claire = tg.user(SECRETARY, "Claire", language="fr")
