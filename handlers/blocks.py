@@ -135,7 +135,9 @@ async def block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = staff_language(context, user.id)
     asked = _read_block(d, list(context.args or []))
     if isinstance(asked, str):
-        log.info("secretary %s: /bloquer %r not understood (%s)", user.id, context.args, asked)
+        # Business and day only: the reason typed after them is the office's own words.
+        shown = (context.args or [])[:2]
+        log.info("secretary %s: /bloquer %r not understood (%s)", user.id, shown, asked)
         await update.effective_message.reply_text(
             d.i18n.text(language, asked, businesses=business_slugs(d), limit=REASON_LIMIT)
         )
@@ -181,7 +183,7 @@ async def unblock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now = d.clock.now()
     ahead: list[tuple[Block, Business]] = []
     for business in [named] if named is not None else d.settings.businesses:
-        horizon = now + timedelta(days=business.booking_horizon_days)
+        horizon = now + d.settings.horizon(business)
         for found in await d.store.blocks.overlapping(
             d.booking.business_id(business), now, horizon
         ):

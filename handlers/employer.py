@@ -40,7 +40,9 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         own = [b for b in own if b.slug == context.args[0]]
     if not own:
         log.warning(
-            "user %s asked for a summary of %r: not an employer of it", user.id, context.args
+            "user %s asked for a summary of %r: not an employer of it",
+            user.id,
+            (context.args or [])[:1],
         )
         await update.effective_message.reply_text(d.i18n.text(language, "employer.not_yours"))
         return

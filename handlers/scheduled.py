@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot import outbox
 from bot.agenda import Wanted
 from bot.summaries import Summaries
-from handlers import handoff, patient, secretary
+from handlers import handoff, offers, secretary
 from handlers.common import Deps, deps, keyboard, staff_language
 from handlers.delivery import Rendered, Renderer
 from storage.appointments import Source, StaleStatus
@@ -40,12 +40,23 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
         send_summaries,
         send_morning_digests,
         handoff.close_quiet,
+        forget_visitors,
     )
     for step in steps:
         try:
             await step(context)
         except Exception:
             log.exception("scheduled step %s failed; the next sweep tries again", step.__name__)
+
+
+async def forget_visitors(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """People who wrote once and never booked are forgotten after ``visitor_retention``."""
+    d = deps(context)
+    gone = await d.store.people.purge_visitors(
+        before=d.clock.now() - d.settings.visitor_retention, keep=d.settings.staff_ids()
+    )
+    if gone:
+        log.info("%s visitor(s) forgotten after %s", gone, d.settings.visitor_retention)
 
 
 def _plans(d: Deps) -> list[ReminderPlan]:
@@ -115,8 +126,9 @@ async def _expired(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rend
     offer = await d.booking.offer(
         business, service, Wanted(local.date(), local.date(), local.time(), local.time())
     )
+    # The text names the day of the request: a time on another day says its own.
     markup = (
-        patient.offer_keyboard(d, language, business, patient.Flow(service), offer)
+        offers.offer_keyboard(d, language, business, offers.Flow(service), offer, local.date())
         if offer.slots
         else None
     )

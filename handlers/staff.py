@@ -34,12 +34,18 @@ def _reader_language(context: ContextTypes.DEFAULT_TYPE, user: User) -> str:
     return pick_language(user.language_code, d.settings.language)
 
 
+def _command_word(update: Update) -> str:
+    words = (update.effective_message.text or "").split(maxsplit=1)
+    return words[0] if words else ""
+
+
 async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """A polite no to someone who may not do this; nothing changes, the attempt is logged."""
     d = deps(context)
     user = update.effective_user
     query = update.callback_query
-    asked = query.data if query is not None else update.effective_message.text
+    # The command word only: what follows it may be a patient's name or number.
+    asked = query.data if query is not None else _command_word(update)
     log.warning("refused %r from user %s: not a secretary", asked, user.id)
     text = d.i18n.text(_reader_language(context, user), "error.not_allowed")
     if query is not None:

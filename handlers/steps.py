@@ -57,7 +57,9 @@ async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         return True
     d = deps(context)
     query = update.callback_query
-    what = query.data if query else (update.effective_message.text or "")[:40]
+    # The command word only: what follows it may be a patient's name or number.
+    words = (update.effective_message.text or "").split(maxsplit=1) if not query else []
+    what = query.data if query else (words[0] if words else "")
     log.warning("refused %r from user %s: not a secretary", what, user.id if user else None)
     language = pick_language(user.language_code if user else None, d.settings.language)
     text = d.i18n.text(language, "error.not_allowed")
