@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.booking import Booking
@@ -198,6 +198,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     stale = isinstance(context.error, StaleButton | BadCallback)
     if stale:
         log.warning("unusable callback data: %s", context.error)
+    elif isinstance(context.error, NetworkError):
+        # Telegram failing an answer (a timeout, a 5xx): what the change owed anyone is in
+        # the outbox already; only this reply is lost, and the person can tap again.
+        log.warning("Telegram failed while answering an update: %r", context.error)
     else:
         log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
