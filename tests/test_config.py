@@ -123,3 +123,28 @@ def test_an_amount_that_is_no_fee_is_refused_plainly(text):
 
     with pytest.raises(ValueError):
         parse_money(text)
+
+
+def test_the_example_answers_questions_and_names_services_in_english():
+    dupont, institute = load_settings(EXAMPLE).businesses
+    assert dupont.service("detartrage").name_in("en") == "Teeth cleaning"
+    assert dupont.service("detartrage").name_in("fr") == "Détartrage"
+    assert len(dupont.faq) >= 3 and len(institute.faq) >= 3
+    assert dupont.faq[0].answer_in("en").startswith("Indigo")
+
+
+def test_a_faq_entry_is_checked(config_data):
+    config_data["businesses"][0]["faq"] = [
+        {"keywords": [], "answer": "Oui."},
+        {"keywords": ["parking"], "answer": {"de": "Ja."}},
+        {"keywords": ["  "], "answer": ""},
+        {"keywords": ["parking"]},
+    ]
+    config_data["businesses"][0]["services"][0]["names"] = {"es": "Consulta"}
+    errors = errors_of(config_data)
+    assert any(e.startswith("businesses[0].faq[0].keywords:") for e in errors), errors
+    assert "businesses[0].faq[1].answer: de: the bot speaks fr and en" in " ".join(errors)
+    assert any(e.startswith("businesses[0].faq[2].keywords:") for e in errors), errors
+    assert any(e.startswith("businesses[0].faq[2].answer:") for e in errors), errors
+    assert "businesses[0].faq[3].answer: is required" in errors
+    assert any(e.startswith("businesses[0].services[0].names:") for e in errors), errors
