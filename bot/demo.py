@@ -17,7 +17,7 @@ from bot.app import build_application, running
 from bot.clock import ManualClock
 from bot.config import Settings, TelegramSettings
 from bot.simulator import Simulator, find_spec
-from handlers import scheduled
+from handlers import delivery, scheduled
 from storage import Store
 
 SCENE_START = "2027-01-11T09:00"
@@ -48,7 +48,9 @@ async def play(settings: Settings, write: Callable[[str], object]) -> int:
             tg.on_event = lambda line: write(f"{line}\n")
             try:
                 async with running(application):
+                    # A step of the scene is over once every message it owed was delivered.
                     tg.add_idle_waiter(application.update_queue.join)
+                    tg.add_idle_waiter(delivery.deliverer(application).idle)
                     write(f"— {clock.now():%A %d %B %Y, %H:%M} ({zone.key}) —\n")
                     await _scene(tg, settings, tg.on_event)
                     await _later(tg, settings, clock, application, tg.on_event)
@@ -108,11 +110,17 @@ async def _later(
     evening = datetime.combine(clock.now().date(), clinic.daily_summary_at, tzinfo=zone)
     clock.set(evening)
     say(f"\n# {evening:%H:%M}: the employer's daily summary.")
-    await scheduled.sweep(CallbackContext(application))
+    await _sweep(application)
 
     morning = (evening + timedelta(days=1)).replace(hour=8, minute=0)
     clock.set(morning)
     say(f"\n# Next morning, {morning:%H:%M}: the secretary's digest and Alice's reminder.")
-    await scheduled.sweep(CallbackContext(application))
+    await _sweep(application)
     alice = tg.user(5001, "Alice", last_name="Martin", language="fr")
     await alice.tap(alice.last.buttons[0][0])
+
+
+async def _sweep(application: Application) -> None:
+    """The minute's scheduled work, and what it owed delivered."""
+    await scheduled.sweep(CallbackContext(application))
+    await delivery.deliverer(application).idle()
