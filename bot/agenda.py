@@ -11,16 +11,19 @@ import bisect
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from functools import cached_property
 from itertools import islice
 from zoneinfo import ZoneInfo
 
 import holidays
 
-from bot.config import WEEKDAYS, Business
+from bot.config import WEEKDAYS, Business, Closure
 
 # How far from the asked day the search looks for the nearest free slots.
 NEAREST_DAYS = 14
+# Without a horizon given, as far ahead as a business books by default.
+DEFAULT_HORIZON = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -57,20 +60,45 @@ class Wanted:
 class OpeningRules:
     """When a business is open: weekly hours minus closures and public holidays."""
 
-    def __init__(self, business: Business, zone: ZoneInfo):
+    def __init__(self, business: Business, zone: ZoneInfo, horizon: timedelta | None = None):
         self.business = business
         self.zone = zone
+        if horizon is None and business.booking_horizon_days is not None:
+            horizon = timedelta(days=business.booking_horizon_days)
+        self.horizon = business.booking_horizon or horizon or DEFAULT_HORIZON
+        self._by_language: dict[str, holidays.HolidayBase] = {}
 
     @cached_property
     def _holidays(self) -> holidays.HolidayBase | None:
         country = self.business.public_holidays
         return holidays.country_holidays(country) if country else None
 
-    def holiday(self, day: date) -> str | None:
-        return self._holidays.get(day) if self._holidays is not None else None
+    def holiday(self, day: date, language: str | None = None) -> str | None:
+        """The public holiday's name, in ``language`` (``fr``, ``en``) when known."""
+        if self._holidays is None:
+            return None
+        name = self._holidays.get(day)
+        if name is None or language is None:
+            return name
+        return self._named(language).get(day, name)
+
+    def _named(self, language: str) -> holidays.HolidayBase:
+        # The package's own default follows the process's locale: a language is asked for.
+        if language not in self._by_language:
+            supported = self._holidays.supported_languages
+            code = next((c for c in supported if c.split("_")[0] == language), None)
+            self._by_language[language] = (
+                holidays.country_holidays(self.business.public_holidays, language=code)
+                if code
+                else self._holidays
+            )
+        return self._by_language[language]
+
+    def closure(self, day: date) -> Closure | None:
+        return next((closure for closure in self.business.closed if day in closure), None)
 
     def is_closed(self, day: date) -> bool:
-        return any(day in closure for closure in self.business.closed) or bool(self.holiday(day))
+        return self.closure(day) is not None or bool(self.holiday(day))
 
     def periods(self, day: date) -> list[tuple[datetime, datetime]]:
         if self.is_closed(day):
@@ -86,6 +114,10 @@ class OpeningRules:
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.zone).date()
+
+    def last_day(self, now: datetime) -> date:
+        """The last day patients may book online: the horizon, counted in whole days."""
+        return self.today(now) + timedelta(days=max(1, self.horizon // timedelta(days=1)))
 
 
 class _Occupancy:
@@ -192,7 +224,7 @@ def search(
     A practitioner named keeps that practitioner's slots only.
     """
     today = rules.today(now)
-    horizon = today + timedelta(days=rules.business.booking_horizon_days)
+    horizon = rules.last_day(now)
     first = max(wanted.day_from or today, today)
     last = min(wanted.day_to or wanted.day_from or horizon, horizon)
     if first > horizon:
@@ -248,10 +280,132 @@ def open_days(rules: OpeningRules, now: datetime, count: int) -> list[date]:
     """The next ``count`` days the business opens, from today, within its horizon."""
     today = rules.today(now)
     days = []
-    for offset in range(rules.business.booking_horizon_days + 1):
+    for offset in range((rules.last_day(now) - today).days + 1):
         day = today + timedelta(days=offset)
         if rules.periods(day):
             days.append(day)
             if len(days) == count:
                 break
     return days
+
+
+class Why(StrEnum):
+    """Why a day or a time asked for cannot be booked."""
+
+    PAST = "past"
+    BEYOND = "beyond"  # after the booking horizon
+    CLOSURE = "closure"  # inside one of the business's closed ranges
+    HOLIDAY = "holiday"
+    WEEKLY = "weekly"  # a weekday the business never opens
+    HOURS = "hours"  # that day, but outside its opening hours
+    NOTICE = "notice"  # sooner than the minimum notice
+    TAKEN = "taken"  # that time is booked, the day still has room
+    FULL = "full"  # that day has no room left
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    why: Why
+    day: date
+    start: datetime | None = None  # the time asked for, when one was
+    holiday: str | None = None
+    closure: Closure | None = None
+
+
+def unavailable(
+    rules: OpeningRules,
+    duration: timedelta,
+    busy: Sequence[Busy],
+    wanted: Wanted,
+    *,
+    now: datetime,
+) -> Unavailable | None:
+    """Why the one day (and time) asked for has no room; None when it has, when several days
+    were asked for, or when the reason is none a patient would be told (a time off the step).
+    """
+    if wanted.day_from is None or wanted.day_to not in (None, wanted.day_from):
+        return None
+    day = wanted.day_from
+    start = (
+        datetime.combine(day, wanted.time_from, tzinfo=rules.zone)
+        if wanted.exact and wanted.time_from is not None
+        else None
+    )
+    closed = _closed(rules, day, start, now)
+    if closed is not None:
+        return closed
+    chosen = [wanted.practitioner] if wanted.practitioner else None
+    if start is not None:
+        return _at(rules, duration, busy, start, now, chosen)
+    if _any_free(rules, duration, busy, day, now, chosen):
+        return None
+    if not _any_free(rules, duration, (), day, now, chosen):
+        # Open that day, yet nothing to offer even in an empty agenda: too late for today.
+        return Unavailable(Why.NOTICE, day)
+    return Unavailable(Why.FULL, day)
+
+
+def _closed(
+    rules: OpeningRules, day: date, start: datetime | None, now: datetime
+) -> Unavailable | None:
+    """Past, beyond the horizon or a closed day: whatever the agenda holds."""
+    if day < rules.today(now) or (start is not None and start <= now):
+        return Unavailable(Why.PAST, day, start)
+    if day > rules.last_day(now):
+        return Unavailable(Why.BEYOND, day, start)
+    closure = rules.closure(day)
+    if closure is not None:
+        return Unavailable(Why.CLOSURE, day, start, closure=closure)
+    holiday = rules.holiday(day)
+    if holiday:
+        return Unavailable(Why.HOLIDAY, day, start, holiday=holiday)
+    if not rules.periods(day):
+        return Unavailable(Why.WEEKLY, day, start)
+    return None
+
+
+def _at(
+    rules: OpeningRules,
+    duration: timedelta,
+    busy: Sequence[Busy],
+    start: datetime,
+    now: datetime,
+    chosen: Sequence[str] | None,
+) -> Unavailable | None:
+    """Why an exact start on an open day cannot be booked."""
+    day = start.date()
+    end = start.astimezone(UTC) + duration
+    if not any(opens <= start and end <= closes for opens, closes in rules.periods(day)):
+        return Unavailable(Why.HOURS, day, start)
+    if start.astimezone(UTC) < now.astimezone(UTC) + rules.business.min_notice:
+        return Unavailable(Why.NOTICE, day, start)
+    window = {"time_from": start.time(), "time_to": start.time()}
+    if not _any_free(rules, duration, (), day, now, chosen, **window):
+        return None  # not a start the business offers (off its step): nothing worth saying
+    if _any_free(rules, duration, busy, day, now, chosen, **window):
+        return None
+    if _any_free(rules, duration, busy, day, now, chosen):
+        return Unavailable(Why.TAKEN, day, start)
+    return Unavailable(Why.FULL, day, start)
+
+
+def _any_free(
+    rules: OpeningRules,
+    duration: timedelta,
+    busy: Iterable[Busy],
+    day: date,
+    now: datetime,
+    chosen: Sequence[str] | None,
+    **window: time,
+) -> bool:
+    slots = free_slots(
+        rules,
+        duration,
+        busy,
+        now=now,
+        first_day=day,
+        last_day=day,
+        practitioners=chosen,
+        **window,
+    )
+    return next(slots, None) is not None

@@ -128,6 +128,8 @@ def build_application(
     application.add_handler(CallbackQueryHandler(patient.mine, pattern=route_is("mine")))
     application.add_handler(CallbackQueryHandler(patient.choose_service, pattern=route_is("svc")))
     application.add_handler(CallbackQueryHandler(patient.choose_day, pattern=route_is("day")))
+    application.add_handler(CallbackQueryHandler(patient.choose_week, pattern=route_is("days")))
+    application.add_handler(CallbackQueryHandler(patient.ask_office, pattern=route_is("ask")))
     application.add_handler(CallbackQueryHandler(patient.choose_slot, pattern=route_is("slot")))
     application.add_handler(CallbackQueryHandler(patient.want, pattern=route_is("want")))
     application.add_handler(
@@ -142,6 +144,7 @@ def build_application(
     )
     application.add_handler(CallbackQueryHandler(patient.move_days, pattern=route_is("mv")))
     application.add_handler(CallbackQueryHandler(patient.move_day, pattern=route_is("mvd")))
+    application.add_handler(CallbackQueryHandler(patient.move_week, pattern=route_is("mvw")))
     application.add_handler(CallbackQueryHandler(patient.move_to, pattern=route_is("mvs")))
 
     # Missions, statements, earnings, mail merge: the secretary's business.

@@ -11,7 +11,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import outbox
-from bot.agenda import Busy, OpeningRules, Slot, Wanted, free_slots, search
+from bot.agenda import (
+    Busy,
+    OpeningRules,
+    Slot,
+    Unavailable,
+    Wanted,
+    Why,
+    free_slots,
+    search,
+    unavailable,
+)
 from bot.clock import Clock
 from bot.config import Business, Service, Settings
 from storage import Store
@@ -31,6 +41,13 @@ from storage.outbox import Owed
 class Offer:
     slots: list[Slot]
     exact: bool  # the first slot is exactly the one asked for
+    # Why the day or time asked for is not offered, when the asker can be told.
+    unavailable: Unavailable | None = None
+    last_day: date | None = None  # the last day patients may book online
+
+    @property
+    def beyond_horizon(self) -> bool:
+        return self.unavailable is not None and self.unavailable.why == Why.BEYOND
 
 
 class Booking:
@@ -38,7 +55,10 @@ class Booking:
         self.settings = settings
         self.store = store
         self.clock = clock
-        self.rules = {b.slug: OpeningRules(b, settings.zone(b)) for b in settings.businesses}
+        self.rules = {
+            b.slug: OpeningRules(b, settings.zone(b), settings.horizon(b))
+            for b in settings.businesses
+        }
         self.office_zone = ZoneInfo(settings.timezone)
 
     def business_id(self, business: Business) -> int:
@@ -66,13 +86,16 @@ class Booking:
             Busy(b.starts_at, b.ends_at, b.practitioner) for b in blocks
         ]
 
+    def last_day(self, business: Business) -> date:
+        return self.rules[business.slug].last_day(self.clock.now())
+
     async def offer(
         self, business: Business, service: Service, wanted: Wanted, *, limit: int = 6
     ) -> Offer:
         rules = self.rules[business.slug]
         now = self.clock.now()
         today = rules.today(now)
-        horizon = today + timedelta(days=business.booking_horizon_days)
+        horizon = rules.last_day(now)
         busy = await self._busy(business, today, horizon)
         duration = timedelta(minutes=service.duration)
         if wanted.practitioner not in (None, *business.practitioners):
@@ -80,9 +103,13 @@ class Booking:
         slots = search(rules, duration, busy, wanted, now=now, limit=limit)
         if not slots and wanted.practitioner is not None:
             # The one asked for has no room at all: anyone is better than nothing.
-            slots = search(
-                rules, duration, busy, replace(wanted, practitioner=None), now=now, limit=limit
-            )
+            wanted = replace(wanted, practitioner=None)
+            slots = search(rules, duration, busy, wanted, now=now, limit=limit)
+        why = unavailable(rules, duration, busy, wanted, now=now)
+        if not slots and (why is None or why.why != Why.BEYOND):
+            # Nothing from the day asked to the horizon: the earliest before it, if any, so
+            # that "no free slot" is said only when there is none within the horizon.
+            slots = search(rules, duration, busy, Wanted(), now=now, limit=limit)
         exact = bool(
             slots
             and wanted.exact
@@ -90,23 +117,35 @@ class Booking:
             and wanted.day_from <= slots[0].start.date() <= (wanted.day_to or wanted.day_from)
             and slots[0].start.time() == wanted.time_from
         )
-        return Offer(slots, exact)
+        return Offer(slots, exact, None if exact else why, horizon)
 
-    async def days_with_room(self, business: Business, service: Service, count: int) -> list[date]:
-        """The next ``count`` days that still have a free slot for ``service``."""
+    async def days_with_room(
+        self,
+        business: Business,
+        service: Service,
+        count: int | None = None,
+        *,
+        first: date | None = None,
+        last: date | None = None,
+    ) -> list[date]:
+        """The days from ``first`` (today) to ``last`` (the horizon) that still have a free
+        slot for ``service``, the first ``count`` of them if given."""
         rules = self.rules[business.slug]
         now = self.clock.now()
         today = rules.today(now)
-        horizon = today + timedelta(days=business.booking_horizon_days)
-        busy = await self._busy(business, today, horizon)
+        first = max(first or today, today)
+        last = min(last or rules.last_day(now), rules.last_day(now))
+        if last < first:
+            return []
+        busy = await self._busy(business, first, last)
         days: list[date] = []
         for slot in free_slots(
             rules,
             timedelta(minutes=service.duration),
             busy,
             now=now,
-            first_day=today,
-            last_day=horizon,
+            first_day=first,
+            last_day=last,
         ):
             if not days or days[-1] != slot.start.date():
                 days.append(slot.start.date())

@@ -173,6 +173,7 @@ TEMPLATES: tuple[str, ...] = (
     "biz:{slug}",
     "svc:{key}",
     "day:{key}:{day}",
+    "days:{key}:{day}",
     "slot:{key}:{start}:{index}",
     "want:{key}:{day?}:{day?}:{time?}:{time?}:{index?}",
     "lang:{key}",
@@ -181,7 +182,9 @@ TEMPLATES: tuple[str, ...] = (
     "att:{id}",
     "mv:{id}",
     "mvd:{id}:{day}",
+    "mvw:{id}:{day}",
     "mvs:{id}:{start}:{index}",
+    "ask:{key}:{day}:{time?}",
     "prop:ok:{id}",
     "prop:no:{id}",
     # the secretary's inbox, attendance, blocks, agenda (handlers.secretary, blocks, agenda)

@@ -242,10 +242,18 @@ class Business(_Model):
     services: list[Service] = Field(min_length=1)
     reminders: list[Duration] | None = None
     slot_step: int = Field(default=15, gt=0, le=120, description="minutes between slot starts")
-    booking_horizon_days: int = Field(default=90, gt=0, le=730)
+    # How far ahead patients book online; None: the office's ``booking_horizon``.
+    booking_horizon: Duration | None = None
+    # The older spelling, in whole days, still read when ``booking_horizon`` is not set.
+    booking_horizon_days: int | None = Field(default=None, gt=0, le=730)
     # A request unanswered this long is flagged to the employers; None: the office's setting.
     escalate_after: Duration | None = None
     faq: list[FaqEntry] = []
+
+    @field_validator("booking_horizon")
+    @classmethod
+    def _business_horizon(cls, value: timedelta | None) -> timedelta | None:
+        return _check_horizon(value) if value is not None else None
 
     @field_validator("slug")
     @classmethod
@@ -295,6 +303,16 @@ class Business(_Model):
         return next((s for s in self.services if s.key == key), None)
 
 
+# Booking further ahead than two years would outrun the holidays known and the callback days.
+MAX_HORIZON = timedelta(days=730)
+
+
+def _check_horizon(value: timedelta) -> timedelta:
+    if not timedelta(days=1) <= value <= MAX_HORIZON:
+        raise ValueError(f"{value} is not between 1d and {MAX_HORIZON.days}d")
+    return value
+
+
 def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -323,6 +341,8 @@ class Settings(_Model):
     reminders: list[Duration] = [timedelta(hours=48), timedelta(hours=2)]
     request_ttl: Duration = timedelta(hours=24)
     escalate_after: Duration = timedelta(hours=2)  # see Business.escalate_after
+    # How far ahead patients book online; a business may override it.
+    booking_horizon: Duration = timedelta(days=90)
     secretary_digest_at: time = time(8, 0)
     # Someone who wrote to the bot but never booked is forgotten this long after their last
     # message: long enough to come back and book within the month, no longer, since the
@@ -346,6 +366,11 @@ class Settings(_Model):
             raise ValueError(f"{value!r} is not one of {', '.join(LANGUAGES)}")
         return value
 
+    @field_validator("booking_horizon")
+    @classmethod
+    def _horizon(cls, value: timedelta) -> timedelta:
+        return _check_horizon(value)
+
     @field_validator("visitor_retention")
     @classmethod
     def _retention(cls, value: timedelta) -> timedelta:
@@ -367,6 +392,14 @@ class Settings(_Model):
 
     def zone(self, business: Business) -> ZoneInfo:
         return ZoneInfo(business.timezone or self.timezone)
+
+    def horizon(self, business: Business) -> timedelta:
+        """How far ahead ``business`` books online: its own setting, else the office's."""
+        if business.booking_horizon is not None:
+            return business.booking_horizon
+        if business.booking_horizon_days is not None:
+            return timedelta(days=business.booking_horizon_days)
+        return self.booking_horizon
 
     def is_secretary(self, user_id: int) -> bool:
         return any(s.telegram_id == user_id for s in self.secretaries)

@@ -26,9 +26,10 @@ from telegram.ext import (
 )
 
 from bot import callbacks, outbox
-from bot.agenda import Wanted
+from bot.agenda import Slot, Wanted
 from bot.callers import read_booking, read_caller
 from bot.config import Business, Service
+from handlers import offers
 from handlers.common import (
     Deps,
     appointment_values,
@@ -45,7 +46,6 @@ from handlers.staff import (
     audit,
     day_code,
     find_business,
-    in_rows,
     require_secretary,
     secretary_name,
     snapshot,
@@ -280,6 +280,11 @@ async def _rdv_offer(
     offer = await d.booking.offer(business, service, wanted, limit=PROPOSALS_SHOWN)
     caller = _understood(d, language, draft)
     other_day = (d.i18n.text(language, "rdv.other_day"), f"rdv:{draft.flow}:o")
+    if offer.beyond_horizon:
+        await reply(
+            update, _beyond_text(d, language, business, caller, service), keyboard([other_day])
+        )
+        return
     if not offer.slots:
         await reply(
             update,
@@ -296,18 +301,17 @@ async def _rdv_offer(
         datetime.combine(
             wanted.day_from, wanted.time_from, tzinfo=d.booking.rules[business.slug].zone
         )
-        if wanted.exact and wanted.day_from is not None
+        if wanted.exact and wanted.day_from is not None and intro_key != "rdv.taken"
         else offer.slots[0].start
     )
-    one_day = len({slot.start.date() for slot in offer.slots}) == 1
-    buttons = []
-    for slot in offer.slots:
-        label = d.i18n.time(language, slot.start)
-        if not one_day:
-            label = f"{d.i18n.short_day(language, slot.start)} {label}"
+    # "rdv.taken" names no day: each time then says its own.
+    named = None if intro_key == "rdv.taken" else asked.date()
+
+    def data_of(slot: Slot) -> str:
         index = business.practitioners.index(slot.practitioner)
-        buttons.append((label, f"rdv:{draft.flow}:s:{int(slot.start.timestamp())}:{index}"))
-    rows = in_rows(buttons, 3 if one_day else 2)
+        return f"rdv:{draft.flow}:s:{int(slot.start.timestamp())}:{index}"
+
+    rows = offers.slot_rows(d, language, offer.slots, named, data_of)
     rows.append([other_day])
     text = d.i18n.text(
         language,
@@ -318,7 +322,23 @@ async def _rdv_offer(
         day=d.i18n.day(language, asked),
         time=d.i18n.time(language, asked),
     )
+    if offer.unavailable is not None and intro_key != "rdv.taken":
+        reason = offers.reason_text(d, language, business, offer.unavailable)
+        line = d.i18n.text(language, "offers.desk_reason", reason=reason)
+        text = f"{text}\n{line}"
     await reply(update, text, keyboard(*rows))
+
+
+def _beyond_text(d: Deps, language: str, business: Business, caller: str, service: Service) -> str:
+    last = d.booking.last_day(business)
+    return d.i18n.text(
+        language,
+        "offers.desk_beyond",
+        caller=caller,
+        service=service.name,
+        last=d.i18n.day(language, last),
+        days=(last - d.booking.today(business)).days,
+    )
 
 
 async def rdv_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:

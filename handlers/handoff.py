@@ -61,11 +61,16 @@ async def pass_on(
     patient: Person,
     business: Business,
     reason: Reason,
+    *,
+    text: str | None = None,
 ) -> None:
-    """Give the patient's message to the secretaries and tell the patient so."""
+    """Give the patient's message to the secretaries and tell the patient so.
+
+    ``text``: what the patient asked for, when the update is a tap on the bot's own message.
+    """
     d = deps(context)
     message = update.effective_message
-    content, is_file = _content(message)
+    content, is_file = (text, False) if text is not None else _content(message)
     now = d.clock.now()
 
     def tell(said: Said) -> list[Owed]:

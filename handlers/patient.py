@@ -6,7 +6,7 @@ Every step's state travels in the buttons' callback data, so a restart loses not
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, time
 
 from telegram import (
@@ -20,12 +20,11 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot.agenda import Wanted
-from bot.booking import Offer
-from bot.config import Business, Service
+from bot.config import Business
 from bot.handoff import Reason, is_pleasantry, needs_person
 from bot.i18n import LANGUAGES
 from bot.nlu import BookingRequest, Intent, parse_request
-from handlers import handoff
+from handlers import handoff, offers
 from handlers.answers import answer_text
 from handlers.common import Deps, StaleButton, appointment_values, deps, keyboard, person, reply
 from storage.appointments import (
@@ -40,32 +39,13 @@ from storage.people import Person
 
 log = logging.getLogger(__name__)
 
-DAYS_SHOWN = 6
+# The patient's side of offers lives in handlers.offers; these names are kept for callers.
+Flow = offers.Flow
+offer_keyboard = offers.offer_keyboard
 # The soonest appointments a patient's list shows: the list is one message, edited in place.
 LISTED = 20
 SLOTS_SHOWN = 8
 _NONE = "-"
-
-
-@dataclass(frozen=True)
-class Flow:
-    """Where the day and time buttons lead: booking a service, or moving appointment N."""
-
-    service: Service
-    moving: int | None = None
-
-    def slot(self, epoch: int, practitioner: int) -> str:
-        if self.moving is not None:
-            return f"mvs:{self.moving}:{epoch}:{practitioner}"
-        return f"slot:{self.service.key}:{epoch}:{practitioner}"
-
-    def day(self, day: date) -> str:
-        if self.moving is not None:
-            return f"mvd:{self.moving}:{_day_code(day)}"
-        return f"day:{self.service.key}:{_day_code(day)}"
-
-    def days(self) -> str:
-        return f"mv:{self.moving}" if self.moving is not None else f"svc:{self.service.key}"
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -197,19 +177,19 @@ async def choose_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def _show_days(
     update: Update, d: Deps, language: str, business: Business, flow: Flow
 ) -> None:
-    service = flow.service
-    days = await d.booking.days_with_room(business, service, DAYS_SHOWN)
-    if not days:
-        text = d.i18n.text(
-            language, "patient.no_room", business=business.name, phone=business.phone
-        )
-        await reply(update, text)
+    await offers.show_days(update, d, language, business, flow)
+
+
+async def choose_week(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``days:<service>:<monday>``: the day picker, another week."""
+    d = deps(context)
+    patient, business = await _patient_and_business(update, context)
+    key, monday = callbacks.read(update.callback_query.data, "days")
+    service = business.service(key) if business else None
+    if service is None:
+        await stale_button(update, context)
         return
-    rows = [[(d.i18n.short_day(language, day), flow.day(day))] for day in days]
-    text = d.i18n.text(
-        language, "patient.which_day", service=service.name_in(language), minutes=service.duration
-    )
-    await reply(update, text, keyboard(*rows))
+    await offers.show_days(update, d, patient.language, business, Flow(service), monday)
 
 
 async def choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -234,8 +214,8 @@ async def _show_day(
     if not offer.slots or offer.slots[0].start.date() != day:
         await _show_days(update, d, language, business, flow)
         return
-    intro = _from_day_intro(d, language, flow.service, offer)
-    await _show_offer(update, d, language, business, flow, offer, intro)
+    intro = offers.from_day_intro(d, language, flow.service, offer.slots[0].start)
+    await reply(update, intro, offers.offer_keyboard(d, language, business, flow, offer, day))
 
 
 async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -254,63 +234,8 @@ async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _offer_wanted(
     update: Update, d: Deps, language: str, business: Business, flow: Flow, wanted: Wanted
 ) -> None:
-    service = flow.service
-    offer = await d.booking.offer(business, service, wanted)
-    if offer.exact:
-        intro = d.i18n.text(language, "patient.exact_free", service=service.name_in(language))
-    elif wanted.exact and wanted.day_from is not None:
-        zone = d.booking.rules[business.slug].zone
-        asked = datetime.combine(wanted.day_from, wanted.time_from, tzinfo=zone)
-        intro = d.i18n.text(
-            language,
-            "patient.nearest",
-            service=service.name_in(language),
-            day=d.i18n.day(language, asked),
-            time=d.i18n.time(language, asked),
-        )
-    else:
-        intro = _from_day_intro(d, language, service, offer)
-    await _show_offer(update, d, language, business, flow, offer, intro)
-
-
-def _from_day_intro(d: Deps, language: str, service: Service, offer: Offer) -> str:
-    day = d.i18n.day(language, offer.slots[0].start) if offer.slots else ""
-    return d.i18n.text(language, "patient.which_time", service=service.name_in(language), day=day)
-
-
-async def _show_offer(
-    update: Update,
-    d: Deps,
-    language: str,
-    business: Business,
-    flow: Flow,
-    offer: Offer,
-    intro: str,
-) -> None:
-    if not offer.slots:
-        text = d.i18n.text(
-            language, "patient.no_room", business=business.name, phone=business.phone
-        )
-        await reply(update, text)
-        return
-    await reply(update, intro, offer_keyboard(d, language, business, flow, offer))
-
-
-def offer_keyboard(
-    d: Deps, language: str, business: Business, flow: Flow, offer: Offer
-) -> InlineKeyboardMarkup:
-    """The offered times as buttons, three a row, and a way to another day."""
-    one_day = len({slot.start.date() for slot in offer.slots}) == 1
-    buttons = []
-    for slot in offer.slots:
-        label = d.i18n.time(language, slot.start)
-        if not one_day:
-            label = f"{d.i18n.short_day(language, slot.start)} {label}"
-        index = business.practitioners.index(slot.practitioner)
-        buttons.append((label, flow.slot(int(slot.start.timestamp()), index)))
-    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([(d.i18n.text(language, "patient.other_day"), flow.days())])
-    return keyboard(*rows)
+    offer = await d.booking.offer(business, flow.service, wanted)
+    await offers.show_wanted(update, d, language, business, flow, wanted, offer)
 
 
 async def _offer_instead(
@@ -327,9 +252,27 @@ async def _offer_instead(
     local = d.booking.local(business, start)
     wanted = Wanted(local.date(), local.date(), local.time(), local.time())
     offer = await d.booking.offer(business, flow.service, wanted)
+    if not offer.slots:
+        await reply(update, offers.no_room_text(d, language, business))
+        return
     key = "patient.just_taken" if isinstance(error, SlotTaken) else "patient.not_offered"
     intro = d.i18n.text(language, key, service=flow.service.name_in(language))
-    await _show_offer(update, d, language, business, flow, offer, intro)
+    await reply(update, intro, offers.offer_keyboard(d, language, business, flow, offer))
+
+
+async def ask_office(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``ask:<service>:<day>:<time>``: a day beyond online booking, passed on to a person."""
+    d = deps(context)
+    patient, business = await _patient_and_business(update, context)
+    key, day, moment = callbacks.read(update.callback_query.data, "ask")
+    service = business.service(key) if business else None
+    # Only a day online booking cannot reach is passed on this way: any other is bookable.
+    if service is None or day <= d.booking.last_day(business):
+        await stale_button(update, context)
+        return
+    await update.callback_query.answer()
+    text = offers.asked_text(d, patient.language, service, day, moment)
+    await handoff.pass_on(update, context, patient, business, Reason.UNREAD, text=text)
 
 
 async def _already_holding(
@@ -570,7 +513,7 @@ async def _own_appointment(
 
 
 # The buttons that name one of the patient's own appointments, its id first.
-_OWN_BUTTONS = ("cx", "cxy", "att", "mv", "mvd", "mvs")
+_OWN_BUTTONS = ("cx", "cxy", "att", "mv", "mvd", "mvw", "mvs")
 
 
 async def _ask_cancel(update: Update, d: Deps, language: str, appointment: Appointment) -> None:
@@ -638,6 +581,24 @@ async def move_days(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, d.i18n.text(patient.language, "patient.cannot_move"))
         return
     await _show_days(update, d, patient.language, business, Flow(service, appointment.id))
+
+
+async def move_week(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``mvw:<id>:<monday>``: the day picker of a move, another week."""
+    own = await _own_appointment(update, context)
+    if own is None:
+        return
+    patient, appointment = own
+    d = deps(context)
+    business = d.booking.business_of(appointment)
+    service = business.service(appointment.service)
+    if service is None:
+        await reply(update, d.i18n.text(patient.language, "patient.cannot_move"))
+        return
+    _, monday = callbacks.read(update.callback_query.data, "mvw")
+    await offers.show_days(
+        update, d, patient.language, business, Flow(service, appointment.id), monday
+    )
 
 
 async def move_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
