@@ -80,7 +80,7 @@ async def test_sigkills_under_faults_lose_nothing(config_data, tmp_path, tg):
             now=now,
         )
         # Made an hour ago for a time within two hours: its 2 h reminder is due once confirmed.
-        start = now + timedelta(hours=1, minutes=5 + 5 * (index // 2))
+        start = now + timedelta(hours=1, minutes=2 + 3 * (index // 2))
         await store.appointments.book(
             _request(store, dupont, patient.id, start, index),
             now=made,
@@ -175,7 +175,7 @@ def _request(store, business, patient_id, start, index) -> NewAppointment:
         practitioner=business.practitioners[index % 2],
         service="detartrage",
         starts_at=start,
-        ends_at=start + timedelta(minutes=5),  # short, so that many fit within two hours
+        ends_at=start + timedelta(minutes=2),  # short, so that many fit within two hours
         status=Status.REQUESTED,
         source=Source.PATIENT,
         patient_id=patient_id,
