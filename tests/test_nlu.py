@@ -13,7 +13,6 @@ from bench.nlu import CORPUS, is_right, request_fields
 from bot.nlu import DAY_PART_WINDOWS, BookingRequest, DayPart, Intent, parse_request
 
 PARIS = ZoneInfo("Europe/Paris")
-# the repo is cloned with ../shared beside it
 
 MONDAY = datetime(2027, 1, 11, 8, 47, tzinfo=PARIS)  # a Monday morning
 
@@ -151,7 +150,9 @@ def test_time_windows(text: str, window: str) -> None:
 def test_parts_of_the_day(text: str, part: str) -> None:
     assert read(text) == ("book", "2027-01-12", part)
     request = parse_request(text, MONDAY)
-    assert (request.time_from, request.time_to) == DAY_PART_WINDOWS[DayPart(part)]
+    first, last = DAY_PART_WINDOWS[DayPart(part)]
+    # "fin de" / "début de" narrow the window to a half of it (tests/test_nlu_times.py).
+    assert first <= request.time_from < request.time_to <= last
 
 
 @pytest.mark.parametrize(

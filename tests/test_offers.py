@@ -455,3 +455,11 @@ def test_the_reasons(rules):
     assert why(rules, date(2027, 1, 14), 10) is None
     assert why(rules, date(2027, 1, 14)) is None
     assert rules.last_day(NOW) == date(2027, 4, 11)
+
+
+async def test_late_morning_is_offered_late_in_the_morning(bot, tg):
+    alice = tg.user(5001, "Alice", language="fr")
+    await alice.send("/start cabinet-dupont")
+    await alice.send("un détartrage vendredi en fin de matinée")
+    times = [label for row in alice.last.buttons for label in row if ":" in label]
+    assert times and all("10:00" <= label[-5:] < "12:30" for label in times), times

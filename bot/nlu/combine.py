@@ -129,7 +129,10 @@ def _pick_time(clocks: list[_ClockSpec]) -> tuple[time | None, time | None, DayP
         return min(bounds), max(bounds), None
     if len(parts) == 1:
         part = parts.pop()
-        return *DAY_PART_WINDOWS[part], part
+        # Its own window: "fin de matinée" is the later half of the morning.
+        own = [clock for clock in clocks if clock.part == part]
+        first = min(clock_time(clock.first) for clock in own)
+        return first, max(clock_time(clock.last) for clock in own), part
     windows_of_parts = [DAY_PART_WINDOWS[part] for part in parts]
     return min(w[0] for w in windows_of_parts), max(w[1] for w in windows_of_parts), None
 

@@ -1,7 +1,7 @@
 """Clock times, windows and parts of the day."""
 
 import re
-from datetime import UTC, timedelta
+from datetime import UTC, time, timedelta
 
 from bot.nlu.mentions import _Clock, _ClockSpec, _Context, _DaySpec, _Spec
 from bot.nlu.noise import _NEGATION
@@ -115,7 +115,10 @@ _IN_HOURS = re.compile(
     r"|\b(?P<half>dans\s+une\s+demi\s+heure|in\s+half\s+an\s+hour)\b"
 )
 _PART_OF_DAY = re.compile(
-    rf"{_NEGATION}(?P<today>\b(?:ce|cet|cette|this)\s+)?(?:"
+    rf"{_NEGATION}(?P<today>\b(?:ce|cet|cette|this)\s+)?"
+    # "fin de matinée", "début d'après-midi", "late morning": the half of the part said.
+    r"(?:\b(?P<edge>debut|fin|early|late)(?:\s+(?:de\s+(?:la\s+)?|d\s*'\s*|in\s+the\s+)|\s+))?"
+    r"(?:"
     r"(?P<morning>\b(?:matin(?:ee)?s?|mornings?|first\s+(?:thing|hour)|"
     r"(?:a\s+la\s+)?premiere\s+heure)\b)"
     r"|(?P<afternoon>\b(?:apres\s*midis?|aprems?|afternoons?|after\s+lunch|"
@@ -277,7 +280,18 @@ def _read_part_of_day(match: re.Match[str], context: _Context) -> list[_Spec]:
         if match["afternoon"]
         else DayPart.EVENING  # "soir", "tonight"
     )
-    first, last = (_Clock(t.hour, t.minute, False) for t in DAY_PART_WINDOWS[part])
+    window_first, window_last = DAY_PART_WINDOWS[part]
+    if match["edge"]:
+        minutes = (
+            window_first.hour * 60
+            + window_first.minute
+            + window_last.hour * 60
+            + window_last.minute
+        ) // 2
+        middle = time(minutes // 60, minutes % 60)
+        late = match["edge"] in ("fin", "late")
+        window_first, window_last = (middle, window_last) if late else (window_first, middle)
+    first, last = (_Clock(t.hour, t.minute, False) for t in (window_first, window_last))
     start, end = match.span()
     found: list[_Spec] = [_ClockSpec(start, end, first, last, part)]
     if match["today"] or match["tonight"]:  # "ce soir", "this morning", "tonight"
