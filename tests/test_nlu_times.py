@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.nlu import DAY_PART_WINDOWS, DayPart, parse_request
+from bot.nlu import parse_request
 from tests.test_nlu import MONDAY, read
 
 

@@ -195,7 +195,9 @@ async def test_a_patient_who_blocked_the_bot_is_skipped_once(bot, store, clock, 
     await book(store, clock, bob, paris(2027, 1, 13, 11), practitioner="Dr Martin")
     clock.set(paris(2027, 1, 13, 9, 30))
     await sweep(bot)
-    assert reminders(bob)[-1].text.startswith("⏰ Reminder: Teeth cleaning on Wednesday, January 13")
+    assert reminders(bob)[-1].text.startswith(
+        "⏰ Reminder: Teeth cleaning on Wednesday, January 13"
+    )
     assert reminders(alice) == []  # refused once, never retried, and Bob still served
 
 
