@@ -269,7 +269,7 @@ def _waited(language: str, delta: timedelta) -> str:
     ]
     first = next(index for index, unit in enumerate(units) if unit)
     return " ".join(
-        format_timedelta(unit, format="short", locale=language)
+        format_timedelta(unit, format="short", locale=language, threshold=1)
         for unit in units[first : first + 2]
         if unit
     )

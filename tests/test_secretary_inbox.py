@@ -346,3 +346,11 @@ async def test_an_unanswered_proposal_expires_as_the_offices_offer(bot, tg, stor
     assert alice.last.text.startswith(
         "Le créneau que le secrétariat vous proposait (Détartrage, jeudi 14 janvier à 10:30)"
     )
+
+
+def test_a_wait_reads_as_a_phone_shows_it():
+    from handlers.secretary import _waited
+
+    assert plain(_waited("fr", timedelta(hours=8, minutes=55))) == "8 h 55 min"
+    assert plain(_waited("fr", timedelta(minutes=59))) == "59 min"
+    assert plain(_waited("en", timedelta(days=1, hours=3, minutes=10))) == "1 day 3 hr"
