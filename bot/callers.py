@@ -137,7 +137,19 @@ def read_caller(
         if found_name is not None:
             name, (first, last) = found_name
             spans.append((first + start_at, last + start_at))
+    if found_phone is not None and not _beside(text, spans):
+        # "… rappeler au 06 12 34 56 78": the number is part of the message too.
+        spans.remove(found_phone[1])
     return Caller(name, phone, _without(text, spans))
+
+
+def _beside(text: str, spans: list[tuple[int, int]]) -> bool:
+    """Whether the spans (name, number) touch: only spaces and punctuation between them, or
+    the number alone at the start."""
+    if len(spans) == 1:
+        return not text[: spans[0][0]].strip(" ,;:-–")
+    (_, first_end), (second_start, _) = sorted(spans)
+    return not text[first_end:second_start].strip(" ,;:-–")
 
 
 def read_booking(

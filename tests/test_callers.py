@@ -86,3 +86,12 @@ def test_without_a_name_to_look_for_a_capitalised_word_stays_in_the_message():
 def test_nothing_to_read():
     read = read_booking("", MONDAY_9AM, ())
     assert (read.name, read.phone, read.service, read.wanted) == (None, None, None, Wanted())
+
+
+def test_a_number_inside_the_message_stays_in_it():
+    now = MONDAY_9AM
+    caller = read_caller("Mme Durand, merci de la rappeler au 06 12 34 56 78", now)
+    assert (caller.name, caller.phone) == ("Mme Durand", "+33 6 12 34 56 78")
+    assert caller.rest == "merci de la rappeler au 06 12 34 56 78"
+    caller = read_caller("M. Leroy 0611223344 rappeler demain", now)
+    assert caller.rest == "rappeler demain"
