@@ -55,3 +55,18 @@ async def test_an_unknown_command_gets_the_reader_s_commands(bot, tg):
     await alice.send("/rendezvous")
     assert alice.last.text.startswith("Je ne connais pas cette commande. Voici les vôtres :")
     assert "/start" in alice.last.text
+
+
+async def test_the_secretary_s_welcome_lists_every_command_of_hers(bot, tg):
+    claire = tg.user(CLAIRE, "Claire", language="fr")
+    await claire.send("/start")
+    for command in (
+        "/demandes",
+        "/rdv",
+        "/mission",
+        "/missions",
+        "/releve",
+        "/gains",
+        "/publipostage",
+    ):
+        assert command in claire.last.text, command
