@@ -151,6 +151,7 @@ class Summaries:
             self.i18n.text(language, "digest.morning_title", day=self.i18n.day(language, today))
         ]
         to_call: list[str] = []
+        no_number: list[str] = []  # reachable through the bot only: a reminder, a message
         for business in self.booking.settings.businesses:
             held, lines = await self._agenda_lines(language, business, today)
             if held:
@@ -163,7 +164,8 @@ class Summaries:
             tomorrow, _ = await self._agenda_lines(language, business, today + timedelta(days=1))
             for appointment in tomorrow:
                 if appointment.patient_confirmed_at is None:
-                    to_call.append(await self._call_line(language, business, appointment))
+                    line, callable_ = await self._call_line(language, business, appointment)
+                    (to_call if callable_ else no_number).append(line)
         if len(parts) == 1:
             parts.append(self.i18n.text(language, "digest.nothing_today"))
         pending = await self.store.appointments.requested_before(self.booking.clock.now())
@@ -171,22 +173,28 @@ class Summaries:
         if to_call:
             parts.append(self.i18n.text(language, "digest.to_call", count=len(to_call)))
             parts.extend(to_call)
+        if no_number:
+            parts.append(self.i18n.text(language, "digest.no_number", count=len(no_number)))
+            parts.extend(no_number)
         return "\n".join(parts)
 
-    async def _call_line(self, language: str, business: Business, appointment: Appointment) -> str:
+    async def _call_line(
+        self, language: str, business: Business, appointment: Appointment
+    ) -> tuple[str, bool]:
+        """The line about a patient to call, and whether there is a number to call."""
         local = self.booking.local(business, appointment.starts_at)
         phone = appointment.caller_phone
         if appointment.patient_id is not None:
             person = await self.store.people.get(appointment.patient_id)
             phone = person.phone if person else None
-        return self.i18n.text(
-            language,
-            "digest.call_line",
-            time=self.i18n.time(language, local),
-            patient=await self._who(appointment),
-            phone=phone or "—",
-            business=business.name,
-        )
+        values = {
+            "time": self.i18n.time(language, local),
+            "patient": await self._who(appointment),
+            "business": business.name,
+        }
+        if phone is None:
+            return self.i18n.text(language, "digest.no_number_line", **values), False
+        return self.i18n.text(language, "digest.call_line", phone=phone, **values), True
 
 
 def _kind_of_change(from_status: Status | None, to_status: Status, note: str | None) -> str:

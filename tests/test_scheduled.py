@@ -404,3 +404,22 @@ async def test_a_busy_days_digest_comes_in_several_messages_not_none(bot, tg, st
     assert len(texts) >= 2
     assert texts[0].startswith("☀️ Bonjour ! Votre journée du lundi 11 janvier")
     assert sum(text.count("Appelant numéro") for text in texts) == 60
+
+
+async def test_the_digest_lists_apart_the_patients_it_cannot_call(bot, store, clock, alice, tg):
+    from telegram.ext import CallbackContext
+
+    from bot.summaries import Summaries
+    from handlers.common import deps
+
+    bob = tg.user(5002, "Bob", language="en")
+    await book(store, clock, alice, paris(2027, 1, 12, 10))
+    await book(store, clock, bob, paris(2027, 1, 12, 11), practitioner="Dr Martin")
+    await store.people.set_phone(alice.id, "+33 6 12 34 56 78")
+    d = deps(CallbackContext(bot))
+    text = await Summaries(d.booking, d.store, d.i18n).secretary_digest("fr", clock.now().date())
+    lines = text.splitlines()
+    to_call = lines.index("📞 À appeler (rendez-vous demain, non confirmés) : 1")
+    assert lines[to_call + 1] == "• 10:00 Alice · +33 6 12 34 56 78 · Cabinet dentaire Dupont"
+    apart = lines.index("💬 Sans numéro, joignables seulement par Telegram (rappel envoyé) : 1")
+    assert lines[apart + 1] == "• 11:00 Bob · Cabinet dentaire Dupont"
