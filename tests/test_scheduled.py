@@ -421,5 +421,5 @@ async def test_the_digest_lists_apart_the_patients_it_cannot_call(bot, store, cl
     lines = text.splitlines()
     to_call = lines.index("📞 À appeler (rendez-vous demain, non confirmés) : 1")
     assert lines[to_call + 1] == "• 10:00 Alice · +33 6 12 34 56 78 · Cabinet dentaire Dupont"
-    apart = lines.index("💬 Sans numéro, joignables seulement par Telegram (rappel envoyé) : 1")
+    apart = lines.index("💬 Sans numéro, joignables seulement ici, par Telegram : 1")
     assert lines[apart + 1] == "• 11:00 Bob · Cabinet dentaire Dupont"
