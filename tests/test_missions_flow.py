@@ -399,7 +399,9 @@ async def test_earnings_this_month_the_last_twelve_and_a_year_ago(bot, tg, store
         euros("   · Institut Belle Peau : 35,00 €"),
         euros("   Il y a un an (janvier 2026) : 40,00 €"),
         "",
-        euros("12 derniers mois : 90,00 €, soit 7,50 € par mois en moyenne"),
+        euros(
+            "Les 12 mois d'avant (sans le mois en cours) : 90,00 €, soit 7,50 € par mois en moyenne"
+        ),
         euros("   · Cabinet dentaire Dupont : 90,00 €"),
     ]
     # Months that earned nothing, then or a year before, are left to the chart.
