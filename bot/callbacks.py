@@ -219,7 +219,7 @@ TEMPLATES: tuple[str, ...] = (
     "m:cc:{id}",
     "m:k:{id}",
     "m:r:{id}:{month}",
-    "m:i:{id}:{month}",
+    "m:i:{id}:{month}:{start}",  # {start}: when the statement was shown
     # mail merges (handlers.mailmerge)
     "mm:b:{id}",
     "mm:a:{audience}",

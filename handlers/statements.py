@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -101,7 +101,9 @@ async def _send_statement(
     missions = await d.store.missions.done_on(business_id, first, last)
     invoices = await d.store.missions.invoices_for(business_id, str(month))
     message = update.effective_message
-    text, markup = _statement_text(d, language, business, month, missions, invoices)
+    text, markup = _statement_text(
+        d, language, business, month, missions, invoices, as_of=d.clock.now()
+    )
     await message.reply_text(text, reply_markup=markup)
     if not missions:
         return
@@ -145,7 +147,10 @@ def _statement_text(
     month: Month,
     missions: list[Mission],
     invoices: list[Invoice],
+    *,
+    as_of: datetime,
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The statement as of ``as_of``: its invoice button invoices what it shows, no more."""
     title = d.i18n.text(
         language, "statement.title", business=business.name, month=month_label(language, month)
     )
@@ -204,7 +209,8 @@ def _statement_text(
             lines.append(d.i18n.text(language, "statement.no_billing"))
         else:
             label = d.i18n.text(language, "statement.issue")
-            rows.append([(label, f"m:i:{business_id}:{month.code}")])
+            shown = int(as_of.timestamp())
+            rows.append([(label, f"m:i:{business_id}:{month.code}:{shown}")])
     navigation = []
     for step, key in ((-1, "statement.previous"), (1, "statement.next")):
         if step > 0 and not month < _current_month(d, business):
@@ -221,8 +227,10 @@ def _statement_text(
 
 
 async def _issue(update, context, d: Deps, language: str, args: list) -> None:
-    """Invoice the month's missions not invoiced yet: a number is taken only here."""
-    business, month = _business_and_month(d, args)
+    """Invoice the month's missions not invoiced yet that the statement showed (a mission
+    finished since goes on the next one): a number is taken only here."""
+    business, month = _business_and_month(d, args[:2])
+    shown = args[2]
     query = update.callback_query
     billing = d.settings.billing
     if billing is None:
@@ -237,6 +245,7 @@ async def _issue(update, context, d: Deps, language: str, args: list) -> None:
         return
     business_id = lookups.business_id(d, business)
     first, last = month.bounds(d.settings.zone(business))
+    last = min(last, shown + timedelta(seconds=1))  # done_at is kept in whole seconds
     now = d.clock.now()
     issued_on = now.astimezone(lookups.office_zone(d)).date()
     invoice = await d.store.missions.issue_invoice(
@@ -265,7 +274,9 @@ async def _issue(update, context, d: Deps, language: str, args: list) -> None:
     await query.answer()
     missions = await d.store.missions.done_on(business_id, first, last)
     invoices = await d.store.missions.invoices_for(business_id, str(month))
-    text, markup = _statement_text(d, language, business, month, missions, invoices)
+    text, markup = _statement_text(
+        d, language, business, month, missions, invoices, as_of=d.clock.now()
+    )
     try:
         await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as error:
@@ -300,5 +311,5 @@ async def _send_invoice(message: Message, d: Deps, business: Business, invoice: 
 
 BUTTONS: dict[str, tuple[int, steps.StepHandler]] = {
     "r": (2, _statement_button),
-    "i": (2, _issue),
+    "i": (3, _issue),
 }

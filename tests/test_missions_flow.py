@@ -249,7 +249,7 @@ async def test_anyone_else_is_refused_politely_and_nothing_changes(bot, tg, stor
                 "Cette action est réservée au secrétariat.",
                 "This action is for the office's secretaries only.",
             ), command
-        for data in (f"m:d:{mission.id}", f"m:c:{mission.id}", "m:i:1:202701", "mm:go"):
+        for data in (f"m:d:{mission.id}", f"m:c:{mission.id}", "m:i:1:202701:1800000000", "mm:go"):
             await forged_tap(tg, who, data)
             assert who.answers[-1] in (
                 "Cette action est réservée au secrétariat.",
@@ -338,6 +338,22 @@ async def test_statement_csv_then_invoice_pdf_and_the_missions_are_locked(bot, t
         8000,
         1000,
     ]
+
+
+async def test_the_invoice_holds_what_the_statement_showed(bot, tg, clock, store, claire):
+    await done(store, datetime(2027, 1, 5, 10, tzinfo=UTC), what="Compte rendu")
+    await claire.send("/releve cabinet-dupont 2027-01")
+    statement, sheet = claire.messages[-2:]
+    assert euros("Reste à facturer : 45,00 €") in statement.text
+    # A mission finished between the statement and the tap goes on the next invoice.
+    clock.advance(timedelta(minutes=5))
+    await done(store, clock.now() - timedelta(minutes=1), what="Publipostage", fee=5000)
+    await claire.tap("🧾 Émettre la facture", in_message=statement)
+    assert claire.last.caption == euros("Facture n° 2027-0001 · Cabinet dentaire Dupont · 45,00 €")
+    (invoice,) = await store.missions.invoices_for(dupont(store), "2027-01")
+    assert [line.description for line in invoice.lines] == ["Compte rendu"]
+    rows = list(csv.reader(io.StringIO(sheet.document[1].decode("utf-8-sig")), delimiter=";"))
+    assert [row[2] for row in rows[1:]] == ["Compte rendu"]
 
 
 async def test_statement_asks_the_business_then_walks_through_months(bot, tg, store, claire):
