@@ -156,21 +156,29 @@ def read_booking(
     text: str,
     now: datetime,
     services: Sequence[ServiceLike],
+    practitioners: Sequence[str] = (),
     *,
     region: str = REGION,
     with_name: bool = True,
 ) -> CallerRequest:
-    """A phone caller's booking: who, their number, the service, the day and time.
+    """A phone caller's booking: who, their number, the service, the day and time, and the
+    practitioner if one is named ("avec le Dr Martin").
 
     ``now`` is aware and local to the business: days and times are read in its zone.
     """
     caller = read_caller(text, now, services, region=region, with_name=with_name)
-    request = parse_request(caller.rest, now, services) if caller.rest else None
+    request = parse_request(caller.rest, now, services, practitioners) if caller.rest else None
     if request is None:
         return CallerRequest(caller.name, caller.phone, None, Wanted())
     return CallerRequest(
         caller.name,
         caller.phone,
         request.service,
-        Wanted(request.day_from, request.day_to, request.time_from, request.time_to),
+        Wanted(
+            request.day_from,
+            request.day_to,
+            request.time_from,
+            request.time_to,
+            request.practitioner,
+        ),
     )

@@ -218,7 +218,9 @@ def _merge_booking(d: Deps, draft: _Draft, business: Business) -> None:
     if not draft.text:
         return
     now = d.booking.local(business, d.clock.now())
-    read = read_booking(draft.text, now, business.services, with_name=draft.name is None)
+    read = read_booking(
+        draft.text, now, business.services, business.practitioners, with_name=draft.name is None
+    )
     draft.text = None
     draft.name = read.name or draft.name
     draft.phone = read.phone or draft.phone

@@ -209,3 +209,13 @@ async def test_a_name_typed_without_capitals_is_asked_again(bot, tg, store, clai
     await claire.send("Mme Durand")
     assert claire.last.text.splitlines()[0] == "📞 Mme Durand · +33 6 12 34 56 78"
     assert claire.last.buttons[0][0] == "10:00"
+
+
+async def test_rdv_honours_the_practitioner_named(bot, tg, store, claire):
+    await claire.send(
+        "/rdv cabinet-dupont Mme Lefèvre 0611223344 blanchiment vendredi après-midi avec Dr Martin"
+    )
+    first = next(label for row in claire.last.buttons for label in row if ":" in label)
+    await claire.tap(first)
+    (appointment,) = await dupont_appointments(store, tg)
+    assert (appointment.caller_name, appointment.practitioner) == ("Mme Lefèvre", "Dr Martin")
