@@ -229,11 +229,25 @@ def _merge_booking(d: Deps, draft: _Draft, business: Business) -> None:
         draft.wanted = read.wanted
 
 
+def _only_business_offering(d: Deps, text: str) -> Business | None:
+    """The business a booking must be for when it names a service only one of them offers
+    ("massage samedi 10h" is the institute's)."""
+    offering = []
+    for business in d.settings.businesses:
+        now = d.booking.local(business, d.clock.now())
+        if read_booking(text, now, business.services).service is not None:
+            offering.append(business)
+    return offering[0] if len(offering) == 1 else None
+
+
 async def _rdv_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: _Draft) -> int:
     """Ask for what is missing, else show the free slots."""
     d = deps(context)
     language = staff_language(context, update.effective_user.id)
     business = d.settings.business(draft.business) if draft.business else None
+    if business is None and draft.text:
+        business = _only_business_offering(d, draft.text)
+        draft.business = business.slug if business is not None else None
     if business is None:
         await reply(
             update, d.i18n.text(language, "desk.which_business"), _business_buttons(d, "rdv", draft)

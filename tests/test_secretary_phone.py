@@ -219,3 +219,11 @@ async def test_rdv_honours_the_practitioner_named(bot, tg, store, claire):
     await claire.tap(first)
     (appointment,) = await dupont_appointments(store, tg)
     assert (appointment.caller_name, appointment.practitioner) == ("Mme Lefèvre", "Dr Martin")
+
+
+async def test_rdv_infers_the_business_when_only_one_offers_the_service(bot, tg, store, claire):
+    await claire.send("/rdv Mme Petit 0611223344 massage vendredi 15h")
+    assert "Massage relaxant : vendredi 15 janvier à 15:00 est libre" in claire.last.text
+    await claire.send("/annuler")
+    await claire.send("/rdv Mme Petit 0611223344 vendredi 15h")  # no service: which business?
+    assert claire.last.text == "Pour quel établissement ?"
