@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -103,3 +106,22 @@ async def sweep(application: Application) -> None:
     owed is delivered."""
     await scheduled.sweep(CallbackContext(application))
     await delivery.deliverer(application).idle()
+
+
+# -- a real ``secretary-bot run`` process --------------------------------------------------
+
+
+async def run_bot(config: Path, token: str) -> asyncio.subprocess.Process:
+    """``secretary-bot run --config config`` in its own process, its output discarded."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        cwd=ROOT,
+        env={**os.environ, "TELEGRAM_BOT_TOKEN": token},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )

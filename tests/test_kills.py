@@ -13,7 +13,6 @@ import logging
 import os
 import random
 import signal
-import sys
 from datetime import UTC, datetime, timedelta
 
 import yaml
@@ -24,7 +23,7 @@ from bot.config import parse_settings
 from bot.simulator import ALL_FAULTS, Fault
 from storage import Store
 from storage.appointments import NewAppointment, Source, Status
-from tests.conftest import ROOT
+from tests.conftest import run_bot
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +33,7 @@ PATIENTS = int(os.environ.get("PATIENTS", "8"))
 
 
 async def start_bot(config) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(config),
-        cwd=ROOT,
-        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    return await run_bot(config, TOKEN)
 
 
 def said(user, opening: str) -> int:

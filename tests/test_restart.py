@@ -8,9 +8,7 @@ reminder twice is better than none, DESIGN.md); every other patient gets exactly
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from datetime import UTC, datetime, timedelta
 
 import yaml
@@ -18,25 +16,14 @@ import yaml
 from storage import Store
 from storage.appointments import NewAppointment, Source, Status
 from storage.reminders import ReminderPlan
-from tests.conftest import ROOT
+from tests.conftest import run_bot
 
 TOKEN = "424242:RESTART-TEST"
 PATIENTS = 24
 
 
 async def start_bot(config) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(config),
-        cwd=ROOT,
-        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    return await run_bot(config, TOKEN)
 
 
 async def wait_for(condition) -> None:
