@@ -144,7 +144,7 @@ def build_application(
     )
     application.add_handler(CallbackQueryHandler(patient.move_days, pattern=route_is("mv")))
     application.add_handler(CallbackQueryHandler(patient.move_day, pattern=route_is("mvd")))
-    application.add_handler(CallbackQueryHandler(patient.move_week, pattern=route_is("mvw")))
+    application.add_handler(CallbackQueryHandler(patient.move_days, pattern=route_is("mvw")))
     application.add_handler(CallbackQueryHandler(patient.move_to, pattern=route_is("mvs")))
 
     # Missions, statements, earnings, mail merge: the secretary's business.

@@ -569,7 +569,8 @@ async def confirm_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def move_days(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``mv:<id>``: the days that still have room for the appointment's service."""
+    """``mv:<id>``: the days that still have room for the appointment's service; and
+    ``mvw:<id>:<monday>``, another week of them."""
     own = await _own_appointment(update, context)
     if own is None:
         return
@@ -580,22 +581,8 @@ async def move_days(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if service is None:
         await reply(update, d.i18n.text(patient.language, "patient.cannot_move"))
         return
-    await _show_days(update, d, patient.language, business, Flow(service, appointment.id))
-
-
-async def move_week(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``mvw:<id>:<monday>``: the day picker of a move, another week."""
-    own = await _own_appointment(update, context)
-    if own is None:
-        return
-    patient, appointment = own
-    d = deps(context)
-    business = d.booking.business_of(appointment)
-    service = business.service(appointment.service)
-    if service is None:
-        await reply(update, d.i18n.text(patient.language, "patient.cannot_move"))
-        return
-    _, monday = callbacks.read(update.callback_query.data, "mvw")
+    button = callbacks.read(update.callback_query.data, "mv", "mvw")
+    monday = button.args[1] if button.route == "mvw" else None
     await offers.show_days(
         update, d, patient.language, business, Flow(service, appointment.id), monday
     )
