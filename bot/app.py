@@ -34,6 +34,7 @@ from handlers import (
     mailmerge,
     menus,
     missions,
+    notices,
     patient,
     scheduled,
     secretary,
@@ -96,6 +97,7 @@ def build_application(
     application.bot_data[delivery.DELIVERER_KEY] = delivery.Deliverer(
         application,
         secretary.RENDERERS
+        | notices.RENDERERS
         | scheduled.RENDERERS
         | desk.RENDERERS
         | mailmerge.RENDERERS

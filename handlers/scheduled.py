@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot import outbox
 from bot.agenda import Wanted
 from bot.summaries import Summaries
-from handlers import handoff, offers, secretary
+from handlers import handoff, notices, offers, secretary
 from handlers.common import Deps, deps, keyboard, staff_language
 from handlers.delivery import Rendered, Renderer
 from storage.appointments import Source, StaleStatus
@@ -79,7 +79,7 @@ async def send_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _reminder(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
-    about = await secretary.about_appointment(context, message)
+    about = await notices.about_appointment(context, message)
     if about is None:
         return None
     d, language, appointment, _, values = about
@@ -112,7 +112,7 @@ async def expire_requests(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _expired(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
     """Nobody answered: the nearest free times to the one asked for, in one tap."""
-    about = await secretary.about_appointment(context, message)
+    about = await notices.about_appointment(context, message)
     if about is None:
         return None
     d, language, expired, business, values = about

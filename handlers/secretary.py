@@ -9,7 +9,7 @@ callback data can be replayed by anyone who has seen it.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from babel.dates import format_timedelta
 from telegram import InlineKeyboardMarkup, Update
@@ -29,6 +29,7 @@ from handlers.common import (
     staff_language,
 )
 from handlers.delivery import Rendered, Renderer
+from handlers.notices import staff_notice
 from handlers.staff import (
     PROPOSALS_SHOWN,
     answer_stale,
@@ -182,39 +183,6 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await refresh_inbox(context, appointment, outcome, user.id)
 
 
-async def about_appointment(
-    context: ContextTypes.DEFAULT_TYPE, message: Message
-) -> tuple[Deps, str, Appointment, Business, dict[str, str]] | None:
-    """What a patient's message needs, or None when it is moot: the appointment changed
-    since it was owed (a newer message says so), or the patient is gone."""
-    d = deps(context)
-    appointment = await d.store.appointments.get(message.appointment_id)
-    if appointment is None or not outbox.is_current(message.payload, appointment):
-        return None
-    patient = await d.store.people.get(message.chat_id)
-    if patient is None:
-        return None
-    business = d.booking.business_of(appointment)
-    values = appointment_values(d, patient.language, appointment, business)
-    return d, patient.language, appointment, business, values
-
-
-def _patient_notice(key: str, *, book_again: bool = False) -> Renderer:
-    async def render(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
-        about = await about_appointment(context, message)
-        if about is None:
-            return None
-        d, language, _, _, values = about
-        buttons = (
-            keyboard([(d.i18n.text(language, "patient.choose_another"), "book")])
-            if book_again
-            else None
-        )
-        return Rendered(d.i18n.text(language, key, **values), buttons)
-
-    return render
-
-
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     user = update.effective_user
@@ -225,29 +193,6 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     commands = d.i18n.text(language, "desk.help")
     await update.effective_message.reply_text(f"{welcome}\n\n{commands}")
-
-
-async def _staff_notice(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, key: str, **extra: str
-) -> Rendered | None:
-    """A notice about an appointment to a secretary or an employer, in their language."""
-    d = deps(context)
-    appointment = await d.store.appointments.get(message.appointment_id)
-    if appointment is None:
-        return None
-    business = d.booking.business_of(appointment)
-    patient = await patient_of(d, appointment)
-    language = staff_language(context, message.chat_id)
-    values = appointment_values(d, language, appointment, business)
-    who = contact_of(appointment, patient)
-    return Rendered(d.i18n.text(language, key, patient=who, **values, **extra))
-
-
-async def _patient_cancelled(
-    context: ContextTypes.DEFAULT_TYPE, message: Message
-) -> Rendered | None:
-    """A patient cancelled: every secretary knows the slot is free again."""
-    return await _staff_notice(context, message, "secretary.patient_cancelled")
 
 
 async def _already(update: Update, d: Deps, language: str, appointment: Appointment) -> None:
@@ -441,41 +386,6 @@ async def propose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await refresh_inbox(context, declined, "inbox.proposed_by", user.id)
 
 
-async def _proposal(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
-    """The office's other slot, for the patient to take or turn down in one tap."""
-    about = await about_appointment(context, message)
-    if about is None:
-        return None
-    d, language, proposal, business, values = about
-    asked = d.booking.local(business, datetime.fromtimestamp(message.payload["asked"], UTC))
-    text = d.i18n.text(
-        language,
-        "proposal.offer",
-        asked_day=d.i18n.day(language, asked),
-        asked_time=d.i18n.time(language, asked),
-        **values,
-    )
-    buttons = keyboard(
-        [
-            (d.i18n.text(language, "proposal.accept"), f"prop:ok:{proposal.id}"),
-            (d.i18n.text(language, "proposal.refuse"), f"prop:no:{proposal.id}"),
-        ]
-    )
-    return Rendered(text, buttons)
-
-
-async def _proposal_answered(
-    context: ContextTypes.DEFAULT_TYPE, message: Message
-) -> Rendered | None:
-    """The patient took or turned down a proposed slot: every secretary is told."""
-    key = (
-        "proposal.accepted_by_patient"
-        if message.payload.get("accepted")
-        else "proposal.refused_by_patient"
-    )
-    return await _staff_notice(context, message, key)
-
-
 # -- escalation of old requests: a repeating job -----------------------------------------------
 
 
@@ -503,7 +413,7 @@ async def escalate(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _escalation(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
     language = staff_language(context, message.chat_id)
     waited = _waited(language, timedelta(minutes=message.payload["waited"]))
-    return await _staff_notice(context, message, "escalation.text", waited=waited)
+    return await staff_notice(context, message, "escalation.text", waited=waited)
 
 
 # -- after the appointment: /presences, apt:done:<id> / apt:ns:<id> ----------------------------
@@ -603,46 +513,7 @@ async def mark_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, f"{text}\n{outcome}")
 
 
-async def _unreachable(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
-    """A patient the bot could not tell something: the office can call them instead."""
-    d = deps(context)
-    language = staff_language(context, message.chat_id)
-    patient = await d.store.people.get(message.payload["patient_id"])
-    about = d.i18n.text(language, f"outbox.about.{message.payload['about']}")
-    reason = d.i18n.text(language, f"outbox.reason.{message.payload['reason']}")
-    appointment = (
-        await d.store.appointments.get(message.appointment_id) if message.appointment_id else None
-    )
-    if appointment is None:
-        who = contact_of(None, patient) if patient else str(message.payload["patient_id"])
-        text = d.i18n.text(
-            language, "outbox.unreachable_plain", patient=who, about=about, reason=reason
-        )
-        return Rendered(text)
-    business = d.booking.business_of(appointment)
-    values = appointment_values(d, language, appointment, business)
-    return Rendered(
-        d.i18n.text(
-            language,
-            "outbox.unreachable",
-            patient=contact_of(appointment, patient),
-            about=about,
-            reason=reason,
-            **values,
-        )
-    )
-
-
 RENDERERS: dict[str, Renderer] = {
     outbox.INBOX: _inbox_request,
-    outbox.CONFIRMED: _patient_notice("patient.confirmed"),
-    outbox.DECLINED: _patient_notice("patient.declined", book_again=True),
-    outbox.MOVE_REFUSED: _patient_notice("patient.move_refused"),
-    outbox.MOVE_EXPIRED: _patient_notice("patient.move_expired"),
-    outbox.NO_SHOW: _patient_notice("patient.no_show_follow_up", book_again=True),
-    outbox.PROPOSAL: _proposal,
-    outbox.PROPOSAL_ANSWERED: _proposal_answered,
-    outbox.PATIENT_CANCELLED: _patient_cancelled,
     outbox.ESCALATION: _escalation,
-    outbox.UNREACHABLE: _unreachable,
 }
