@@ -36,6 +36,14 @@ async def start_bot(config) -> asyncio.subprocess.Process:
     return await run_bot(config, TOKEN)
 
 
+async def _owes_nothing(database) -> bool:
+    store = await Store.open(database)
+    try:
+        return set(await store.outbox.counts()) <= {"sent", "moot"}
+    finally:
+        await store.close()
+
+
 def said(user, opening: str) -> int:
     return sum(1 for m in user.messages if m.from_bot and (m.text or "").startswith(opening))
 
@@ -77,6 +85,10 @@ async def test_sigkills_under_faults_lose_nothing(config_data, tmp_path, tg):
     await store.close()
 
     claire = tg.user(111111111, "Claire", language="fr")
+    # The employers too: a summary may fall due, whatever time of day the test runs.
+    for business in settings.businesses:
+        for employer in business.employers:
+            tg.user(employer, f"Employer {employer}", language="fr")
     tg.inject_faults(0.1, ALL_FAULTS, seed=3, retry_after=1, slow_seconds=1.0)
     rng = random.Random(5)
     process = await start_bot(config)
@@ -123,12 +135,17 @@ async def test_sigkills_under_faults_lose_nothing(config_data, tmp_path, tg):
             # The day goes on without killing until every reminder has arrived.
             while not all(said(p, "⏰ Rappel") for p in patients):  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
+            # A reminder Telegram applied but whose answer it lost reaches the patient before
+            # the bot's retry marks it sent: stopping in between would leave it pending.
+            # Telegram is well again for that last stretch.
+            faults = tg.fault_counts
+            tg.clear_faults()
+            while not await _owes_nothing(settings.database):  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
     finally:
         killing.cancel()
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), timeout=30)
-    faults = tg.fault_counts
-    tg.clear_faults()
 
     store = await Store.open(settings.database)
     try:
