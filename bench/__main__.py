@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, one after the other, each printing what it measures."""
 
-from bench import nlu, reminders, throughput
+from bench import nlu, reminders, startup, throughput
 
 
 def main() -> None:
@@ -10,6 +10,8 @@ def main() -> None:
     reminders.main()
     print("\n== The whole bot over HTTP against the simulator (bench.throughput) ==")
     throughput.main()
+    print("\n== Start-up and the week image (bench.startup) ==")
+    startup.main()
 
 
 if __name__ == "__main__":

@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from matplotlib.colors import to_rgb
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
+# matplotlib is imported where the week is drawn, not here: half a second of the bot's
+# start-up goes to it otherwise, and most starts never draw a week.
 
 # Portrait, within the 1280 px Telegram keeps of a photo's longest side: shown full width on a
 # phone, with no downscaling that would blur the text.
@@ -112,6 +111,9 @@ def render_week(
     """The week as PNG bytes, exactly WIDTH_PX x HEIGHT_PX."""
     if not days:
         raise ValueError("a week needs at least one day to show")
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch, Rectangle
+
     first, last = hour_span(days, entries)
     figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     axes = figure.add_axes((_LEFT, _BOTTOM, _RIGHT - _LEFT, _TOP - _BOTTOM))
@@ -197,6 +199,8 @@ def _draw_entry(
     size_px: tuple[float, float],
 ) -> None:
     """``place``: left, width (in days), start, end (in hours); ``size_px``: width, height."""
+    from matplotlib.patches import Rectangle
+
     left, width, start, end = place
     width_px, height_px = size_px
     colour = (
@@ -250,11 +254,15 @@ def _draw_entry(
 
 
 def _tint(colour: str) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
     red, green, blue = to_rgb(colour)
     return (0.75 + 0.25 * red, 0.75 + 0.25 * green, 0.75 + 0.25 * blue)
 
 
 def _readable_on(colour: str) -> str:
+    from matplotlib.colors import to_rgb
+
     red, green, blue = to_rgb(colour)
     luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
     return "black" if luminance > 0.55 else "white"

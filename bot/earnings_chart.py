@@ -10,9 +10,8 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+# matplotlib is imported where the chart is drawn: at module level it would cost every start
+# of the bot half a second for a chart few starts draw.
 
 _SIZE = (9, 4.8)  # inches; at 100 dpi a phone shows it whole in portrait and landscape
 _DPI = 100
@@ -37,6 +36,10 @@ def render_chart(
 
     ``money`` labels the axis from an amount in euros.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     figure = Figure(figsize=_SIZE, dpi=_DPI, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()

@@ -11,8 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from icalendar import Calendar, Event
-
 PRODUCT = "-//secretary-bot//agenda//FR"
 UID_DOMAIN = "secretary-bot"
 
@@ -30,6 +28,9 @@ class CalendarEvent:
 
 def calendar_file(name: str, events: Iterable[CalendarEvent], now: datetime) -> bytes:
     """The .ics bytes (UTF-8, CRLF line ends, as RFC 5545 wants)."""
+    # Imported on first use, not with the module: the bot's start-up need not pay for it.
+    from icalendar import Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")

@@ -16,21 +16,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from importlib import resources
+from importlib.util import find_spec
+from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from fpdf import FPDF
-from fpdf.enums import Align, XPos, YPos
 
 from bot.i18n import I18n
 from bot.missions import invoice_number
 from storage.missions import Invoice
 
-# matplotlib ships DejaVu Sans, which has the euro sign, French accents and the narrow
-# no-break space Babel puts in "1 234,50 €"; the PDF core fonts have none of that.
-_FONTS = resources.files("matplotlib") / "mpl-data" / "fonts" / "ttf"
+if TYPE_CHECKING:
+    # fpdf2 (and matplotlib, for its fonts) are imported when an invoice is drawn, not with
+    # this module: the bot's start-up need not pay for them, nor does the CSV statement.
+    from fpdf import FPDF
+
 _FONT = "DejaVu"
 
 _MARGIN = 18  # mm
@@ -66,13 +68,20 @@ def render_pdf(
     def text(key: str, **values: object) -> str:
         return i18n.text(language, key, **values)
 
+    from fpdf import FPDF
+    from fpdf.enums import Align, XPos, YPos
+
+    # matplotlib ships DejaVu Sans, which has the euro sign, French accents and the narrow
+    # no-break space Babel puts in "1 234,50 €"; the PDF core fonts have none of that. Found
+    # without importing matplotlib, which an invoice has no other use for.
+    fonts = Path(find_spec("matplotlib").origin).parent / "mpl-data" / "fonts" / "ttf"
     number = invoice_number(invoice.year, invoice.sequence)
     seller, client = invoice.seller, invoice.client
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(auto=True, margin=_MARGIN)
-    pdf.add_font(_FONT, "", str(_FONTS / "DejaVuSans.ttf"))
-    pdf.add_font(_FONT, "B", str(_FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.add_font(_FONT, "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font(_FONT, "B", str(fonts / "DejaVuSans-Bold.ttf"))
     # The issue time as creation date: the same invoice always gives the same bytes.
     pdf.set_creation_date(invoice.issued_at)
     pdf.set_title(text("invoice.title", number=number))
@@ -142,6 +151,8 @@ def render_pdf(
 
 def _row(pdf: FPDF, cells: Sequence[str], *, bold: bool = False) -> None:
     """One table row: cells side by side, the row as tall as its longest cell."""
+    from fpdf.enums import Align
+
     pdf.set_font(_FONT, "B" if bold else "", 9)
     top = pdf.get_y()
     heights = [

@@ -148,3 +148,16 @@ def test_a_faq_entry_is_checked(config_data):
     assert any(e.startswith("businesses[0].faq[2].answer:") for e in errors), errors
     assert "businesses[0].faq[3].answer: is required" in errors
     assert any(e.startswith("businesses[0].services[0].names:") for e in errors), errors
+
+
+@pytest.mark.parametrize(("code", "kept"), [("fr", "FR"), ("GB", "GB"), ("UK", "UK")])
+def test_public_holidays_take_any_country_code_the_holidays_package_knows(config_data, code, kept):
+    config_data["businesses"][0]["public_holidays"] = code
+    assert parse_settings(config_data).businesses[0].public_holidays == kept
+
+
+def test_an_unknown_country_for_public_holidays_is_refused(config_data):
+    config_data["businesses"][0]["public_holidays"] = "XX"
+    assert errors_of(config_data) == [
+        "businesses[0].public_holidays: 'XX' is not a country code known to the holidays package"
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,9 @@ class RecordedRequest:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     status: int = 0  # the HTTP status the simulator answered; 0 while none (or none ever)
     fault: str | None = None  # the random fault injected into this call (a Fault)
+    # time.monotonic() when it arrived: the system-wide clock, so another process (the bot's
+    # parent in bench.startup) can set it against its own readings.
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
