@@ -158,15 +158,37 @@ class Deliverer:
                 continue
             if batch:
                 self._in_flight = len(batch)
-                await asyncio.gather(*(self._deliver(message) for message in batch))
+                results = await asyncio.gather(
+                    *(self._deliver(message) for message in batch), return_exceptions=True
+                )
                 self._in_flight = 0
+                for message, result in zip(batch, results, strict=True):
+                    if isinstance(result, Exception):
+                        await self._recover_from(message, result)
                 await self._notify()
                 continue
             await self._notify()
-            due = await store.outbox.next_attempt()
+            try:
+                due = await store.outbox.next_attempt()
+            except Exception:
+                log.exception("outbox: could not read the next retry; reading again soon")
+                due = time.time() + 1
             wait = self.POLL if due is None else max(min(due - time.time(), self.POLL), 0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(store.outbox.changed.wait(), wait)
+
+    async def _recover_from(self, message: Message, error: Exception) -> None:
+        """A delivery that failed in the bot itself (the store, a bug): the loop goes on, and
+        the message is tried again later rather than left claimed until the next start."""
+        log.error("outbox %s (%s): delivery failed", message.id, message.kind, exc_info=error)
+        try:
+            await self._store.outbox.retry(
+                message.id,
+                not_before=time.time() + outbox.LONGEST_RETRY,
+                error=f"{type(error).__name__}: {error}",
+            )
+        except Exception:
+            log.exception("outbox %s: left claimed until the next start", message.id)
 
     async def _notify(self) -> None:
         async with self._progress:

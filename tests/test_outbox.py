@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from handlers import delivery
+from storage.calls import NewCall
 from storage.outbox import Owed, Status
 from tests.conftest import MONDAY_9AM
 
@@ -43,3 +45,34 @@ async def test_what_a_dead_deliverer_was_sending_is_found_and_where_it_went(stor
     assert (await store.outbox.sent_as(2, 42)).id == 2
     assert await store.outbox.sent_as(1, 42) is None
     assert await store.outbox.counts() == {Status.SENT: 1, Status.UNCERTAIN: 1}
+
+
+async def test_a_delivery_that_fails_in_the_bot_does_not_stop_the_deliverer(
+    bot, tg, store, monkeypatch
+):
+    claire = tg.user(111111111, "Claire", language="fr")
+    employer = tg.user(222222222, "Dr Dupont", language="fr")
+    deliverer = delivery.deliverer(bot)
+    real = deliverer._deliver
+    tried = []
+
+    async def broken_once(message):
+        tried.append(message.id)
+        if len(tried) == 1:
+            raise RuntimeError("the store is gone for a moment")
+        await real(message)
+
+    monkeypatch.setattr(deliverer, "_deliver", broken_once)
+    monkeypatch.setattr("bot.outbox.LONGEST_RETRY", 0.0)
+    payload = {"taken_by": claire.id}
+    await store.calls.add(
+        NewCall(store.business_ids["cabinet-dupont"], "M. Leroy", None, "rappeler"),
+        actor=claire.id,
+        now=MONDAY_9AM,
+        tell=lambda call: [
+            Owed("call.forward", employer.id, payload={**payload, "call_id": call.id})
+        ],
+    )
+    await deliverer.idle()
+    assert tried[0] == tried[1]  # the same message, tried again, and the deliverer goes on
+    assert employer.last.text.startswith("📞 Appel pour Cabinet dentaire Dupont")
