@@ -229,14 +229,10 @@ class Booking:
                 ),
                 now=self.clock.now(),
                 actor=patient_id,
-                tell=self._to_inbox,
+                tell=lambda held: outbox.to_inbox(self.settings, held),
             )
 
         return await self._at_any_practitioner(business, service, start, practitioner, book)
-
-    def _to_inbox(self, appointment: Appointment) -> list[Owed]:
-        """A patient's request, move or direct booking: in every secretary's inbox."""
-        return outbox.to_secretaries(self.settings, outbox.INBOX, appointment)
 
     async def move(
         self, appointment: Appointment, start: datetime, practitioner: str, *, actor: int
@@ -260,7 +256,7 @@ class Booking:
                 source=Source.PATIENT,
                 now=self.clock.now(),
                 actor=actor,
-                tell=self._to_inbox,
+                tell=lambda held: outbox.to_inbox(self.settings, held),
             )
 
         return await self._at_any_practitioner(business, service, start, practitioner, move)

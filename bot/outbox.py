@@ -150,6 +150,12 @@ def to_secretaries(
     ]
 
 
+def to_inbox(settings: Settings, appointment: Appointment) -> list[Owed]:
+    """A patient's request, move or direct booking, for every secretary's inbox: moot if it
+    changed before it could be shown (answered, moved again), as a newer message says."""
+    return to_secretaries(settings, INBOX, appointment, seen=snapshot(appointment))
+
+
 def to_employers(
     business: Business, kind: str, appointment: Appointment | None = None, **payload: object
 ) -> list[Owed]:

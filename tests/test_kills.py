@@ -17,8 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import yaml
 
-from bot.booking import Booking
-from bot.clock import ManualClock
+from bot import outbox
 from bot.config import parse_settings
 from bot.simulator import ALL_FAULTS, Fault
 from storage import Store
@@ -61,7 +60,6 @@ async def test_sigkills_under_faults_lose_nothing(config_data, tmp_path, tg):
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     store = await Store.open(settings.database, [(b.slug, b.name) for b in settings.businesses])
     made = now - timedelta(hours=1)
-    booking = Booking(settings, store, ManualClock(made))
     dupont = settings.business("cabinet-dupont")
     patients = []
     for index in range(PATIENTS):
@@ -80,7 +78,7 @@ async def test_sigkills_under_faults_lose_nothing(config_data, tmp_path, tg):
         await store.appointments.book(
             _request(store, dupont, patient.id, start, index),
             now=made,
-            tell=booking._to_inbox,
+            tell=lambda request: outbox.to_inbox(settings, request),
         )
     await store.close()
 
