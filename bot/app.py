@@ -35,6 +35,7 @@ from handlers import (
     menus,
     missions,
     notices,
+    own,
     patient,
     scheduled,
     secretary,
@@ -127,7 +128,7 @@ def build_application(
 
     application.add_handler(CallbackQueryHandler(patient.choose_business, pattern=route_is("biz")))
     application.add_handler(CallbackQueryHandler(patient.book, pattern=route_is("book")))
-    application.add_handler(CallbackQueryHandler(patient.mine, pattern=route_is("mine")))
+    application.add_handler(CallbackQueryHandler(own.mine, pattern=route_is("mine")))
     application.add_handler(CallbackQueryHandler(patient.choose_service, pattern=route_is("svc")))
     application.add_handler(CallbackQueryHandler(patient.choose_day, pattern=route_is("day")))
     application.add_handler(CallbackQueryHandler(patient.choose_week, pattern=route_is("days")))
@@ -139,15 +140,13 @@ def build_application(
     )
     application.add_handler(CommandHandler(["aide", "help"], menus.help_command, filters=private))
     application.add_handler(CallbackQueryHandler(patient.set_language, pattern=route_is("lang")))
-    application.add_handler(CallbackQueryHandler(patient.ask_cancel, pattern=route_is("cx")))
-    application.add_handler(CallbackQueryHandler(patient.cancel, pattern=route_is("cxy")))
-    application.add_handler(
-        CallbackQueryHandler(patient.confirm_attendance, pattern=route_is("att"))
-    )
-    application.add_handler(CallbackQueryHandler(patient.move_days, pattern=route_is("mv")))
-    application.add_handler(CallbackQueryHandler(patient.move_day, pattern=route_is("mvd")))
-    application.add_handler(CallbackQueryHandler(patient.move_days, pattern=route_is("mvw")))
-    application.add_handler(CallbackQueryHandler(patient.move_to, pattern=route_is("mvs")))
+    application.add_handler(CallbackQueryHandler(own.ask_cancel, pattern=route_is("cx")))
+    application.add_handler(CallbackQueryHandler(own.cancel, pattern=route_is("cxy")))
+    application.add_handler(CallbackQueryHandler(own.confirm_attendance, pattern=route_is("att")))
+    application.add_handler(CallbackQueryHandler(own.move_days, pattern=route_is("mv")))
+    application.add_handler(CallbackQueryHandler(own.move_day, pattern=route_is("mvd")))
+    application.add_handler(CallbackQueryHandler(own.move_days, pattern=route_is("mvw")))
+    application.add_handler(CallbackQueryHandler(own.move_to, pattern=route_is("mvs")))
 
     # Missions, statements, earnings, mail merge: the secretary's business.
     # Commands are open to all so that anyone else is refused in words, not ignored. The
@@ -227,7 +226,7 @@ def build_application(
     )
     application.add_handler(CallbackQueryHandler(secretary.propose, pattern=route_is("req:ps")))
     application.add_handler(
-        CallbackQueryHandler(patient.answer_proposal, pattern=route_is("prop:ok", "prop:no"))
+        CallbackQueryHandler(own.answer_proposal, pattern=route_is("prop:ok", "prop:no"))
     )
     application.add_handler(
         CallbackQueryHandler(secretary.mark_attendance, pattern=route_is("apt:done", "apt:ns"))

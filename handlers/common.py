@@ -231,3 +231,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(chat.id, d.i18n.text(language, "error.generic"))
     except TelegramError as error:
         log.warning("could not tell chat %s about the error: %s", chat.id, error)
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button from an old message, or data nobody should have sent: say so, change nothing."""
+    d = deps(context)
+    patient = await person(update, context)
+    log.warning(
+        "user %s sent unusable callback data %r",
+        patient.telegram_id,
+        update.callback_query.data if update.callback_query else None,
+    )
+    await update.callback_query.answer(
+        d.i18n.text(patient.language, "error.stale_button"), show_alert=True
+    )

@@ -14,7 +14,8 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.agenda import Slot, Unavailable, Wanted, Why
 from bot.booking import Offer
 from bot.config import WEEKDAYS, Business, Service
-from handlers.common import Deps, keyboard, reply
+from handlers.common import Deps, StaleButton, appointment_values, keyboard, reply
+from storage.appointments import Appointment, SlotTaken
 
 _NONE = "-"
 
@@ -294,3 +295,64 @@ async def show_days(
     }
     key = "offers.which_day" if days else "offers.week_full"
     await reply(update, d.i18n.text(language, key, **values), keyboard(*rows))
+
+
+# -- the patient's menu and the answers every offering flow shares ------------------------
+
+SLOTS_SHOWN = 8
+
+
+def menu(d: Deps, language: str) -> InlineKeyboardMarkup:
+    return keyboard(
+        [(d.i18n.text(language, "menu.book"), "book"), (d.i18n.text(language, "menu.mine"), "mine")]
+    )
+
+
+async def show_day(
+    update: Update, d: Deps, language: str, business: Business, flow: Flow, day: date | None
+) -> None:
+    """The free times of one day; the days with room again if it has none left."""
+    if day is None:
+        raise StaleButton("a day button without a day")
+    offer = await d.booking.offer(business, flow.service, Wanted(day, day), limit=SLOTS_SHOWN)
+    if not offer.slots or offer.slots[0].start.date() != day:
+        await show_days(update, d, language, business, flow)
+        return
+    intro = from_day_intro(d, language, flow.service, offer.slots[0].start)
+    await reply(update, intro, offer_keyboard(d, language, business, flow, offer, day))
+
+
+async def offer_wanted(
+    update: Update, d: Deps, language: str, business: Business, flow: Flow, wanted: Wanted
+) -> None:
+    offer = await d.booking.offer(business, flow.service, wanted)
+    await show_wanted(update, d, language, business, flow, wanted, offer)
+
+
+async def offer_instead(
+    update: Update,
+    d: Deps,
+    language: str,
+    business: Business,
+    flow: Flow,
+    start: datetime,
+    error: Exception,
+) -> None:
+    """Taken meanwhile, or a start no longer offered (an old or forged button): either way
+    the patient gets the nearest free times instead."""
+    local = d.booking.local(business, start)
+    wanted = Wanted(local.date(), local.date(), local.time(), local.time())
+    offer = await d.booking.offer(business, flow.service, wanted)
+    if not offer.slots:
+        await reply(update, no_room_text(d, language, business))
+        return
+    key = "patient.just_taken" if isinstance(error, SlotTaken) else "patient.not_offered"
+    intro = d.i18n.text(language, key, service=flow.service.name_in(language))
+    await reply(update, intro, offer_keyboard(d, language, business, flow, offer))
+
+
+async def already_holding(update: Update, d: Deps, language: str, appointment: Appointment) -> None:
+    """One patient, one appointment at a time in a business: the one they hold is shown."""
+    values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
+    text = d.i18n.text(language, "patient.already_holding", **values)
+    await reply(update, text, menu(d, language))

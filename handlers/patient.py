@@ -1,13 +1,13 @@
-"""Patients: bind to a business, book with buttons or in words, see their appointments.
+"""Patients: bind to a business, book with buttons or in words.
 
-Every step's state travels in the buttons' callback data, so a restart loses nothing.
+Every step's state travels in the buttons' callback data, so a restart loses nothing. What
+patients do with appointments they hold is in handlers.own.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, time
 
 from telegram import (
     InlineKeyboardMarkup,
@@ -23,28 +23,25 @@ from bot.agenda import Wanted
 from bot.config import Business
 from bot.handoff import Reason, is_pleasantry, needs_person
 from bot.i18n import LANGUAGES
-from bot.nlu import BookingRequest, Intent, parse_request
-from handlers import handoff, offers
+from bot.nlu import Intent, parse_request
+from handlers import handoff, offers, own
 from handlers.answers import answer_text
-from handlers.common import Deps, StaleButton, appointment_values, deps, keyboard, person, reply
-from storage.appointments import (
-    HOLDING,
-    AlreadyHeld,
-    Appointment,
-    SlotTaken,
-    StaleStatus,
-    Status,
+from handlers.common import (
+    Deps,
+    StaleButton,
+    appointment_values,
+    deps,
+    keyboard,
+    person,
+    reply,
+    stale_button,
 )
+from storage.appointments import AlreadyHeld, SlotTaken, Status
 from storage.people import Person
 
 log = logging.getLogger(__name__)
 
-# The patient's side of offers lives in handlers.offers; these names are kept for callers.
 Flow = offers.Flow
-offer_keyboard = offers.offer_keyboard
-# The soonest appointments a patient's list shows: the list is one message, edited in place.
-LISTED = 20
-SLOTS_SHOWN = 8
 _NONE = "-"
 
 
@@ -57,12 +54,6 @@ def _business_of(d: Deps, patient: Person) -> Business | None:
     if len(d.settings.businesses) == 1:
         return d.settings.businesses[0]
     return None
-
-
-def _menu(d: Deps, language: str) -> InlineKeyboardMarkup:
-    return keyboard(
-        [(d.i18n.text(language, "menu.book"), "book"), (d.i18n.text(language, "menu.mine"), "mine")]
-    )
 
 
 def _business_choice(d: Deps) -> InlineKeyboardMarkup:
@@ -130,7 +121,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await d.store.people.bind(patient.telegram_id, d.booking.business_id(business))
     text = d.i18n.text(language, "patient.welcome", name=patient.first_name, business=business.name)
-    await update.effective_message.reply_text(text, reply_markup=_menu(d, language))
+    await update.effective_message.reply_text(text, reply_markup=offers.menu(d, language))
 
 
 async def choose_business(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -145,7 +136,7 @@ async def choose_business(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     text = d.i18n.text(
         patient.language, "patient.welcome", name=patient.first_name, business=business.name
     )
-    await reply(update, text, _menu(d, patient.language))
+    await reply(update, text, offers.menu(d, patient.language))
 
 
 async def book(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -156,7 +147,7 @@ async def book(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _ask_business(update, d, patient.language, "patient.which")
         return
     if len(business.services) == 1:
-        await _show_days(update, d, patient.language, business, Flow(business.services[0]))
+        await offers.show_days(update, d, patient.language, business, Flow(business.services[0]))
         return
     rows = [[(s.name_in(patient.language), f"svc:{s.key}")] for s in business.services]
     await reply(update, d.i18n.text(patient.language, "patient.which_service"), keyboard(*rows))
@@ -171,13 +162,7 @@ async def choose_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if service is None:
         await stale_button(update, context)
         return
-    await _show_days(update, d, patient.language, business, Flow(service))
-
-
-async def _show_days(
-    update: Update, d: Deps, language: str, business: Business, flow: Flow
-) -> None:
-    await offers.show_days(update, d, language, business, flow)
+    await offers.show_days(update, d, patient.language, business, Flow(service))
 
 
 async def choose_week(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -201,21 +186,7 @@ async def choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if service is None:
         await stale_button(update, context)
         return
-    await _show_day(update, d, patient.language, business, Flow(service), day)
-
-
-async def _show_day(
-    update: Update, d: Deps, language: str, business: Business, flow: Flow, day: date | None
-) -> None:
-    """The free times of one day; the days with room again if it has none left."""
-    if day is None:
-        raise StaleButton("a day button without a day")
-    offer = await d.booking.offer(business, flow.service, Wanted(day, day), limit=SLOTS_SHOWN)
-    if not offer.slots or offer.slots[0].start.date() != day:
-        await _show_days(update, d, language, business, flow)
-        return
-    intro = offers.from_day_intro(d, language, flow.service, offer.slots[0].start)
-    await reply(update, intro, offers.offer_keyboard(d, language, business, flow, offer, day))
+    await offers.show_day(update, d, patient.language, business, Flow(service), day)
 
 
 async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -228,36 +199,7 @@ async def want(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await stale_button(update, context)
         return
     wanted = _parse_wanted(codes, business)
-    await _offer_wanted(update, d, patient.language, business, Flow(service), wanted)
-
-
-async def _offer_wanted(
-    update: Update, d: Deps, language: str, business: Business, flow: Flow, wanted: Wanted
-) -> None:
-    offer = await d.booking.offer(business, flow.service, wanted)
-    await offers.show_wanted(update, d, language, business, flow, wanted, offer)
-
-
-async def _offer_instead(
-    update: Update,
-    d: Deps,
-    language: str,
-    business: Business,
-    flow: Flow,
-    start: datetime,
-    error: Exception,
-) -> None:
-    """Taken meanwhile, or a start no longer offered (an old or forged button): either way
-    the patient gets the nearest free times instead."""
-    local = d.booking.local(business, start)
-    wanted = Wanted(local.date(), local.date(), local.time(), local.time())
-    offer = await d.booking.offer(business, flow.service, wanted)
-    if not offer.slots:
-        await reply(update, offers.no_room_text(d, language, business))
-        return
-    key = "patient.just_taken" if isinstance(error, SlotTaken) else "patient.not_offered"
-    intro = d.i18n.text(language, key, service=flow.service.name_in(language))
-    await reply(update, intro, offers.offer_keyboard(d, language, business, flow, offer))
+    await offers.offer_wanted(update, d, patient.language, business, Flow(service), wanted)
 
 
 async def ask_office(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -273,15 +215,6 @@ async def ask_office(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await update.callback_query.answer()
     text = offers.asked_text(d, patient.language, service, day, moment)
     await handoff.pass_on(update, context, patient, business, Reason.UNREAD, text=text)
-
-
-async def _already_holding(
-    update: Update, d: Deps, language: str, appointment: Appointment
-) -> None:
-    """One patient, one appointment at a time in a business: the one they hold is shown."""
-    values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
-    text = d.i18n.text(language, "patient.already_holding", **values)
-    await reply(update, text, _menu(d, language))
 
 
 async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -303,11 +236,11 @@ async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             patient_id=patient.telegram_id,
         )
     except AlreadyHeld as held:
-        await _already_holding(update, d, language, held.appointment)
+        await offers.already_holding(update, d, language, held.appointment)
         return
     except (SlotTaken, ValueError) as error:
         log.info("patient %s could not have %s: %s", patient.telegram_id, start, error)
-        await _offer_instead(update, d, language, business, Flow(service), start, error)
+        await offers.offer_instead(update, d, language, business, Flow(service), start, error)
         return
     values = appointment_values(d, language, appointment, business)
     key = "patient.requested" if appointment.status == Status.REQUESTED else "patient.booked"
@@ -330,27 +263,6 @@ async def _ask_phone(update: Update, d: Deps, language: str) -> None:
         d.i18n.text(language, "patient.ask_phone"),
         reply_markup=ReplyKeyboardMarkup([[share]], resize_keyboard=True, one_time_keyboard=True),
     )
-
-
-async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    d = deps(context)
-    patient = await person(update, context)
-    await reply(update, await _appointments_text(d, patient), _menu(d, patient.language))
-
-
-async def _appointments_text(d: Deps, patient: Person) -> str:
-    language = patient.language
-    upcoming = await d.booking.upcoming(patient.telegram_id)
-    if not upcoming:
-        return d.i18n.text(language, "patient.none")
-    lines = [d.i18n.text(language, "patient.yours")]
-    for appointment in upcoming[:LISTED]:
-        values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
-        status = d.i18n.text(language, f"status.{appointment.status}")
-        lines.append(d.i18n.text(language, "patient.line", status=status, **values))
-    if len(upcoming) > LISTED:
-        lines.append(d.i18n.text(language, "patient.more", count=len(upcoming) - LISTED))
-    return "\n".join(lines)
 
 
 # -- words -----------------------------------------------------------------------------------
@@ -378,7 +290,7 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if request.intent == Intent.QUESTION:
         answer = answer_text(d, language, business, text)
         if answer is not None and not talking:
-            await update.effective_message.reply_text(answer, reply_markup=_menu(d, language))
+            await update.effective_message.reply_text(answer, reply_markup=offers.menu(d, language))
             return
         reason = reason or Reason.UNREAD
     if reason is None and talking and (request.intent == Intent.OTHER or is_pleasantry(text)):
@@ -389,15 +301,15 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     if request.intent == Intent.LIST:
         await update.effective_message.reply_text(
-            await _appointments_text(d, patient), reply_markup=_menu(d, language)
+            await own.appointments_text(d, patient), reply_markup=offers.menu(d, language)
         )
         return
-    if request.intent in _OWN_APPOINTMENT_INTENTS:
-        await _act_on_own(update, context, patient, business, request)
+    if request.intent in own.INTENTS:
+        await own.act_on_own(update, context, patient, business, request)
         return
     if request.intent == Intent.OTHER:
         text = d.i18n.text(language, "patient.other", business=business.name)
-        await update.effective_message.reply_text(text, reply_markup=_menu(d, language))
+        await update.effective_message.reply_text(text, reply_markup=offers.menu(d, language))
         return
     wanted = Wanted(
         request.day_from, request.day_to, request.time_from, request.time_to, request.practitioner
@@ -412,237 +324,7 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             d.i18n.text(language, "patient.which_service"), reply_markup=keyboard(*rows)
         )
         return
-    await _offer_wanted(update, d, language, business, Flow(service), wanted)
-
-
-# -- their own appointments: cancel, move, confirm attendance ---------------------------------
-
-_OWN_APPOINTMENT_INTENTS = (Intent.CANCEL, Intent.RESCHEDULE, Intent.CONFIRM)
-# The button each intent puts on an appointment when the patient must say which one.
-_PICK = {Intent.CANCEL: "cx", Intent.RESCHEDULE: "mv", Intent.CONFIRM: "att"}
-
-
-def _appointment_label(d: Deps, language: str, appointment: Appointment) -> str:
-    business = d.booking.business_of(appointment)
-    local = d.booking.local(business, appointment.starts_at)
-    service = business.service(appointment.service)
-    name = service.name_in(language) if service else appointment.service
-    return f"{d.i18n.short_day(language, local)} {d.i18n.time(language, local)} · {name}"
-
-
-async def _act_on_own(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    patient: Person,
-    business: Business,
-    request: BookingRequest,
-) -> None:
-    """Cancel, move or confirm: the day named (or the old day of a move) picks which."""
-    d = deps(context)
-    language = patient.language
-    day = request.old_day if request.intent == Intent.RESCHEDULE else request.day_from
-    last = day if request.intent == Intent.RESCHEDULE else request.day_to
-    candidates = await d.booking.upcoming(patient.telegram_id, day, last)
-    if not candidates and day is not None:
-        candidates = await d.booking.upcoming(patient.telegram_id)
-    if not candidates:
-        await update.effective_message.reply_text(
-            d.i18n.text(language, "patient.none"), reply_markup=_menu(d, language)
-        )
-        return
-    if len(candidates) > 1:
-        prefix = _PICK[request.intent]
-        rows = [[(_appointment_label(d, language, a), f"{prefix}:{a.id}")] for a in candidates]
-        await update.effective_message.reply_text(
-            d.i18n.text(language, "patient.which_appointment"), reply_markup=keyboard(*rows)
-        )
-        return
-    (appointment,) = candidates
-    if request.intent == Intent.CANCEL:
-        await _ask_cancel(update, d, language, appointment)
-    elif request.intent == Intent.CONFIRM:
-        await _confirm_attendance(update, d, language, appointment)
-    else:
-        # The appointment's own business: the patient may have followed another link since.
-        business = d.booking.business_of(appointment)
-        service = business.service(appointment.service)
-        if service is None:
-            await update.effective_message.reply_text(
-                d.i18n.text(language, "patient.cannot_move"), reply_markup=_menu(d, language)
-            )
-            return
-        flow = Flow(service, moving=appointment.id)
-        if request.day_from is None and request.time_from is None:
-            await _show_days(update, d, language, business, flow)
-            return
-        if request.day_from is None:
-            # "plutôt à 15h": the new time, on the appointment's own day.
-            old_day = d.booking.local(business, appointment.starts_at).date()
-            request = replace(request, day_from=old_day, day_to=old_day)
-        wanted = Wanted(
-            request.day_from,
-            request.day_to,
-            request.time_from,
-            request.time_to,
-            request.practitioner,
-        )
-        await _offer_wanted(update, d, language, business, flow, wanted)
-
-
-async def _own_appointment(
-    update: Update, context: ContextTypes.DEFAULT_TYPE
-) -> tuple[Person, Appointment] | None:
-    """The appointment a button names, if it is the tapper's own and still holds its slot."""
-    d = deps(context)
-    patient = await person(update, context)
-    appointment_id = callbacks.read(update.callback_query.data, *_OWN_BUTTONS).args[0]
-    appointment = await d.store.appointments.get(appointment_id)
-    if appointment is None or appointment.patient_id != patient.telegram_id:
-        log.warning(
-            "user %s tapped %r for an appointment that is not theirs",
-            patient.telegram_id,
-            update.callback_query.data,
-        )
-        await stale_button(update, context)
-        return None
-    if appointment.status not in HOLDING:
-        status = d.i18n.text(patient.language, f"status.{appointment.status}")
-        await reply(update, d.i18n.text(patient.language, "patient.already", status=status))
-        return None
-    return patient, appointment
-
-
-# The buttons that name one of the patient's own appointments, its id first.
-_OWN_BUTTONS = ("cx", "cxy", "att", "mv", "mvd", "mvw", "mvs")
-
-
-async def _ask_cancel(update: Update, d: Deps, language: str, appointment: Appointment) -> None:
-    values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
-    buttons = keyboard(
-        [
-            (d.i18n.text(language, "patient.cancel_yes"), f"cxy:{appointment.id}"),
-            (d.i18n.text(language, "patient.cancel_no"), "mine"),
-        ]
-    )
-    await reply(update, d.i18n.text(language, "patient.cancel_sure", **values), buttons)
-
-
-async def _confirm_attendance(
-    update: Update, d: Deps, language: str, appointment: Appointment
-) -> None:
-    appointment = await d.booking.confirm_attendance(appointment.id)
-    values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
-    await reply(update, d.i18n.text(language, "patient.attendance_confirmed", **values))
-
-
-async def ask_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``cx:<id>``: which appointment to cancel is known; one more tap to be sure."""
-    own = await _own_appointment(update, context)
-    if own is not None:
-        patient, appointment = own
-        await _ask_cancel(update, deps(context), patient.language, appointment)
-
-
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``cxy:<id>``: cancelled, the slot freed, the office told."""
-    own = await _own_appointment(update, context)
-    if own is None:
-        return
-    patient, appointment = own
-    d = deps(context)
-    appointment = await d.booking.cancel(appointment.id, actor=patient.telegram_id)
-    business = d.booking.business_of(appointment)
-    values = appointment_values(d, patient.language, appointment, business)
-    await reply(
-        update,
-        d.i18n.text(patient.language, "patient.cancelled", **values),
-        _menu(d, patient.language),
-    )
-
-
-async def confirm_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``att:<id>``: the patient will come (a reminder's button, or a pick in a list)."""
-    own = await _own_appointment(update, context)
-    if own is not None:
-        patient, appointment = own
-        await _confirm_attendance(update, deps(context), patient.language, appointment)
-
-
-async def move_days(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``mv:<id>``: the days that still have room for the appointment's service; and
-    ``mvw:<id>:<monday>``, another week of them."""
-    own = await _own_appointment(update, context)
-    if own is None:
-        return
-    patient, appointment = own
-    d = deps(context)
-    business = d.booking.business_of(appointment)
-    service = business.service(appointment.service)
-    if service is None:
-        await reply(update, d.i18n.text(patient.language, "patient.cannot_move"))
-        return
-    button = callbacks.read(update.callback_query.data, "mv", "mvw")
-    monday = button.args[1] if button.route == "mvw" else None
-    await offers.show_days(
-        update, d, patient.language, business, Flow(service, appointment.id), monday
-    )
-
-
-async def move_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``mvd:<id>:<YYYYMMDD>``: the free times of that day for the move."""
-    own = await _own_appointment(update, context)
-    if own is None:
-        return
-    patient, appointment = own
-    d = deps(context)
-    business = d.booking.business_of(appointment)
-    flow = Flow(business.service(appointment.service), appointment.id)
-    _, day = callbacks.read(update.callback_query.data, "mvd")
-    await _show_day(update, d, patient.language, business, flow, day)
-
-
-async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """``mvs:<id>:<epoch>:<practitioner>``: the tap moves the appointment."""
-    own = await _own_appointment(update, context)
-    if own is None:
-        return
-    patient, appointment = own
-    d = deps(context)
-    language = patient.language
-    business = d.booking.business_of(appointment)
-    _, start, index = callbacks.read(update.callback_query.data, "mvs")
-    if index >= len(business.practitioners):
-        await stale_button(update, context)
-        return
-    try:
-        moved = await d.booking.move(
-            appointment, start, business.practitioners[int(index)], actor=patient.telegram_id
-        )
-    except AlreadyHeld as held:
-        await _already_holding(update, d, language, held.appointment)
-        return
-    except (SlotTaken, ValueError) as error:
-        log.info("patient %s could not move to %s: %s", patient.telegram_id, start, error)
-        flow = Flow(business.service(appointment.service), appointment.id)
-        await _offer_instead(update, d, language, business, flow, start, error)
-        return
-    values = appointment_values(d, language, moved, business)
-    key = "patient.move_requested" if moved.status == Status.REQUESTED else "patient.moved"
-    await reply(update, d.i18n.text(language, key, **values))
-
-
-async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button from an old message, or data nobody should have sent: say so, change nothing."""
-    d = deps(context)
-    patient = await person(update, context)
-    log.warning(
-        "user %s sent unusable callback data %r",
-        patient.telegram_id,
-        update.callback_query.data if update.callback_query else None,
-    )
-    await update.callback_query.answer(
-        d.i18n.text(patient.language, "error.stale_button"), show_alert=True
-    )
+    await offers.offer_wanted(update, d, language, business, Flow(service), wanted)
 
 
 async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -667,44 +349,10 @@ async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if business is None:
         await update.effective_message.reply_text(
             d.i18n.text(patient.language, "patient.unsupported"),
-            reply_markup=_menu(d, patient.language),
+            reply_markup=offers.menu(d, patient.language),
         )
         return
     await handoff.pass_on(update, context, patient, business, Reason.FILE)
-
-
-# -- The secretary's phone: the patient's answer to a slot the office proposed instead --------
-# Buttons ``prop:ok:<id>`` / ``prop:no:<id>``, sent by handlers.secretary.propose.
-
-
-async def answer_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The patient takes the proposed slot (confirmed at once) or turns it down (freed)."""
-    d = deps(context)
-    patient = await person(update, context)
-    language = patient.language
-    button = callbacks.read(update.callback_query.data, "prop:ok", "prop:no")
-    (proposal_id,) = button
-    try:
-        proposal = await d.booking.answer_proposal(
-            proposal_id, patient_id=patient.telegram_id, accept=button.route == "prop:ok"
-        )
-    except (LookupError, PermissionError):
-        # Not a proposal made to this patient: a forwarded or forged button.
-        await stale_button(update, context)
-        return
-    except StaleStatus as stale:
-        status = d.i18n.text(language, f"status.{stale.appointment.status}")
-        await reply(
-            update, d.i18n.text(language, "proposal.too_late", status=status), _menu(d, language)
-        )
-        return
-    business = d.booking.business_of(proposal)
-    values = appointment_values(d, language, proposal, business)
-    if proposal.status == Status.CONFIRMED:
-        await reply(update, d.i18n.text(language, "patient.confirmed", **values))
-    else:
-        buttons = keyboard([(d.i18n.text(language, "patient.choose_another"), "book")])
-        await reply(update, d.i18n.text(language, "proposal.refused", **values), buttons)
 
 
 async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -726,4 +374,4 @@ async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if language not in LANGUAGES:
         raise StaleButton(f"no language {language!r}")
     await d.store.people.set_language(patient.telegram_id, language)
-    await reply(update, d.i18n.text(language, "language.set"), _menu(d, language))
+    await reply(update, d.i18n.text(language, "language.set"), offers.menu(d, language))
