@@ -248,6 +248,9 @@ class Business(_Model):
     booking_horizon_days: int | None = Field(default=None, gt=0, le=730)
     # A request unanswered this long is flagged to the employers; None: the office's setting.
     escalate_after: Duration | None = None
+    # Inside this much of an appointment a patient's cancel or move goes to the office;
+    # None: the office's ``cancel_notice``.
+    cancel_notice: Duration | None = None
     faq: list[FaqEntry] = []
 
     @field_validator("booking_horizon")
@@ -345,6 +348,11 @@ class Settings(_Model):
     escalate_after: Duration = timedelta(hours=2)  # see Business.escalate_after
     # How far ahead patients book online; a business may override it.
     booking_horizon: Duration = timedelta(days=90)
+    # Inside this much of an appointment a patient cannot cancel or move it online: the office
+    # is asked, so that a late cancellation is known and the slot offered to someone else.
+    cancel_notice: Duration = timedelta(hours=24)
+    # How long a freed slot is kept for the waitlisted patient it is offered to.
+    waitlist_hold: Duration = timedelta(minutes=15)
     secretary_digest_at: time = time(8, 0)
     # Someone who wrote to the bot but never booked is forgotten this long after their last
     # message: long enough to come back and book within the month, no longer, since the
@@ -402,6 +410,10 @@ class Settings(_Model):
         if business.booking_horizon_days is not None:
             return timedelta(days=business.booking_horizon_days)
         return self.booking_horizon
+
+    def cancel_notice_of(self, business: Business) -> timedelta:
+        """How close to an appointment a patient may still cancel or move it online."""
+        return business.cancel_notice if business.cancel_notice is not None else self.cancel_notice
 
     def is_secretary(self, user_id: int) -> bool:
         return any(s.telegram_id == user_id for s in self.secretaries)
