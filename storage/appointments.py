@@ -89,6 +89,7 @@ class Appointment:
     previous_starts_at: datetime | None = None
     previous_ends_at: datetime | None = None
     previous_practitioner: str | None = None
+    cancelled_late: bool = False  # cancelled at the patient's word inside the cancel notice
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Appointment:
@@ -111,6 +112,7 @@ class Appointment:
             previous_starts_at=_maybe_epoch(row["previous_starts_at"]),
             previous_ends_at=_maybe_epoch(row["previous_ends_at"]),
             previous_practitioner=row["previous_practitioner"],
+            cancelled_late=bool(row["cancelled_late"]),
         )
 
 
@@ -237,9 +239,12 @@ class Appointments:
         actor: int | None,
         note: str | None = None,
         fall_back: bool = False,
+        late: bool = False,
         tell: Tell = _silent,
     ) -> Appointment:
         """Move from one of ``expected`` to ``to``, recorded in the history.
+
+        ``late``: a cancellation the patient asked for inside the cancel notice.
 
         ``fall_back``: a move declined or expired goes back, in the same transaction, to the
         confirmed time it had if that is still free (the result is then ``confirmed``).
@@ -254,8 +259,9 @@ class Appointments:
                 raise StaleStatus(current)
             stamp = to_epoch(now)
             await db.execute(
-                "UPDATE appointments SET status = ?, updated_at = ? WHERE id = ?",
-                (to, stamp, appointment_id),
+                "UPDATE appointments SET status = ?, updated_at = ?, cancelled_late = ?"
+                " WHERE id = ?",
+                (to, stamp, late, appointment_id),
             )
             await _record(db, appointment_id, stamp, actor, current.status, to, note)
             if fall_back and to not in HOLDING and current.previous_starts_at is not None:
@@ -472,14 +478,22 @@ class Appointments:
 
     async def no_shows(self, *, patient_id: int | None, caller_phone: str | None = None) -> int:
         """How many appointments this patient (or phone caller, by number) did not come to."""
+        return await self._count(patient_id, caller_phone, "status = 'no_show'")
+
+    async def late_cancellations(
+        self, *, patient_id: int | None, caller_phone: str | None = None
+    ) -> int:
+        """How many appointments this patient (or caller) cancelled inside the notice."""
+        return await self._count(patient_id, caller_phone, "cancelled_late = 1")
+
+    async def _count(self, patient_id: int | None, caller_phone: str | None, where: str) -> int:
         if patient_id is None and caller_phone is None:
             return 0
         column, value = (
             ("patient_id", patient_id) if patient_id is not None else ("caller_phone", caller_phone)
         )
         row = await self._db.fetch_one(
-            f"SELECT COUNT(*) AS n FROM appointments WHERE {column} = ? AND status = 'no_show'",
-            (value,),
+            f"SELECT COUNT(*) AS n FROM appointments WHERE {column} = ? AND {where}", (value,)
         )
         return row["n"]
 
