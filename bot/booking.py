@@ -261,6 +261,12 @@ class Booking:
 
         return await self._at_any_practitioner(business, service, start, practitioner, move)
 
+    def within_notice(self, appointment: Appointment) -> bool:
+        """Too close to its start for the patient to cancel or move it online: the office
+        decides, so that the late cancellation is known and the slot can be offered again."""
+        notice = self.settings.cancel_notice_of(self.business_of(appointment))
+        return appointment.starts_at - self.clock.now() < notice
+
     async def cancel(self, appointment_id: int, *, actor: int | None) -> Appointment:
         """The patient cancels: the slot is freed and every secretary told."""
         return await self.store.appointments.change_status(
