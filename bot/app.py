@@ -31,6 +31,7 @@ from handlers import (
     earnings,
     employer,
     handoff,
+    late,
     mailmerge,
     menus,
     missions,
@@ -102,7 +103,8 @@ def build_application(
         | scheduled.RENDERERS
         | desk.RENDERERS
         | mailmerge.RENDERERS
-        | handoff.RENDERERS,
+        | handoff.RENDERERS
+        | late.RENDERERS,
     )
 
     secretaries = filters.User(user_id=[s.telegram_id for s in settings.secretaries])
@@ -233,6 +235,9 @@ def build_application(
     )
     application.add_handler(
         CallbackQueryHandler(blocks.unblock_button, pattern=route_is("blk:undo"))
+    )
+    application.add_handler(
+        CallbackQueryHandler(late.decide, pattern=route_is("late:cx", "late:keep"))
     )
     application.add_handler(
         CallbackQueryHandler(agenda.agenda_week_button, pattern=route_is("agw"))

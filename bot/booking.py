@@ -28,6 +28,7 @@ from storage import Store
 from storage.appointments import (
     HOLDING,
     Appointment,
+    HistoryEntry,
     NewAppointment,
     SlotTaken,
     Source,
@@ -35,6 +36,21 @@ from storage.appointments import (
     Status,
 )
 from storage.outbox import Owed
+
+# History notes of a change asked inside the cancel notice, and the office's answer.
+LATE_CANCELLATION = "late cancellation"
+_ASKED = {outbox.WANTS_CANCEL: "late cancel asked", outbox.WANTS_MOVE: "late move asked"}
+_KEPT = "kept by the office"
+
+
+def _waiting_for_office(history: list[HistoryEntry]) -> bool:
+    """The patient's late cancel or move is still waiting for the office's answer."""
+    for entry in reversed(history):
+        if entry.note in _ASKED.values():
+            return True
+        if entry.note == _KEPT or entry.from_status != entry.to_status:
+            return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -278,6 +294,53 @@ class Booking:
             tell=lambda cancelled: outbox.to_secretaries(
                 self.settings, outbox.PATIENT_CANCELLED, cancelled
             ),
+        )
+
+    async def ask_office(self, appointment_id: int, *, wants: str, actor: int) -> bool:
+        """A cancel or move (``wants``) inside the notice: the office is asked, once.
+
+        Returns False when the office was asked already and has not answered: the patient
+        tapping again does not fill the secretaries' phones. Raises StaleStatus, LookupError.
+        """
+        if wants not in (outbox.WANTS_CANCEL, outbox.WANTS_MOVE):
+            raise ValueError(f"nothing to ask the office for: {wants!r}")
+        history = await self.store.appointments.history(appointment_id)
+        if _waiting_for_office(history):
+            return False
+        await self.store.appointments.note(
+            appointment_id,
+            expected=(Status.CONFIRMED,),
+            now=self.clock.now(),
+            actor=actor,
+            note=_ASKED[wants],
+            tell=lambda asked: outbox.to_secretaries(
+                self.settings, outbox.LATE_ASKED, asked, wants=wants
+            ),
+        )
+        return True
+
+    async def cancel_late(self, appointment_id: int, *, actor: int) -> Appointment:
+        """The office grants a cancellation asked inside the notice: counted as late."""
+        return await self.store.appointments.change_status(
+            appointment_id,
+            expected=(Status.CONFIRMED,),
+            to=Status.CANCELLED,
+            now=self.clock.now(),
+            actor=actor,
+            note=LATE_CANCELLATION,
+            late=True,
+            tell=lambda cancelled: outbox.to_patient(outbox.LATE_CANCELLED, cancelled),
+        )
+
+    async def keep(self, appointment_id: int, *, actor: int) -> Appointment:
+        """The office keeps an appointment its patient asked to cancel or move late."""
+        return await self.store.appointments.note(
+            appointment_id,
+            expected=(Status.CONFIRMED,),
+            now=self.clock.now(),
+            actor=actor,
+            note=_KEPT,
+            tell=lambda kept: outbox.to_patient(outbox.LATE_KEPT, kept),
         )
 
     async def confirm_attendance(self, appointment_id: int) -> Appointment:

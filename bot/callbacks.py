@@ -195,6 +195,9 @@ TEMPLATES: tuple[str, ...] = (
     "apt:done:{id}",
     "apt:ns:{id}",
     "blk:undo:{id}",
+    # a patient's cancel or move inside the notice, answered by the office (handlers.late)
+    "late:cx:{id}",
+    "late:keep:{id}",
     "agw:{slug}:{day}",
     # a patient's message passed on to the office (handlers.handoff)
     "thr:close:{id}",

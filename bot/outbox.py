@@ -32,6 +32,12 @@ EXPIRED = "patient.expired"  # nobody answered: new times offered
 PROPOSAL = "proposal.offer"
 PROPOSAL_ANSWERED = "proposal.answered"  # to the secretaries
 PATIENT_CANCELLED = "secretary.patient_cancelled"
+# Inside the cancel notice a patient's cancel or move goes to the office (handlers.late).
+LATE_ASKED = "secretary.late_change"  # payload ``wants``: WANTS_CANCEL or WANTS_MOVE
+LATE_CANCELLED = "patient.late_cancelled"
+LATE_KEPT = "patient.late_kept"
+WANTS_CANCEL = "cancel"
+WANTS_MOVE = "move"
 NO_SHOW = "patient.no_show_follow_up"
 ESCALATION = "escalation"
 CALL = "call.forward"
@@ -67,6 +73,10 @@ POLICIES: dict[str, Policy] = {
     PROPOSAL: Policy(resend_unknown=True, max_age=2 * _DAY),
     PROPOSAL_ANSWERED: Policy(resend_unknown=True, max_age=2 * _DAY),
     PATIENT_CANCELLED: Policy(resend_unknown=True, max_age=2 * _DAY),
+    # Inside the notice, hours count: past the appointment itself a late answer is noise.
+    LATE_ASKED: Policy(resend_unknown=True, max_age=_DAY),
+    LATE_CANCELLED: Policy(resend_unknown=True, max_age=_DAY),
+    LATE_KEPT: Policy(resend_unknown=True, max_age=_DAY),
     NO_SHOW: Policy(resend_unknown=True, max_age=7 * _DAY),
     ESCALATION: Policy(resend_unknown=True, max_age=_DAY),
     CALL: Policy(resend_unknown=True, max_age=2 * _DAY),
@@ -96,6 +106,8 @@ TO_PATIENT = frozenset(
         EXPIRED,
         PROPOSAL,
         NO_SHOW,
+        LATE_CANCELLED,
+        LATE_KEPT,
         REMINDER,
         HANDOFF_REPLY,
     }

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from bot.agenda import day_bounds
-from bot.booking import Booking
+from bot.booking import LATE_CANCELLATION, Booking
 from bot.config import Business
 from bot.i18n import I18n
 from bot.missions import Month, kind_label
@@ -95,6 +95,12 @@ class Summaries:
                 no_show=counts["no_show"],
             )
         )
+        if counts["late_cancelled"]:
+            parts.append(
+                self.i18n.text(
+                    language, "digest.late_cancellations", count=counts["late_cancelled"]
+                )
+            )
         pending = [
             a
             for a in await self.store.appointments.requested_before(self.booking.clock.now())
@@ -202,6 +208,8 @@ def _kind_of_change(from_status: Status | None, to_status: Status, note: str | N
         return "new"
     if note and note.startswith("moved from"):
         return "moved"
+    if note == LATE_CANCELLATION:
+        return "late_cancelled"
     if to_status == Status.CANCELLED:
         return "cancelled"
     if to_status == Status.NO_SHOW:

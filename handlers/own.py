@@ -10,11 +10,11 @@ from dataclasses import replace
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks
+from bot import callbacks, outbox
 from bot.agenda import Wanted
 from bot.config import Business
 from bot.nlu import BookingRequest, Intent
-from handlers import offers
+from handlers import late, offers
 from handlers.common import Deps, appointment_values, deps, keyboard, person, reply, stale_button
 from storage.appointments import HOLDING, AlreadyHeld, Appointment, SlotTaken, StaleStatus, Status
 from storage.people import Person
@@ -94,6 +94,8 @@ async def act_on_own(
         await _ask_cancel(update, d, language, appointment)
     elif request.intent == Intent.CONFIRM:
         await _confirm_attendance(update, d, language, appointment)
+    elif _too_late(d, appointment):
+        await late.warn_office(update, d, patient, appointment, outbox.WANTS_MOVE)
     else:
         # The appointment's own business: the patient may have followed another link since.
         business = d.booking.business_of(appointment)
@@ -148,6 +150,12 @@ async def _own_appointment(
 _OWN_BUTTONS = ("cx", "cxy", "att", "mv", "mvd", "mvw", "mvs")
 
 
+def _too_late(d: Deps, appointment: Appointment) -> bool:
+    """A confirmed appointment inside the notice: changing it is the office's call. A request
+    not yet confirmed is not one the office counts on: the patient may still withdraw it."""
+    return appointment.status == Status.CONFIRMED and d.booking.within_notice(appointment)
+
+
 async def _ask_cancel(update: Update, d: Deps, language: str, appointment: Appointment) -> None:
     values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
     buttons = keyboard(
@@ -182,6 +190,9 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     patient, appointment = own
     d = deps(context)
+    if _too_late(d, appointment):
+        await late.warn_office(update, d, patient, appointment, outbox.WANTS_CANCEL)
+        return
     appointment = await d.booking.cancel(appointment.id, actor=patient.telegram_id)
     business = d.booking.business_of(appointment)
     values = appointment_values(d, patient.language, appointment, business)
@@ -208,6 +219,9 @@ async def move_days(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     patient, appointment = own
     d = deps(context)
+    if _too_late(d, appointment):
+        await late.warn_office(update, d, patient, appointment, outbox.WANTS_MOVE)
+        return
     business = d.booking.business_of(appointment)
     service = business.service(appointment.service)
     if service is None:
@@ -227,6 +241,9 @@ async def move_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     patient, appointment = own
     d = deps(context)
+    if _too_late(d, appointment):
+        await late.warn_office(update, d, patient, appointment, outbox.WANTS_MOVE)
+        return
     business = d.booking.business_of(appointment)
     flow = Flow(business.service(appointment.service), appointment.id)
     _, day = callbacks.read(update.callback_query.data, "mvd")
@@ -240,6 +257,9 @@ async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     patient, appointment = own
     d = deps(context)
+    if _too_late(d, appointment):
+        await late.warn_office(update, d, patient, appointment, outbox.WANTS_MOVE)
+        return
     language = patient.language
     business = d.booking.business_of(appointment)
     _, start, index = callbacks.read(update.callback_query.data, "mvs")

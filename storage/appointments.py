@@ -270,6 +270,33 @@ class Appointments:
             await self._outbox.write(db, tell(changed), now)
             return changed
 
+    async def note(
+        self,
+        appointment_id: int,
+        *,
+        expected: Collection[Status],
+        now: datetime,
+        actor: int | None,
+        note: str,
+        tell: Tell = _silent,
+    ) -> Appointment:
+        """A line in the history that changes no status, with what it owes: a patient asking
+        the office for a late cancellation, the office keeping the appointment.
+
+        Raises StaleStatus when the appointment is no longer in one of ``expected``.
+        """
+        async with self._db.transaction() as db:
+            current = await _fetch(db, appointment_id)
+            if current is None:
+                raise LookupError(f"no appointment {appointment_id}")
+            if current.status not in expected:
+                raise StaleStatus(current)
+            await _record(
+                db, appointment_id, to_epoch(now), actor, current.status, current.status, note
+            )
+            await self._outbox.write(db, tell(current), now)
+            return current
+
     async def move(
         self,
         appointment_id: int,

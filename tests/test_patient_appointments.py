@@ -163,14 +163,22 @@ async def test_a_move_is_a_new_request_that_does_not_expire_at_once(
 
     from tests.conftest import sweep
 
-    clock.advance(timedelta(hours=25))  # the original booking is now more than a day old
-    await alice.send("je voudrais décaler mon rdv de mardi à jeudi 15h")
+    await alice.send("une consultation jeudi à 11h")
+    await alice.tap("11:00")
+    await claire.tap("✅ Confirmer", in_message=claire.last)
+    # The booking is now more than a day old; Thursday is still outside the cancel notice.
+    clock.advance(timedelta(hours=25))
+    await alice.send("je voudrais décaler mon rdv de jeudi à vendredi 15h")
     await alice.tap("15:00")
     request = claire.last
-    assert request.text.splitlines()[-1] == "🔁 Déplacement : au lieu de mardi 12 janvier à 10:00"
+    assert request.text.splitlines()[-1] == "🔁 Déplacement : au lieu de jeudi 14 janvier à 11:00"
     await sweep(bot)
-    moved = await only_appointment(store, 5001, tg)
-    assert moved.status == Status.REQUESTED  # still waiting for the office, not expired
+    moved = [
+        a
+        for a in await store.appointments.of_patient(5001, tg.now())
+        if a.service == "consultation"
+    ]
+    assert moved[0].status == Status.REQUESTED  # still waiting for the office, not expired
     await claire.send("/demandes")
     assert "Alice" in claire.last.text
 

@@ -177,10 +177,14 @@ async def test_the_reminder_buttons_confirm_move_and_cancel(bot, tg, store, cloc
 
     clock.set(paris(2027, 1, 13, 8))
     await sweep(bot)
+    # Two hours before, inside the cancel notice: the office decides, warned at once.
     await alice.tap("❌ Annuler", in_message=reminders(alice)[-1])
     await alice.tap("Oui, annuler")
+    assert (await store.appointments.get(appointment.id)).status == Status.CONFIRMED
+    assert "ne peut plus être annulé en ligne" in alice.last.text
+    assert claire.last.text.startswith("⏰ Annulation tardive demandée")
+    await claire.tap("🗑 Annuler", in_message=claire.last)
     assert (await store.appointments.get(appointment.id)).status == Status.CANCELLED
-    assert claire.last.text.startswith("🗑 Annulation")
 
 
 async def test_a_patient_who_blocked_the_bot_is_skipped_once(bot, store, clock, alice, tg):
