@@ -27,7 +27,7 @@ class Ended(StrEnum):
 
     TAKEN = "taken"  # an offered slot was taken: a request or a booking now
     LEFT = "left"  # the patient left the list
-    PASSED = "passed"  # its days are over
+    PASSED = "passed"  # its days are over (or its business or service left config)
 
 
 class Outcome(StrEnum):

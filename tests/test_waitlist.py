@@ -480,3 +480,25 @@ async def test_a_morning_wish_is_offered_any_time_that_morning(bot, tg, store, c
     assert offer.text.startswith(
         "🔔 A place has freed up: Teeth cleaning, Wednesday, January 13 at 09:30, with Dr Dupont"
     )
+
+
+async def test_a_move_frees_the_old_time_for_the_waitlist(full, tg):
+    zoe, _ = full
+    alice = await joined(tg, 5001, "Alice", "en")
+    await zoe.send("est-ce que je peux décaler mon rdv de mercredi à jeudi 15h ?")
+    await zoe.tap("15:00")
+    (offer,) = offers_to(alice)
+    assert offer.text.startswith(OFFER["en"].format(who="Dr Dupont"))
+
+
+async def test_the_office_proposing_another_time_frees_the_one_asked(bot, tg, store, clock, claire):
+    await hold(store, clock, tg.user(7002, "Yves"), WEDNESDAY_10, practitioner="Dr Martin")
+    zoe = tg.user(7001, "Zoé", language="fr")
+    await zoe.send("/start cabinet-dupont")
+    await zoe.send(ASK["fr"])
+    await zoe.tap("10:00")
+    alice = await joined(tg, 5001, "Alice", "fr")
+    await claire.tap("🔁 Proposer un autre créneau", in_message=claire.last)
+    await claire.tap("mer. 13 janv. 10:30", in_message=claire.last)
+    (offer,) = offers_to(alice)
+    assert offer.text.startswith(OFFER["fr"].format(who="Dr Dupont"))
