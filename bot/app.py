@@ -43,6 +43,7 @@ from handlers import (
     staff,
     statements,
     steps,
+    waitlist,
 )
 from handlers.common import DEPS_KEY, Deps, on_error
 from storage import Store
@@ -104,7 +105,8 @@ def build_application(
         | desk.RENDERERS
         | mailmerge.RENDERERS
         | handoff.RENDERERS
-        | late.RENDERERS,
+        | late.RENDERERS
+        | waitlist.RENDERERS,
     )
 
     secretaries = filters.User(user_id=[s.telegram_id for s in settings.secretaries])
@@ -149,6 +151,10 @@ def build_application(
     application.add_handler(CallbackQueryHandler(own.move_day, pattern=route_is("mvd")))
     application.add_handler(CallbackQueryHandler(own.move_days, pattern=route_is("mvw")))
     application.add_handler(CallbackQueryHandler(own.move_to, pattern=route_is("mvs")))
+    application.add_handler(CallbackQueryHandler(waitlist.join, pattern=route_is("wl:in")))
+    application.add_handler(CallbackQueryHandler(waitlist.leave, pattern=route_is("wl:out")))
+    application.add_handler(CallbackQueryHandler(waitlist.take, pattern=route_is("wl:take")))
+    application.add_handler(CallbackQueryHandler(waitlist.refuse, pattern=route_is("wl:no")))
 
     # Missions, statements, earnings, mail merge: the secretary's business.
     # Commands are open to all so that anyone else is refused in words, not ignored. The

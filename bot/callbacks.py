@@ -187,6 +187,12 @@ TEMPLATES: tuple[str, ...] = (
     "ask:{key}:{day}:{time?}",
     "prop:ok:{id}",
     "prop:no:{id}",
+    # the waitlist (handlers.waitlist): join with what was asked (business id first), leave
+    # an entry, take or refuse an offered slot
+    "wl:in:{id}:{key}:{day}:{day}:{time?}:{time?}:{index?}",
+    "wl:out:{id}",
+    "wl:take:{id}",
+    "wl:no:{id}",
     # the secretary's inbox, attendance, blocks, agenda (handlers.secretary, blocks, agenda)
     "req:ok:{id}",
     "req:no:{id}",

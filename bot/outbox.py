@@ -21,6 +21,7 @@ from bot.config import Business, Settings
 from storage.appointments import Appointment
 from storage.missions import COPY_KIND
 from storage.outbox import Message, Owed
+from storage.waitlist import Offer
 
 # Kinds, each worded by one renderer in handlers/.
 INBOX = "inbox.request"  # a patient's request (or direct booking) in each secretary's inbox
@@ -53,6 +54,7 @@ HANDOFF_REPLY = "handoff.reply"  # a secretary's answer, to the patient
 HANDOFF_REPLY_COPY = "handoff.reply_copy"  # a file she answers with
 HANDOFF_ANSWERED = "handoff.answered"  # to the other secretaries: who answered what
 MAIL_MERGE = COPY_KIND  # a patient's copy of a mail merge, owed by storage.missions
+WAITLIST_OFFER = "waitlist.offer"  # a freed slot, to a waiting patient: take it or not
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ POLICIES: dict[str, Policy] = {
     # A mailing twice looks broken, once lost goes unnoticed; days late it is stale. Not in
     # TO_PATIENT: the run's progress message counts what did not go, no notice per patient.
     MAIL_MERGE: Policy(resend_unknown=False, max_age=2 * _DAY),
+    # Worth something only while the slot waits for its patient (``waitlist_hold``, 15 min
+    # by default, set per office): the renderer finds it moot once the offer ended, so this
+    # bound only caps an unusually long hold. A second copy asks the same thing again.
+    WAITLIST_OFFER: Policy(resend_unknown=True, max_age=timedelta(hours=2)),
 }
 
 # Kinds addressed to a patient: when one cannot be delivered, the office is told.
@@ -151,6 +157,10 @@ def to_patient(kind: str, appointment: Appointment, **payload: object) -> list[O
             {**payload, "seen": snapshot(appointment)},
         )
     ]
+
+
+def to_waitlisted(offer: Offer) -> list[Owed]:
+    return [Owed(WAITLIST_OFFER, offer.patient_id, payload={"offer": offer.id})]
 
 
 def to_secretaries(

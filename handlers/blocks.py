@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot.config import Business
 from bot.nlu import parse_request
+from handlers import waitlist
 from handlers.agenda import block_line
 from handlers.common import Deps, appointment_values, deps, keyboard, reply, staff_language
 from handlers.staff import (
@@ -235,3 +236,4 @@ async def unblock_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if business is not None:
         text += "\n" + _block_summary(d, language, lifted, business)
     await reply(update, text)
+    await waitlist.offer_freed(context)

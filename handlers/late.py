@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import callbacks, outbox
-from handlers import offers
+from handlers import offers, waitlist
 from handlers.common import Deps, appointment_values, deps, keyboard, reply, staff_language
 from handlers.delivery import Rendered, Renderer
 from handlers.notices import about_appointment
@@ -125,6 +125,9 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         snapshot(before),
         snapshot(appointment),
     )
+    if cancel:
+        # A late cancellation is a missed slot unless someone else takes it.
+        await waitlist.offer_freed(context)
     outcome = d.i18n.text(
         language,
         "late.cancelled_by" if cancel else "late.kept_by",

@@ -6,16 +6,20 @@ The reasons themselves are decided in bot.agenda; this only says them.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import callbacks, waitlist
 from bot.agenda import Slot, Unavailable, Wanted, Why
 from bot.booking import Offer
 from bot.config import WEEKDAYS, Business, Service
 from handlers.common import Deps, StaleButton, appointment_values, keyboard, reply
 from storage.appointments import Appointment, SlotTaken
+
+log = logging.getLogger(__name__)
 
 _NONE = "-"
 
@@ -238,11 +242,60 @@ async def show_wanted(
             beyond_keyboard(d, language, flow, wanted),
         )
         return
+    join = waitlist_button(d, language, business, flow, wanted, offer)
     if not offer.slots:
-        await reply(update, no_room_text(d, language, business))
+        await reply(update, no_room_text(d, language, business), _with_row(None, join))
         return
     intro, named = wanted_intro(d, language, business, flow.service, wanted, offer)
-    await reply(update, intro, offer_keyboard(d, language, business, flow, offer, named))
+    markup = offer_keyboard(d, language, business, flow, offer, named)
+    await reply(update, intro, _with_row(markup, join))
+
+
+def waitlist_button(
+    d: Deps, language: str, business: Business, flow: Flow, wanted: Wanted, offer: Offer
+) -> InlineKeyboardButton | None:
+    """Nothing offered fits the days (and part of the day) asked for: the patient may ask
+    to hear when a place that does frees up. Not for a move, which keeps its time meanwhile."""
+    if flow.moving is not None:
+        return None
+    wish = waitlist.wish_of(
+        wanted, flow.service, d.booking.today(business), d.booking.last_day(business)
+    )
+    if wish is None or not waitlist.nothing_fits(wish, offer.slots):
+        return None
+    rules = d.booking.rules[business.slug]
+    duration = timedelta(minutes=flow.service.duration)
+    if not waitlist.worth_waiting(rules, duration, wish, now=d.clock.now()):
+        return None
+    practitioner = (
+        business.practitioners.index(wish.practitioner)
+        if wish.practitioner in business.practitioners
+        else None
+    )
+    data = callbacks.encode(
+        "wl:in",
+        d.booking.business_id(business),
+        wish.service,
+        wish.day_from,
+        wish.day_to,
+        wish.time_from,
+        wish.time_to,
+        practitioner,
+    )
+    if callbacks.parse(data) is None:
+        # A service key too long for Telegram's 64 bytes with the rest: no button at all.
+        log.warning("no waitlist button for service %r: callback data too long", wish.service)
+        return None
+    return InlineKeyboardButton(d.i18n.text(language, "waitlist.join_button"), callback_data=data)
+
+
+def _with_row(
+    markup: InlineKeyboardMarkup | None, button: InlineKeyboardButton | None
+) -> InlineKeyboardMarkup | None:
+    if button is None:
+        return markup
+    rows = list(markup.inline_keyboard) if markup else []
+    return InlineKeyboardMarkup([*rows, [button]])
 
 
 # -- the day picker, a week at a time -------------------------------------------------------

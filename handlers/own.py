@@ -14,7 +14,7 @@ from bot import callbacks, outbox
 from bot.agenda import Wanted
 from bot.config import Business
 from bot.nlu import BookingRequest, Intent
-from handlers import late, offers
+from handlers import late, offers, waitlist
 from handlers.common import Deps, appointment_values, deps, keyboard, person, reply, stale_button
 from storage.appointments import HOLDING, AlreadyHeld, Appointment, SlotTaken, StaleStatus, Status
 from storage.people import Person
@@ -29,21 +29,22 @@ LISTED = 20
 async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     patient = await person(update, context)
-    await reply(update, await appointments_text(d, patient), offers.menu(d, patient.language))
+    await reply(update, await appointments_text(d, patient), await waitlist.list_markup(d, patient))
 
 
 async def appointments_text(d: Deps, patient: Person) -> str:
     language = patient.language
     upcoming = await d.booking.upcoming(patient.telegram_id)
-    if not upcoming:
-        return d.i18n.text(language, "patient.none")
-    lines = [d.i18n.text(language, "patient.yours")]
+    waiting = await waitlist.lines(d, patient)
+    lines = [d.i18n.text(language, "patient.yours" if upcoming else "patient.none")]
     for appointment in upcoming[:LISTED]:
         values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
         status = d.i18n.text(language, f"status.{appointment.status}")
         lines.append(d.i18n.text(language, "patient.line", status=status, **values))
     if len(upcoming) > LISTED:
         lines.append(d.i18n.text(language, "patient.more", count=len(upcoming) - LISTED))
+    if waiting:
+        lines += ["", *waiting]
     return "\n".join(lines)
 
 
@@ -201,6 +202,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         d.i18n.text(patient.language, "patient.cancelled", **values),
         offers.menu(d, patient.language),
     )
+    await waitlist.offer_freed(context)
 
 
 async def confirm_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -281,6 +283,7 @@ async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     values = appointment_values(d, language, moved, business)
     key = "patient.move_requested" if moved.status == Status.REQUESTED else "patient.moved"
     await reply(update, d.i18n.text(language, key, **values))
+    await waitlist.offer_freed(context)
 
 
 # -- The secretary's phone: the patient's answer to a slot the office proposed instead --------
@@ -317,3 +320,4 @@ async def answer_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     else:
         buttons = keyboard([(d.i18n.text(language, "patient.choose_another"), "book")])
         await reply(update, d.i18n.text(language, "proposal.refused", **values), buttons)
+        await waitlist.offer_freed(context)

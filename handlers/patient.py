@@ -23,8 +23,8 @@ from bot.agenda import Wanted
 from bot.config import Business
 from bot.handoff import Reason, is_pleasantry, needs_person
 from bot.i18n import LANGUAGES
-from bot.nlu import Intent, parse_request
-from handlers import handoff, offers, own
+from bot.nlu import Intent, mentions_waitlist, parse_request
+from handlers import handoff, offers, own, waitlist
 from handlers.answers import answer_text
 from handlers.common import (
     Deps,
@@ -287,6 +287,10 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text = update.effective_message.text
     reason = needs_person(text, request)
     talking = await handoff.open_thread(context, patient)
+    if reason is None and not talking and request.day_from is None and mentions_waitlist(text):
+        # No day to wait for yet: what they wait for already, and how to wait for more.
+        await waitlist.explain(update, d, patient)
+        return
     if request.intent == Intent.QUESTION:
         answer = answer_text(d, language, business, text)
         if answer is not None and not talking:
@@ -301,7 +305,8 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     if request.intent == Intent.LIST:
         await update.effective_message.reply_text(
-            await own.appointments_text(d, patient), reply_markup=offers.menu(d, language)
+            await own.appointments_text(d, patient),
+            reply_markup=await waitlist.list_markup(d, patient),
         )
         return
     if request.intent in own.INTENTS:

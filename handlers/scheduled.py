@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot import outbox
 from bot.agenda import Wanted
 from bot.summaries import Summaries
-from handlers import handoff, notices, offers, secretary
+from handlers import handoff, notices, offers, secretary, waitlist
 from handlers.common import Deps, deps, keyboard, staff_language
 from handlers.delivery import Rendered, Renderer
 from storage.appointments import Source, StaleStatus
@@ -36,6 +36,7 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     steps = (
         send_reminders,
         expire_requests,
+        waitlist.offer_freed,
         secretary.escalate,
         send_summaries,
         send_morning_digests,

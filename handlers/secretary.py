@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks, outbox
 from bot.agenda import Wanted
 from bot.config import Business
+from handlers import waitlist
 from handlers.common import (
     Deps,
     appointment_values,
@@ -181,6 +182,8 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # What the patient is owed was written with the decision; the copies are best effort.
     outcome = "secretary.confirmed_by" if action == "ok" else "secretary.declined_by"
     await refresh_inbox(context, appointment, outcome, user.id)
+    if action == "no":
+        await waitlist.offer_freed(context)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -384,6 +387,7 @@ async def propose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         d.i18n.text(language, "inbox.proposed", patient=contact_of(proposal, patient), **values),
     )
     await refresh_inbox(context, declined, "inbox.proposed_by", user.id)
+    await waitlist.offer_freed(context)
 
 
 # -- escalation of old requests: a repeating job -----------------------------------------------

@@ -18,6 +18,7 @@ from storage.people import People, sync_businesses
 from storage.reminders import DigestsSent, Reminders
 from storage.sessions import Sessions
 from storage.threads import Threads
+from storage.waitlist import Waitlist
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Store:
     audit: AuditLog
     sessions: Sessions
     threads: Threads
+    waitlist: Waitlist
     business_ids: dict[str, int]
 
     @classmethod
@@ -55,6 +57,7 @@ class Store:
             audit=AuditLog(db),
             sessions=Sessions(db),
             threads=Threads(db, outbox),
+            waitlist=Waitlist(db, outbox),
             business_ids=await sync_businesses(db, businesses),
         )
 

@@ -192,3 +192,25 @@ async def test_a_business_may_set_its_own_notice(config_data, tmp_path):
     settings = parse_settings(config_data)
     assert settings.cancel_notice_of(settings.businesses[0]) == timedelta(hours=48)
     assert settings.cancel_notice_of(settings.businesses[1]) == timedelta(hours=24)
+
+
+async def test_a_late_cancellation_granted_is_offered_to_the_waitlist_at_once(
+    bot, tg, claire, store, clock
+):
+    alice = await book_tuesday_10(tg, claire)
+    martin = tg.user(5003, "Marc", language="fr")  # Dr Martin's 10:00 is taken too
+    await martin.send("/start cabinet-dupont")
+    await martin.send("un détartrage mardi à 10h")
+    await martin.tap("10:00")
+    await claire.tap("✅ Confirmer", in_message=claire.last)
+    bob = tg.user(5002, "Bob", language="fr")
+    await bob.send("/start cabinet-dupont")
+    await bob.send("un détartrage mardi à 10h")
+    await bob.tap("🔔 Prévenez-moi si une place se libère")
+    clock.advance(timedelta(hours=3))
+    await alice.send("je voudrais annuler mon rdv")
+    await alice.tap("Oui, annuler")
+    await claire.tap("🗑 Annuler", in_message=claire.last)
+    assert bob.last.text.startswith(
+        "🔔 Une place s'est libérée : Détartrage, mardi 12 janvier à 10:00, avec Dr Dupont"
+    )

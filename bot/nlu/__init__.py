@@ -31,6 +31,7 @@ against ~0.15 ms here, and importing it with its French and English data costs ~
 it is good, absolute dates with month names, the grammar here needs only Babel's names.
 """
 
+from bot.nlu.intents import mentions_waitlist
 from bot.nlu.parse import parse_request
 from bot.nlu.request import (
     DAY_PART_WINDOWS,
@@ -50,5 +51,6 @@ __all__ = [
     "DayPart",
     "Intent",
     "ServiceLike",
+    "mentions_waitlist",
     "parse_request",
 ]

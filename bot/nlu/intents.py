@@ -3,6 +3,7 @@
 import re
 
 from bot.nlu.request import Intent
+from bot.nlu.words import _fold
 
 _RESCHEDULE = re.compile(
     r"(?<![ms]e )\b(?:deplac|decal|report|repouss)(?:er|e|ee|es|ees|ez|ons|erait|erais|erai|"
@@ -97,6 +98,11 @@ _FREED_SLOT = re.compile(
     r"(?:annulations?|desistements?|cancellations?)\b"
 )
 _WAITING_LIST = re.compile(r"\b(?:liste\s+d'?\s?attente|waiting\s+list|waitlist)\b")
+
+
+def mentions_waitlist(text: str) -> bool:
+    """``liste d'attente``, ``waiting list``: the patient asks about waiting for a freed place."""
+    return _WAITING_LIST.search(_fold(text)) is not None
 
 
 def _blank_conditions(text: str) -> str:
