@@ -47,6 +47,10 @@ HANDOFF_REPLY = "handoff.reply"  # a secretary's answer, to the patient
 HANDOFF_REPLY_COPY = "handoff.reply_copy"  # a file she answers with
 HANDOFF_ANSWERED = "handoff.answered"  # to the other secretaries: who answered what
 MAIL_MERGE = COPY_KIND  # a patient's copy of a mail merge, owed by storage.missions
+# The office acting on an appointment (handlers.office): what its patient is owed.
+OFFICE_CANCELLED = "office.cancelled"  # cancelled by the office, with her reason if any
+OFFICE_MOVED = "office.moved"  # moved by the office: the new day and time
+OFFICE_ASK_MOVE = "office.ask_move"  # asked to choose a new time among offered slots
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,10 @@ POLICIES: dict[str, Policy] = {
     # A mailing twice looks broken, once lost goes unnoticed; days late it is stale. Not in
     # TO_PATIENT: the run's progress message counts what did not go, no notice per patient.
     MAIL_MERGE: Policy(resend_unknown=False, max_age=2 * _DAY),
+    OFFICE_CANCELLED: Policy(resend_unknown=True, max_age=7 * _DAY),
+    OFFICE_MOVED: Policy(resend_unknown=True, max_age=7 * _DAY),
+    # Its slots go stale within days; a second copy of the choice does no harm.
+    OFFICE_ASK_MOVE: Policy(resend_unknown=True, max_age=2 * _DAY),
 }
 
 # Kinds addressed to a patient: when one cannot be delivered, the office is told.
@@ -98,6 +106,9 @@ TO_PATIENT = frozenset(
         NO_SHOW,
         REMINDER,
         HANDOFF_REPLY,
+        OFFICE_CANCELLED,
+        OFFICE_MOVED,
+        OFFICE_ASK_MOVE,
     }
 )
 

@@ -14,6 +14,7 @@ from storage.db import Database
 from storage.escalations import Escalations
 from storage.missions import Missions
 from storage.outbox import Outbox
+from storage.patients import Patients
 from storage.people import People, sync_businesses
 from storage.reminders import DigestsSent, Reminders
 from storage.sessions import Sessions
@@ -35,6 +36,7 @@ class Store:
     audit: AuditLog
     sessions: Sessions
     threads: Threads
+    patients: Patients
     business_ids: dict[str, int]
 
     @classmethod
@@ -55,6 +57,7 @@ class Store:
             audit=AuditLog(db),
             sessions=Sessions(db),
             threads=Threads(db, outbox),
+            patients=Patients(db),
             business_ids=await sync_businesses(db, businesses),
         )
 

@@ -270,6 +270,29 @@ class Appointments:
             await self._outbox.write(db, tell(changed), now)
             return changed
 
+    async def remark(
+        self,
+        appointment_id: int,
+        *,
+        now: datetime,
+        actor: int | None,
+        note: str,
+        tell: Tell = _silent,
+    ) -> Appointment:
+        """A held appointment's history notes something done about it that leaves it as it
+        is (the office asked its patient to choose a new time), with what that owes.
+        Raises StaleStatus when it no longer holds its slot, LookupError."""
+        async with self._db.transaction() as db:
+            current = await _fetch(db, appointment_id)
+            if current is None:
+                raise LookupError(f"no appointment {appointment_id}")
+            if current.status not in HOLDING:
+                raise StaleStatus(current)
+            stamp = to_epoch(now)
+            await _record(db, appointment_id, stamp, actor, current.status, current.status, note)
+            await self._outbox.write(db, tell(current), now)
+            return current
+
     async def move(
         self,
         appointment_id: int,
