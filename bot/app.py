@@ -36,6 +36,7 @@ from handlers import (
     missions,
     notices,
     office,
+    office_booking,
     own,
     patient,
     patients,
@@ -262,6 +263,14 @@ def build_application(
         CallbackQueryHandler(patients.ask_note, pattern=route_is("pat:np", "pat:nc"))
     )
     application.add_handler(CallbackQueryHandler(patients.ask_message, pattern=route_is("pat:w")))
+    application.add_handler(
+        CallbackQueryHandler(office_booking.choose_service, pattern=route_is("pat:b"))
+    )
+    application.add_handler(
+        CallbackQueryHandler(office_booking.days, pattern=route_is("obs", "obw"))
+    )
+    application.add_handler(CallbackQueryHandler(office_booking.day, pattern=route_is("obd")))
+    application.add_handler(CallbackQueryHandler(office_booking.book, pattern=route_is("obt")))
     application.add_handler(CallbackQueryHandler(desk.desk_stale, pattern=route_is("rdv", "call")))
 
     # Buttons are routed by bot.callbacks, which reads only the data the bot writes, bounded:

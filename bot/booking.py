@@ -424,6 +424,39 @@ class Booking:
 
         return await self._at_any_practitioner(business, service, start, practitioner, book)
 
+    async def book_for_patient(
+        self,
+        business: Business,
+        service: Service,
+        start: datetime,
+        practitioner: str,
+        *,
+        patient_id: int,
+        actor: int,
+    ) -> Appointment:
+        """A Telegram patient's appointment, booked by a secretary from their card:
+        ``confirmed`` at once, the patient told. Checked like a patient's request; raises
+        SlotTaken or ValueError likewise."""
+
+        async def book(candidate: str, start: datetime, _: Status) -> Appointment:
+            return await self.store.appointments.book(
+                NewAppointment(
+                    business_id=self.business_id(business),
+                    practitioner=candidate,
+                    service=service.key,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=service.duration),
+                    status=Status.CONFIRMED,
+                    source=Source.SECRETARY,
+                    patient_id=patient_id,
+                ),
+                now=self.clock.now(),
+                actor=actor,
+                tell=lambda booked: outbox.to_patient(outbox.CONFIRMED, booked),
+            )
+
+        return await self._at_any_practitioner(business, service, start, practitioner, book)
+
     async def propose(
         self, request_id: int, start: datetime, practitioner: str, *, actor: int
     ) -> tuple[Appointment, Appointment]:

@@ -218,6 +218,12 @@ TEMPLATES: tuple[str, ...] = (
     "pat:np:{id}",
     "pat:nc:{id}",
     "pat:w:{id}",
+    "pat:b:{id}",
+    # the office booking for a patient from their card (handlers.office_booking)
+    "obs:{id}:{key}",
+    "obw:{id}:{key}:{day}",
+    "obd:{id}:{key}:{day}",
+    "obt:{id}:{key}:{start}:{index}",
     # the phone desk: /rdv and /appel drafts (handlers.desk)
     "rdv:{flow}:b:{slug}",
     "rdv:{flow}:v:{key}",

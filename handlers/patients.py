@@ -19,7 +19,7 @@ from bot import callbacks, outbox
 from bot.missions import InputError
 from bot.patients import Candidate
 from bot.patients import find as find_matches
-from handlers import steps
+from handlers import office_booking, steps
 from handlers.common import Deps, appointment_values, deps, keyboard, reply, staff_language
 from handlers.staff import answer_stale, contact_of, require_secretary
 from storage.appointments import HOLDING, Appointment
@@ -180,9 +180,9 @@ async def _card(d: Deps, language: str, who: _Who):
     )
     last_row = [(d.i18n.text(language, "patients.set_note"), note_button)]
     if who.person is not None:
-        last_row.append(
-            (d.i18n.text(language, "patients.write"), f"pat:w:{who.person.telegram_id}")
-        )
+        patient_id = who.person.telegram_id
+        last_row.append((d.i18n.text(language, "patients.write"), f"pat:w:{patient_id}"))
+        last_row.append((d.i18n.text(language, "patients.book"), f"pat:b:{patient_id}"))
     rows.append(last_row)
     return "\n".join(lines), keyboard(*rows)
 
@@ -248,30 +248,18 @@ async def ask_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     language = staff_language(context, update.effective_user.id)
     (patient_id,) = callbacks.read(update.callback_query.data, "pat:w")
     who = await _who(d, "pat:w", patient_id)
-    business_id = await _business_of(d, who) if who is not None else None
-    if business_id is None:
+    # Signed with the business of their latest appointment, else the one they followed.
+    business = await office_booking.business_of(d, who.person) if who is not None else None
+    if business is None:
         await answer_stale(update, d, language)
         return
-    steps.await_text(context, WRITE_STEP, patient=patient_id, business=business_id)
-    business = d.settings.business(d.store.business_slug(business_id))
+    steps.await_text(
+        context, WRITE_STEP, patient=patient_id, business=d.booking.business_id(business)
+    )
     await update.callback_query.answer()
     await update.effective_message.reply_text(
-        d.i18n.text(
-            language,
-            "patients.type_message",
-            name=who.name,
-            business=business.name if business else "",
-        )
+        d.i18n.text(language, "patients.type_message", name=who.name, business=business.name)
     )
-
-
-async def _business_of(d: Deps, who: _Who) -> int | None:
-    """The business a message to the patient is signed with: their latest appointment's,
-    else the one whose link they followed."""
-    appointments = await _appointments(d, who)
-    if appointments:
-        return appointments[-1].business_id
-    return who.person.business_id if who.person else None
 
 
 async def _typed_message(update, context, d: Deps, language: str, step, text: str) -> None:

@@ -23,6 +23,10 @@ WORDS = {
         "note": "📝 Note",
         "noted": "📝 Note : Préfère le matin",
         "write": "✉️ Écrire",
+        "book": "📅 Réserver",
+        "service": "Détartrage",
+        "booked": "✅ Réservé et confirmé : Alice Lefèvre",
+        "confirmed": "Votre rendez-vous est confirmé",
         "upcoming": "• mardi 12 janvier à 10:00 · Détartrage · Dr Dupont · "
         "Cabinet dentaire Dupont (confirmé)",
         "move": "🔁 mar. 12 janv. 10:00",
@@ -42,6 +46,10 @@ WORDS = {
         "note": "📝 Note",
         "noted": "📝 Note: Préfère le matin",
         "write": "✉️ Write",
+        "book": "📅 Book",
+        "service": "Teeth cleaning",
+        "booked": "✅ Booked and confirmed: Alice Lefèvre",
+        "confirmed": "Your appointment is confirmed",
         "upcoming": "• Tuesday, January 12 at 10:00 · Teeth cleaning · Dr Dupont · "
         "Cabinet dentaire Dupont (confirmed)",
         "move": "🔁 Tue, Jan 12 10:00",
@@ -131,7 +139,7 @@ async def test_the_card_is_found_by_name_or_phone(alice, claire, typed, words):
     assert lines[-1] == words["no_note"]
     assert claire.last.buttons == [
         [words["move"], words["cancel"]],
-        [words["note"], words["write"]],
+        [words["note"], words["write"], words["book"]],
     ]
 
 
@@ -188,6 +196,23 @@ async def test_moving_and_cancelling_from_the_card(alice, claire, store, tg, wor
     assert words["cancelled"] in alice.last.text
     held = [a for a in await store.appointments.of_patient(5001, tg.now()) if a.status in HOLDING]
     assert held == []
+
+
+async def test_booking_from_the_card_is_confirmed_and_the_patient_told(
+    alice, claire, store, tg, words
+):
+    await claire.send("/patient Lefèvre")
+    await claire.tap(words["book"])
+    await claire.tap(words["service"])
+    await claire.tap(words["wednesday"])
+    await claire.tap("10:00")
+    assert claire.last.text.startswith(words["booked"])
+    assert alice.last.text.startswith(words["confirmed"])
+    booked = [a for a in await store.appointments.of_patient(5001, tg.now()) if a.status in HOLDING]
+    assert [(a.starts_at, a.status) for a in booked] == [
+        (paris(2027, 1, 12, 10), Status.CONFIRMED),
+        (paris(2027, 1, 13, 10), Status.CONFIRMED),
+    ]
 
 
 async def test_a_phone_caller_s_card(bot, claire, store, clock, words):
