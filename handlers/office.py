@@ -328,6 +328,7 @@ async def _cancel(
 ) -> str | None:
     """Cancel for the office; the answer to show, or None when she was told it could not."""
     user = update.effective_user
+    before = await d.store.appointments.get(appointment_id)
     try:
         cancelled = await d.booking.cancel_by_office(appointment_id, actor=user.id, reason=reason)
     except StaleStatus as stale:
@@ -344,9 +345,13 @@ async def _cancel(
             await answer_stale(update, d, language)
         return None
     log.info("secretary %s cancelled appointment %s", user.id, cancelled.id)
-    before = {**snapshot(cancelled), "status": "held"}
     await audit(
-        d, user.id, "appointment.cancel", f"appointment:{cancelled.id}", before, snapshot(cancelled)
+        d,
+        user.id,
+        "appointment.cancel",
+        f"appointment:{cancelled.id}",
+        snapshot(before),
+        snapshot(cancelled),
     )
     values = await _values(d, language, cancelled)
     return "\n".join(
