@@ -34,6 +34,10 @@ WORDS = {
         "call": "📞 Pas sur Telegram : à prévenir par téléphone, Mme Durand · +33 6 12 34 56 78",
         "summary": "dont par le secrétariat : 1 déplacé(s), 1 annulé(s)",
         "not_allowed": "Cette action est réservée au secrétariat.",
+        "ask": "📨 Demander au patient de choisir",
+        "asked": "📨 Alice Lefèvre est invité à choisir",
+        "patient_ask": "🔁 Cabinet dentaire Dupont doit déplacer votre rendez-vous "
+        "(Détartrage, mardi 12 janvier à 10:00). Choisissez un nouveau créneau :",
     },
     "en": {
         "tomorrow": "tomorrow",
@@ -51,6 +55,10 @@ WORDS = {
         "call": "📞 Not on Telegram: to be told by phone, Mme Durand · +33 6 12 34 56 78",
         "summary": "of which by the office: 1 moved, 1 cancelled",
         "not_allowed": "This action is for the office's secretaries only.",
+        "ask": "📨 Ask the patient to choose",
+        "asked": "📨 Alice Lefèvre is asked to choose",
+        "patient_ask": "🔁 Cabinet dentaire Dupont needs to move your appointment "
+        "(Teeth cleaning, Tuesday, January 12 at 10:00). Choose a new time:",
     },
 }
 
@@ -151,6 +159,24 @@ async def test_the_office_moves_and_the_patient_is_told(alice, claire, store, tg
     (appointment,) = await store.appointments.of_patient(5001, tg.now())
     assert appointment.status == Status.CONFIRMED
     assert appointment.starts_at == paris(2027, 1, 13, 10)
+
+
+async def test_the_office_asks_the_patient_to_choose_and_her_tap_moves_it(
+    alice, claire, store, tg, words
+):
+    await open_from_agenda(claire, words, "10:00 Alice Lefèvre")
+    await claire.tap(words["move"])
+    await claire.tap(words["ask"])
+    assert claire.last.text.startswith(words["asked"])
+    assert alice.last.text == words["patient_ask"]
+    offered = [label for row in alice.last.buttons for label in row]
+    # Each time says its day: none is on the appointment's own day only by its hour.
+    assert all("·" in label for label in offered[:-1])
+    await alice.tap(offered[0])
+    (appointment,) = await store.appointments.of_patient(5001, tg.now())
+    assert appointment.starts_at != paris(2027, 1, 12, 10)
+    assert appointment.practitioner == "Dr Dupont"
+    assert appointment.status == Status.REQUESTED  # the practice confirms patients' moves
 
 
 async def test_a_phone_caller_is_listed_to_call(bot, claire, store, clock, tg, words):
