@@ -480,15 +480,13 @@ async def _ask_move(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Ren
     service = business.service(appointment.service)
     if service is None:
         return None
-    slots = [
-        Slot(
-            datetime.fromtimestamp(epoch, UTC).astimezone(d.booking.rules[business.slug].zone),
-            datetime.fromtimestamp(epoch, UTC) + timedelta(minutes=service.duration),
-            business.practitioners[index],
-        )
+    starts = [
+        (d.booking.local(business, datetime.fromtimestamp(epoch, UTC)), index)
         for epoch, index in message.payload["slots"]
         if index < len(business.practitioners)
     ]
+    duration = timedelta(minutes=service.duration)
+    slots = [Slot(start, start + duration, business.practitioners[i]) for start, i in starts]
     text = d.i18n.text(language, "office.patient_ask", **values)
     if message.payload.get("reason"):
         text += "\n" + d.i18n.text(language, "office.reason_line", reason=message.payload["reason"])
