@@ -120,9 +120,13 @@ async def _label(d: Deps, who: _Who) -> str:
 
 
 async def _appointments(d: Deps, who: _Who) -> list[Appointment]:
+    """Their appointments at the businesses in config (one dropped keeps its rows, unshown)."""
     if who.person is not None:
-        return await d.store.patients.appointments_of(patient_id=who.person.telegram_id)
-    return await d.store.patients.appointments_of(caller=who.caller)
+        found = await d.store.patients.appointments_of(patient_id=who.person.telegram_id)
+    else:
+        found = await d.store.patients.appointments_of(caller=who.caller)
+    known = {d.booking.business_id(business) for business in d.settings.businesses}
+    return [appointment for appointment in found if appointment.business_id in known]
 
 
 async def _who(d: Deps, route: str, key: int) -> _Who | None:
