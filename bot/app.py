@@ -36,8 +36,11 @@ from handlers import (
     menus,
     missions,
     notices,
+    office,
+    office_booking,
     own,
     patient,
+    patients,
     scheduled,
     secretary,
     staff,
@@ -106,7 +109,8 @@ def build_application(
         | mailmerge.RENDERERS
         | handoff.RENDERERS
         | late.RENDERERS
-        | waitlist.RENDERERS,
+        | waitlist.RENDERERS
+        | office.RENDERERS,
     )
 
     secretaries = filters.User(user_id=[s.telegram_id for s in settings.secretaries])
@@ -177,7 +181,9 @@ def build_application(
     application.add_handler(
         MessageHandler(
             private & secretaries & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
-            steps.typed_text(missions.TEXT_STEPS | mailmerge.TEXT_STEPS),
+            steps.typed_text(
+                missions.TEXT_STEPS | mailmerge.TEXT_STEPS | office.TEXT_STEPS | patients.TEXT_STEPS
+            ),
         ),
         group=-1,
     )
@@ -248,6 +254,34 @@ def build_application(
     application.add_handler(
         CallbackQueryHandler(agenda.agenda_week_button, pattern=route_is("agw"))
     )
+    # The office acting on any appointment (om: is its move, for any secretary button),
+    # on what a new block hits, and the patients' cards.
+    application.add_handler(CallbackQueryHandler(office.appointment_view, pattern=route_is("oa")))
+    application.add_handler(CallbackQueryHandler(office.move_days, pattern=route_is("om", "omw")))
+    application.add_handler(CallbackQueryHandler(office.move_day, pattern=route_is("omd")))
+    application.add_handler(CallbackQueryHandler(office.move_to, pattern=route_is("oms")))
+    application.add_handler(CallbackQueryHandler(office.ask_patient, pattern=route_is("oma")))
+    application.add_handler(CallbackQueryHandler(office.ask_reason, pattern=route_is("oc")))
+    application.add_handler(
+        CallbackQueryHandler(office.cancel_without_reason, pattern=route_is("ocn"))
+    )
+    application.add_handler(
+        CallbackQueryHandler(office.block_hits, pattern=route_is("blk:ask", "blk:cx"))
+    )
+    application.add_handler(CommandHandler(["patient", "chercher"], patients.find, filters=private))
+    application.add_handler(CallbackQueryHandler(patients.card, pattern=route_is("pat:p", "pat:c")))
+    application.add_handler(
+        CallbackQueryHandler(patients.ask_note, pattern=route_is("pat:np", "pat:nc"))
+    )
+    application.add_handler(CallbackQueryHandler(patients.ask_message, pattern=route_is("pat:w")))
+    application.add_handler(
+        CallbackQueryHandler(office_booking.choose_service, pattern=route_is("pat:b"))
+    )
+    application.add_handler(
+        CallbackQueryHandler(office_booking.days, pattern=route_is("obs", "obw"))
+    )
+    application.add_handler(CallbackQueryHandler(office_booking.day, pattern=route_is("obd")))
+    application.add_handler(CallbackQueryHandler(office_booking.book, pattern=route_is("obt")))
     application.add_handler(CallbackQueryHandler(desk.desk_stale, pattern=route_is("rdv", "call")))
 
     # Buttons are routed by bot.callbacks, which reads only the data the bot writes, bounded:

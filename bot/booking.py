@@ -53,6 +53,10 @@ def _waiting_for_office(history: list[HistoryEntry]) -> bool:
     return False
 
 
+# The history note of a cancellation by the office, which the employer's summary counts.
+OFFICE_CANCEL_NOTE = "cancelled by the office"
+
+
 @dataclass(frozen=True)
 class Offer:
     slots: list[Slot]
@@ -277,6 +281,48 @@ class Booking:
 
         return await self._at_any_practitioner(business, service, start, practitioner, move)
 
+    async def move_by_office(
+        self, appointment: Appointment, start: datetime, practitioner: str, *, actor: int
+    ) -> Appointment:
+        """The office moves an appointment: confirmed at once (the office decides), checked
+        like a patient's move; its patient, if on Telegram, is told the new day and time."""
+        business = self.business_of(appointment)
+        service = business.service(appointment.service)
+        if service is None:
+            raise ValueError(f"appointment {appointment.id}: {appointment.service} is no more")
+        before = int(appointment.starts_at.timestamp())
+
+        async def move(candidate: str, start: datetime, _: Status) -> Appointment:
+            return await self.store.appointments.move(
+                appointment.id,
+                starts_at=start,
+                ends_at=start + timedelta(minutes=service.duration),
+                practitioner=candidate,
+                status=Status.CONFIRMED,
+                source=appointment.source,
+                now=self.clock.now(),
+                actor=actor,
+                tell=lambda moved: outbox.to_patient(outbox.OFFICE_MOVED, moved, before=before),
+            )
+
+        return await self._at_any_practitioner(business, service, start, practitioner, move)
+
+    async def cancel_by_office(
+        self, appointment_id: int, *, actor: int, reason: str | None
+    ) -> Appointment:
+        """The office cancels: the slot is freed, the patient told, with the reason if any."""
+        return await self.store.appointments.change_status(
+            appointment_id,
+            expected=HOLDING,
+            to=Status.CANCELLED,
+            now=self.clock.now(),
+            actor=actor,
+            note=OFFICE_CANCEL_NOTE,
+            tell=lambda cancelled: outbox.to_patient(
+                outbox.OFFICE_CANCELLED, cancelled, reason=reason
+            ),
+        )
+
     def within_notice(self, appointment: Appointment) -> bool:
         """Too close to its start for the patient to cancel or move it online: the office
         decides, so that the late cancellation is known and the slot can be offered again."""
@@ -438,6 +484,39 @@ class Booking:
                 ),
                 now=self.clock.now(),
                 actor=actor,
+            )
+
+        return await self._at_any_practitioner(business, service, start, practitioner, book)
+
+    async def book_for_patient(
+        self,
+        business: Business,
+        service: Service,
+        start: datetime,
+        practitioner: str,
+        *,
+        patient_id: int,
+        actor: int,
+    ) -> Appointment:
+        """A Telegram patient's appointment, booked by a secretary from their card:
+        ``confirmed`` at once, the patient told. Checked like a patient's request; raises
+        SlotTaken or ValueError likewise."""
+
+        async def book(candidate: str, start: datetime, _: Status) -> Appointment:
+            return await self.store.appointments.book(
+                NewAppointment(
+                    business_id=self.business_id(business),
+                    practitioner=candidate,
+                    service=service.key,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=service.duration),
+                    status=Status.CONFIRMED,
+                    source=Source.SECRETARY,
+                    patient_id=patient_id,
+                ),
+                now=self.clock.now(),
+                actor=actor,
+                tell=lambda booked: outbox.to_patient(outbox.CONFIRMED, booked),
             )
 
         return await self._at_any_practitioner(business, service, start, practitioner, book)

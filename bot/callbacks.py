@@ -207,6 +207,32 @@ TEMPLATES: tuple[str, ...] = (
     "agw:{slug}:{day}",
     # a patient's message passed on to the office (handlers.handoff)
     "thr:close:{id}",
+    # the office acting on an appointment: move (om: is the entry point any secretary button
+    # may use), ask the patient to choose, cancel with or without a reason (handlers.office)
+    "om:{id}",
+    "omw:{id}:{day}",
+    "omd:{id}:{day}",
+    "oms:{id}:{start}:{index}",
+    "oma:{id}",
+    "oc:{id}",
+    "ocn:{id}",
+    "oa:{id}",
+    # what a new block hits: ask each patient to choose, or cancel them (handlers.blocks)
+    "blk:ask:{id}",
+    "blk:cx:{id}",
+    # a patient's card (handlers.patients): a Telegram patient by id, a phone caller by one
+    # of their appointments; the note, a message
+    "pat:p:{id}",
+    "pat:c:{id}",
+    "pat:np:{id}",
+    "pat:nc:{id}",
+    "pat:w:{id}",
+    "pat:b:{id}",
+    # the office booking for a patient from their card (handlers.office_booking)
+    "obs:{id}:{key}",
+    "obw:{id}:{key}:{day}",
+    "obd:{id}:{key}:{day}",
+    "obt:{id}:{key}:{start}:{index}",
     # the phone desk: /rdv and /appel drafts (handlers.desk)
     "rdv:{flow}:b:{slug}",
     "rdv:{flow}:v:{key}",

@@ -55,6 +55,10 @@ HANDOFF_REPLY_COPY = "handoff.reply_copy"  # a file she answers with
 HANDOFF_ANSWERED = "handoff.answered"  # to the other secretaries: who answered what
 MAIL_MERGE = COPY_KIND  # a patient's copy of a mail merge, owed by storage.missions
 WAITLIST_OFFER = "waitlist.offer"  # a freed slot, to a waiting patient: take it or not
+# The office acting on an appointment (handlers.office): what its patient is owed.
+OFFICE_CANCELLED = "office.cancelled"  # cancelled by the office, with her reason if any
+OFFICE_MOVED = "office.moved"  # moved by the office: the new day and time
+OFFICE_ASK_MOVE = "office.ask_move"  # asked to choose a new time among offered slots
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,10 @@ POLICIES: dict[str, Policy] = {
     # by default, set per office): the renderer finds it moot once the offer ended, so this
     # bound only caps an unusually long hold. A second copy asks the same thing again.
     WAITLIST_OFFER: Policy(resend_unknown=True, max_age=timedelta(hours=2)),
+    OFFICE_CANCELLED: Policy(resend_unknown=True, max_age=7 * _DAY),
+    OFFICE_MOVED: Policy(resend_unknown=True, max_age=7 * _DAY),
+    # Its slots go stale within days; a second copy of the choice does no harm.
+    OFFICE_ASK_MOVE: Policy(resend_unknown=True, max_age=2 * _DAY),
 }
 
 # Kinds addressed to a patient: when one cannot be delivered, the office is told.
@@ -116,6 +124,9 @@ TO_PATIENT = frozenset(
         LATE_KEPT,
         REMINDER,
         HANDOFF_REPLY,
+        OFFICE_CANCELLED,
+        OFFICE_MOVED,
+        OFFICE_ASK_MOVE,
     }
 )
 

@@ -101,6 +101,21 @@ class Summaries:
                     language, "digest.late_cancellations", count=counts["late_cancelled"]
                 )
             )
+        # Of those, what the office did itself: the employer knows who moved their patients.
+        office = Counter(
+            _kind_of_change(entry.from_status, entry.to_status, entry.note)
+            for entry, _ in changes
+            if entry.actor is not None and self.booking.settings.is_secretary(entry.actor)
+        )
+        if office["moved"] or office["cancelled"]:
+            parts.append(
+                self.i18n.text(
+                    language,
+                    "digest.by_office",
+                    moved=office["moved"],
+                    cancelled=office["cancelled"],
+                )
+            )
         pending = [
             a
             for a in await self.store.appointments.requested_before(self.booking.clock.now())

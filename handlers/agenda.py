@@ -36,7 +36,7 @@ from handlers.staff import (
     refuse,
     require_secretary,
 )
-from storage.appointments import Appointment, Status
+from storage.appointments import HOLDING, Appointment, Status
 from storage.blocks import Block
 from storage.people import Person
 
@@ -126,8 +126,43 @@ async def send_agenda(
             sections.append(section)
     if not sections:
         sections = [d.i18n.text(language, "agenda.nothing", day=d.i18n.day(language, period.first))]
-    for text in _pack(sections):
-        await update.effective_message.reply_text(text)
+    packed = _pack(sections)
+    # A secretary acts on an appointment from here: one button each, under the last part.
+    buttons = (
+        await _act_buttons(d, language, businesses, period.first)
+        if d.settings.is_secretary(user.id)
+        else []
+    )
+    for index, text in enumerate(packed):
+        last = index == len(packed) - 1
+        markup = keyboard(*buttons) if last and buttons else None
+        await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+# The buttons under a day's agenda: enough for a full day of one practice.
+ACT_BUTTONS = 30
+
+
+async def _act_buttons(
+    d: Deps, language: str, businesses: list[Business], day: date
+) -> list[list[tuple[str, str]]]:
+    """A button per appointment of the day still ahead (``oa:``: Move, Cancel, the card)."""
+    now = d.clock.now()
+    found = []
+    for business in businesses:
+        for item in await _booked(d, business, day, day):
+            appointment = item.appointment
+            if (
+                appointment is None
+                or item.start.date() != day
+                or appointment.status not in HOLDING
+                or appointment.ends_at <= now
+            ):
+                continue
+            label = f"{d.i18n.time(language, item.start)} {_who(appointment, item.patient)}"
+            found.append((label, f"oa:{appointment.id}"))
+    found = found[:ACT_BUTTONS]
+    return [found[i : i + 2] for i in range(0, len(found), 2)]
 
 
 def _pack(sections: list[str]) -> list[str]:

@@ -12,9 +12,10 @@ from datetime import datetime, time, timedelta
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks
+from bot import callbacks, office
 from bot.config import Business
 from bot.nlu import parse_request
+from handlers import office as office_handlers
 from handlers import waitlist
 from handlers.agenda import block_line
 from handlers.common import Deps, appointment_values, deps, keyboard, reply, staff_language
@@ -51,14 +52,26 @@ _ALL_DAY = re.compile(
 @dataclass(frozen=True)
 class _BlockAsk:
     business: Business
-    start: datetime
-    end: datetime
+    spans: list[tuple[datetime, datetime]]  # one a day over several days with hours
     practitioner: str | None
     reason: str | None
 
 
+def _practitioner_named(business: Business, text: str) -> tuple[str | None, str]:
+    """The practitioner named anywhere in the words ("Dr Martin du 1er au 5"), and the
+    words without the name."""
+    lowered = text.lower()
+    for practitioner in sorted(business.practitioners, key=len, reverse=True):
+        at = lowered.find(practitioner.lower())
+        if at >= 0:
+            rest = f"{text[:at]} {text[at + len(practitioner) :]}"
+            return practitioner, " ".join(rest.split())
+    return None, text
+
+
 def _read_block(d: Deps, words: list[str]) -> _BlockAsk | str:
-    """The block asked for, or the key of the message saying what is wrong."""
+    """The block asked for, or the key of the message saying what is wrong: one day or a
+    range of days ("du 1er au 5 février"), with hours or for whole days."""
     business = find_business(d, words[0]) if words else None
     if business is None and len(d.settings.businesses) == 1:
         business = d.settings.businesses[0]
@@ -66,44 +79,53 @@ def _read_block(d: Deps, words: list[str]) -> _BlockAsk | str:
         return "block.usage"
     else:
         words = words[1:]
-    text = " ".join(words)
+    practitioner, text = _practitioner_named(business, " ".join(words))
     zone = d.booking.rules[business.slug].zone
     now = d.clock.now().astimezone(zone)
     hours = _HOURS.search(text) or _ALL_DAY.search(text)
     if hours is None:
-        return "block.usage"
-    request = parse_request(text[: hours.start()], now)
-    if request.day_from is None or request.day_from != request.day_to:
-        return "block.bad_day"
-    day = request.day_from
-    if "h1" in hours.groupdict():
+        days_text, rest = office.split_reason(text)
+        request = parse_request(days_text or text, now)
+        if request.day_from is None or request.day_from == request.day_to:
+            return "block.usage"  # one day needs its hours, or "journée"
+    else:
+        request = parse_request(text[: hours.start()], now)
+        rest = text[hours.end() :]
+        if request.day_from is None:
+            return "block.bad_day"
+    first_day, last_day = request.day_from, request.day_to or request.day_from
+    if hours is not None and "h1" in hours.groupdict():
         try:
             first = time(int(hours["h1"]), int(hours["m1"] or 0))
             last = time(int(hours["h2"]), int(hours["m2"] or 0)) if hours["h2"] != "24" else None
         except ValueError:
             return "block.bad_hours"
-        start = datetime.combine(day, first, tzinfo=zone)
-        end = (
-            datetime.combine(day, last, tzinfo=zone)
-            if last is not None
-            else datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-        )
+        spans = []
+        for offset in range((last_day - first_day).days + 1):
+            day = first_day + timedelta(days=offset)
+            end_day, end_time = (day, last) if last is not None else (day + timedelta(1), time.min)
+            spans.append(
+                (
+                    datetime.combine(day, first, tzinfo=zone),
+                    datetime.combine(end_day, end_time, tzinfo=zone),
+                )
+            )
     else:
-        start = datetime.combine(day, time.min, tzinfo=zone)
-        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    if end <= start:
+        spans = [
+            (
+                datetime.combine(first_day, time.min, tzinfo=zone),
+                datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone),
+            )
+        ]
+    if any(end <= start for start, end in spans):
         return "block.bad_hours"
-    if end <= now:
+    spans = [(start, end) for start, end in spans if end > now]
+    if not spans:
         return "block.past"
-    rest = text[hours.end() :].strip(" -–:,")
-    practitioner = next(
-        (p for p in business.practitioners if rest.lower().startswith(p.lower())), None
-    )
-    if practitioner is not None:
-        rest = rest[len(practitioner) :].strip(" -–:,")
+    rest = rest.strip(" -–:,")
     if len(rest) > REASON_LIMIT:
         return "block.long_reason"
-    return _BlockAsk(business, start, end, practitioner, rest or None)
+    return _BlockAsk(business, spans, practitioner, rest or None)
 
 
 def _block_record(block: Block) -> dict[str, object]:
@@ -116,15 +138,23 @@ def _block_record(block: Block) -> dict[str, object]:
     }
 
 
-def _block_summary(d: Deps, language: str, block: Block, business: Business) -> str:
+def _block_summary(d: Deps, language: str, blocks: list[Block], business: Business) -> str:
+    """One block, or a series of them, as one: its days, and its hours on each."""
+    block = blocks[0]
     start = d.booking.local(business, block.starts_at)
     end = d.booking.local(business, block.ends_at)
+    last = d.booking.local(business, blocks[-1].ends_at - timedelta(seconds=1))
+    line = block_line(d, language, block, start, end)
+    if last.date() == start.date():
+        day = d.i18n.day(language, start)
+        return d.i18n.text(language, "block.summary", business=business.name, day=day, line=line)
     return d.i18n.text(
         language,
-        "block.summary",
+        "office.block_range_summary",
         business=business.name,
-        day=d.i18n.day(language, start),
-        line=block_line(d, language, block, start, end),
+        first=d.i18n.day(language, start),
+        last=d.i18n.day(language, last),
+        line=line,
     )
 
 
@@ -144,34 +174,38 @@ async def block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     business = asked.business
-    added = await d.store.blocks.add(
-        NewBlock(
-            business_id=d.booking.business_id(business),
-            starts_at=asked.start,
-            ends_at=asked.end,
-            practitioner=asked.practitioner,
-            reason=asked.reason,
-        ),
+    added = await d.store.blocks.add_series(
+        [
+            NewBlock(
+                business_id=d.booking.business_id(business),
+                starts_at=start,
+                ends_at=end,
+                practitioner=asked.practitioner,
+                reason=asked.reason,
+            )
+            for start, end in asked.spans
+        ],
         actor=user.id,
         now=d.clock.now(),
     )
-    await audit(d, user.id, "block.add", f"block:{added.id}", None, _block_record(added))
+    for one in added:
+        await audit(d, user.id, "block.add", f"block:{one.id}", None, _block_record(one))
     lines = [d.i18n.text(language, "block.done"), _block_summary(d, language, added, business)]
-    inside = [
-        a
-        for a in await d.store.appointments.holding(
-            d.booking.business_id(business), asked.start, asked.end
-        )
-        if asked.practitioner in (None, a.practitioner)
-    ]
-    if inside:
+    inside = await office.hit_by(d.booking, added)
+    rows = []
+    if inside and len(added) == 1 and added[0].ends_at - added[0].starts_at <= timedelta(days=1):
         lines.append(d.i18n.text(language, "block.to_move", count=len(inside)))
         for appointment in inside:
             values = appointment_values(d, language, appointment, business)
             who = contact_of(appointment, await patient_of(d, appointment))
             lines.append(d.i18n.text(language, "block.to_move_line", who=who, **values))
-    undo = keyboard([(d.i18n.text(language, "block.undo"), f"blk:undo:{added.id}")])
-    await update.effective_message.reply_text("\n".join(lines), reply_markup=undo)
+    elif inside:
+        hits = [(a, contact_of(a, await patient_of(d, a))) for a in inside]
+        lines += office_handlers.hits_text(d, language, hits)
+    if inside:
+        rows = office_handlers.hits_buttons(d, language, added[0])
+    undo = [(d.i18n.text(language, "block.undo"), f"blk:undo:{added[0].id}")]
+    await update.effective_message.reply_text("\n".join(lines), reply_markup=keyboard(*rows, undo))
 
 
 async def unblock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -193,6 +227,16 @@ async def unblock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(d.i18n.text(language, "block.none"))
         return
     ahead.sort(key=lambda pair: pair[0].starts_at)
+    # A series is lifted as one: offered once, by its first day still ahead.
+    firsts: list[tuple[Block, Business]] = []
+    series_seen: set[int] = set()
+    for found, business in ahead:
+        if found.series is not None:
+            if found.series in series_seen:
+                continue
+            series_seen.add(found.series)
+        firsts.append((found, business))
+    ahead = firsts
     buttons = []
     for found, business in ahead[:BLOCKS_SHOWN]:
         start = d.booking.local(business, found.starts_at)
@@ -234,6 +278,6 @@ async def unblock_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     business = d.settings.business(d.store.business_slug(lifted.business_id))
     text = d.i18n.text(language, "block.lifted")
     if business is not None:
-        text += "\n" + _block_summary(d, language, lifted, business)
+        text += "\n" + _block_summary(d, language, await d.store.blocks.series(lifted), business)
     await reply(update, text)
     await waitlist.offer_freed(context)

@@ -1,5 +1,6 @@
 """Changes asked inside the cancel notice: the patient's cancel or move is not done online,
-the office is asked and answers in one tap (cancel, keep, move), and the patient is told.
+the office is asked and answers in one tap (cancel, keep, or the office's move in
+handlers.office), and the patient is told.
 
 A late cancellation the office grants is counted apart from no-shows (summary, card).
 """
@@ -61,7 +62,8 @@ def _buttons(d: Deps, language: str, appointment: Appointment):
         [
             (d.i18n.text(language, "late.cancel"), f"late:cx:{appointment.id}"),
             (d.i18n.text(language, "late.keep"), f"late:keep:{appointment.id}"),
-        ]
+        ],
+        [(d.i18n.text(language, "late.move"), f"om:{appointment.id}")],
     )
 
 

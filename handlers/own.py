@@ -10,7 +10,7 @@ from dataclasses import replace
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks, outbox
+from bot import callbacks, office, outbox
 from bot.agenda import Wanted
 from bot.config import Business
 from bot.nlu import BookingRequest, Intent
@@ -95,7 +95,7 @@ async def act_on_own(
         await _ask_cancel(update, d, language, appointment)
     elif request.intent == Intent.CONFIRM:
         await _confirm_attendance(update, d, language, appointment)
-    elif _too_late(d, appointment):
+    elif await _too_late(d, appointment):
         await late.warn_office(update, d, patient, appointment, outbox.WANTS_MOVE)
     else:
         # The appointment's own business: the patient may have followed another link since.
@@ -151,10 +151,15 @@ async def _own_appointment(
 _OWN_BUTTONS = ("cx", "cxy", "att", "mv", "mvd", "mvw", "mvs")
 
 
-def _too_late(d: Deps, appointment: Appointment) -> bool:
+async def _too_late(d: Deps, appointment: Appointment) -> bool:
     """A confirmed appointment inside the notice: changing it is the office's call. A request
-    not yet confirmed is not one the office counts on: the patient may still withdraw it."""
-    return appointment.status == Status.CONFIRMED and d.booking.within_notice(appointment)
+    not yet confirmed is not one the office counts on: the patient may still withdraw it; nor
+    is a move the office itself asked the patient to choose."""
+    return (
+        appointment.status == Status.CONFIRMED
+        and d.booking.within_notice(appointment)
+        and not await office.asked_to_choose(d.booking, appointment)
+    )
 
 
 async def _ask_cancel(update: Update, d: Deps, language: str, appointment: Appointment) -> None:
@@ -191,7 +196,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     patient, appointment = own
     d = deps(context)
-    if _too_late(d, appointment):
+    if await _too_late(d, appointment):
         await late.warn_office(update, d, patient, appointment, outbox.WANTS_CANCEL)
         return
     appointment = await d.booking.cancel(appointment.id, actor=patient.telegram_id)
@@ -221,7 +226,7 @@ async def move_days(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     patient, appointment = own
     d = deps(context)
-    if _too_late(d, appointment):
+    if await _too_late(d, appointment):
         await late.warn_office(update, d, patient, appointment, outbox.WANTS_MOVE)
         return
     business = d.booking.business_of(appointment)
@@ -243,7 +248,7 @@ async def move_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     patient, appointment = own
     d = deps(context)
-    if _too_late(d, appointment):
+    if await _too_late(d, appointment):
         await late.warn_office(update, d, patient, appointment, outbox.WANTS_MOVE)
         return
     business = d.booking.business_of(appointment)
@@ -259,7 +264,7 @@ async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     patient, appointment = own
     d = deps(context)
-    if _too_late(d, appointment):
+    if await _too_late(d, appointment):
         await late.warn_office(update, d, patient, appointment, outbox.WANTS_MOVE)
         return
     language = patient.language

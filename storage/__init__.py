@@ -14,6 +14,7 @@ from storage.db import Database
 from storage.escalations import Escalations
 from storage.missions import Missions
 from storage.outbox import Outbox
+from storage.patients import Patients
 from storage.people import People, sync_businesses
 from storage.reminders import DigestsSent, Reminders
 from storage.sessions import Sessions
@@ -37,6 +38,7 @@ class Store:
     sessions: Sessions
     threads: Threads
     waitlist: Waitlist
+    patients: Patients
     business_ids: dict[str, int]
 
     @classmethod
@@ -58,6 +60,7 @@ class Store:
             sessions=Sessions(db),
             threads=Threads(db, outbox),
             waitlist=Waitlist(db, outbox),
+            patients=Patients(db),
             business_ids=await sync_businesses(db, businesses),
         )
 

@@ -30,6 +30,7 @@ class Block:
     created_by: int
     created_at: datetime
     removed_at: datetime | None
+    series: int | None = None  # one of a block a day over several days: the first's id
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Block:
@@ -43,6 +44,7 @@ class Block:
             created_by=row["created_by"],
             created_at=from_epoch(row["created_at"]),
             removed_at=from_epoch(row["removed_at"]) if row["removed_at"] is not None else None,
+            series=row["series"],
         )
 
 
@@ -51,37 +53,63 @@ class Blocks:
         self._db = db
 
     async def add(self, new: NewBlock, *, actor: int, now: datetime) -> Block:
-        if new.ends_at <= new.starts_at:
+        (added,) = await self.add_series([new], actor=actor, now=now)
+        return added
+
+    async def add_series(self, news: list[NewBlock], *, actor: int, now: datetime) -> list[Block]:
+        """Blocks added together (the same hours on several days): one series, in one
+        transaction; a single block has no series."""
+        if not news or any(new.ends_at <= new.starts_at for new in news):
             raise ValueError("a block ends after it starts")
+        added: list[Block] = []
         async with self._db.transaction() as db:
-            cursor = await db.execute(
-                """INSERT INTO blocks (business_id, practitioner, starts_at, ends_at, reason,
-                                       created_by, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    new.business_id,
-                    new.practitioner,
-                    to_epoch(new.starts_at),
-                    to_epoch(new.ends_at),
-                    new.reason,
-                    actor,
-                    to_epoch(now),
-                ),
-            )
-            return await _fetch(db, cursor.lastrowid)
+            for new in news:
+                cursor = await db.execute(
+                    """INSERT INTO blocks (business_id, practitioner, starts_at, ends_at, reason,
+                                           created_by, created_at, series)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        new.business_id,
+                        new.practitioner,
+                        to_epoch(new.starts_at),
+                        to_epoch(new.ends_at),
+                        new.reason,
+                        actor,
+                        to_epoch(now),
+                        added[0].id if added else None,
+                    ),
+                )
+                if not added and len(news) > 1:
+                    await db.execute(
+                        "UPDATE blocks SET series = id WHERE id = ?", (cursor.lastrowid,)
+                    )
+                added.append(await _fetch(db, cursor.lastrowid))
+        return added
+
+    async def series(self, block: Block) -> list[Block]:
+        """The block and those added with it, by start (the block alone if it has none)."""
+        if block.series is None:
+            return [block]
+        rows = await self._db.fetch_all(
+            "SELECT * FROM blocks WHERE series = ? ORDER BY starts_at, id", (block.series,)
+        )
+        return [Block.from_row(row) for row in rows]
 
     async def get(self, block_id: int) -> Block | None:
         row = await self._db.fetch_one("SELECT * FROM blocks WHERE id = ?", (block_id,))
         return Block.from_row(row) if row else None
 
     async def remove(self, block_id: int, *, now: datetime) -> Block | None:
-        """Lift a block; returns it as it was, or None if it was lifted already or unknown."""
+        """Lift a block, and the rest of its series; returns it as it was, or None if it was
+        lifted already or unknown."""
         async with self._db.transaction() as db:
             current = await _fetch(db, block_id)
             if current is None or current.removed_at is not None:
                 return None
             await db.execute(
-                "UPDATE blocks SET removed_at = ? WHERE id = ?", (to_epoch(now), block_id)
+                """UPDATE blocks SET removed_at = ?
+                   WHERE removed_at IS NULL AND (id = ? OR series IS NOT NULL AND series = ?)""",
+                (to_epoch(now), block_id, current.series),
             )
             return current
 

@@ -182,6 +182,42 @@ class Threads:
             await self._outbox.write(db, tell(said), now)
             return said
 
+    async def from_office_first(
+        self,
+        business_id: int,
+        patient_id: int,
+        author: int,
+        *,
+        content: str,
+        chat_id: int,
+        message_id: int,
+        now: datetime,
+        tell: Tell,
+    ) -> Said:
+        """A secretary writes to a patient first (from the patient's card): on the patient's
+        open thread, else on a new one, so that the patient's answer reaches the office."""
+        stamp = to_epoch(now)
+        async with self._db.transaction() as db:
+            async with db.execute(
+                "SELECT id FROM threads WHERE patient_id = ? AND closed_at IS NULL", (patient_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                thread_id, opened = row["id"], False
+            else:
+                cursor = await db.execute(
+                    """INSERT INTO threads (business_id, patient_id, opened_at, last_at)
+                       VALUES (?, ?, ?, ?)""",
+                    (business_id, patient_id, stamp, stamp),
+                )
+                thread_id, opened = cursor.lastrowid, True
+            said = await self._add(
+                db, thread_id, author, content, False, chat_id, message_id, stamp
+            )
+            said = Said(said.thread, said.message, opened)
+            await self._outbox.write(db, tell(said), now)
+            return said
+
     async def close(self, thread_id: int, *, by: int, now: datetime) -> Thread | None:
         """Closed by a secretary; None when it was closed already (or unknown)."""
         async with self._db.transaction() as db:

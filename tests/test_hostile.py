@@ -78,6 +78,8 @@ COMMANDS = (
     "unblock",
     "presences",
     "attendance",
+    "patient",
+    "chercher",
     "rdv",
     "appointment",
     "appel",

@@ -64,7 +64,7 @@ async def test_a_late_cancel_goes_to_the_office_and_the_patient_gets_its_phone(
     assert asked.text.splitlines()[2] == (
         "Détartrage · mardi 12 janvier à 10:00 avec Dr Dupont (dans 22 h)"
     )
-    assert asked.buttons == [["🗑 Annuler", "✅ Maintenir"]]
+    assert asked.buttons == [["🗑 Annuler", "✅ Maintenir"], ["🔁 Déplacer"]]
 
     await claire.tap("🗑 Annuler", in_message=asked)
     cancelled = await only_appointment(store, tg)
@@ -146,7 +146,7 @@ async def test_only_a_secretary_answers(bot, tg, claire, store, clock):
     asked = claire.last
     await alice.tap("🗑 Annuler", in_message=asked)
     assert (await only_appointment(store, tg)).status == Status.CONFIRMED
-    assert asked.buttons == [["🗑 Annuler", "✅ Maintenir"]]
+    assert asked.buttons == [["🗑 Annuler", "✅ Maintenir"], ["🔁 Déplacer"]]
 
 
 async def test_an_answer_after_the_patient_cancelled_otherwise_is_told(
@@ -214,3 +214,21 @@ async def test_a_late_cancellation_granted_is_offered_to_the_waitlist_at_once(
     assert bob.last.text.startswith(
         "🔔 Une place s'est libérée : Détartrage, mardi 12 janvier à 10:00, avec Dr Dupont"
     )
+
+
+async def test_the_office_moves_a_late_move_or_asks_the_patient_to_choose(
+    bot, tg, claire, store, clock
+):
+    alice = await book_tuesday_10(tg, claire)
+    clock.advance(timedelta(hours=3))
+    await alice.send("je dois déplacer mon rendez-vous")
+    await claire.tap("🔁 Déplacer", in_message=claire.last)
+    await claire.tap("📨 Demander au patient de choisir")
+    assert alice.last.text.startswith("🔁 Cabinet dentaire Dupont doit déplacer votre rendez-vous")
+    offered = [label for row in alice.last.buttons for label in row]
+    # The office asked: the patient's tap moves it, inside the notice as it is.
+    await alice.tap(offered[0])
+    moved = await only_appointment(store, tg)
+    assert moved.status == Status.REQUESTED
+    assert moved.previous_starts_at.isoformat() == "2027-01-12T09:00:00+00:00"
+    assert moved.starts_at != moved.previous_starts_at
