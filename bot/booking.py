@@ -35,6 +35,7 @@ from storage.appointments import (
     Status,
 )
 from storage.outbox import Owed
+from storage.series import Series
 
 
 @dataclass(frozen=True)
@@ -375,6 +376,41 @@ class Booking:
                 ),
                 now=self.clock.now(),
                 actor=actor,
+            )
+
+        return await self._at_any_practitioner(business, service, start, practitioner, book)
+
+    async def add_to_series(
+        self,
+        series: Series,
+        business: Business,
+        service: Service,
+        start: datetime,
+        practitioner: str,
+        *,
+        actor: int,
+    ) -> Appointment:
+        """One more occurrence of a series (the time the office picked for one that was not
+        free), confirmed at once and checked like any booking; its patient is told."""
+
+        async def book(candidate: str, start: datetime, _: Status) -> Appointment:
+            return await self.store.appointments.book(
+                NewAppointment(
+                    business_id=series.business_id,
+                    practitioner=candidate,
+                    service=service.key,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=service.duration),
+                    status=Status.CONFIRMED,
+                    source=Source.PHONE if series.patient_id is None else Source.SECRETARY,
+                    patient_id=series.patient_id,
+                    caller_name=series.caller_name,
+                    caller_phone=series.caller_phone,
+                    series_id=series.id,
+                ),
+                now=self.clock.now(),
+                actor=actor,
+                tell=lambda booked: outbox.to_patient(outbox.CONFIRMED, booked),
             )
 
         return await self._at_any_practitioner(business, service, start, practitioner, book)

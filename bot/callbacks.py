@@ -187,6 +187,8 @@ TEMPLATES: tuple[str, ...] = (
     "ask:{key}:{day}:{time?}",
     "prop:ok:{id}",
     "prop:no:{id}",
+    "cxr:{id}",  # cancel this occurrence of a series and the rest (handlers.series)
+    "cxry:{id}",
     # the secretary's inbox, attendance, blocks, agenda (handlers.secretary, blocks, agenda)
     "req:ok:{id}",
     "req:no:{id}",
@@ -196,6 +198,10 @@ TEMPLATES: tuple[str, ...] = (
     "apt:ns:{id}",
     "blk:undo:{id}",
     "agw:{slug}:{day}",
+    # series of appointments: repeat a booking, book a conflict's nearest time (handlers.series)
+    "ser:rep:{id}",
+    "ser:go:{id}:{index}:{index}",  # the appointment, weeks between, occurrences
+    "ser:add:{id}:{start}:{index}",  # the series
     # a patient's message passed on to the office (handlers.handoff)
     "thr:close:{id}",
     # the phone desk: /rdv and /appel drafts (handlers.desk)

@@ -47,6 +47,9 @@ HANDOFF_REPLY = "handoff.reply"  # a secretary's answer, to the patient
 HANDOFF_REPLY_COPY = "handoff.reply_copy"  # a file she answers with
 HANDOFF_ANSWERED = "handoff.answered"  # to the other secretaries: who answered what
 MAIL_MERGE = COPY_KIND  # a patient's copy of a mail merge, owed by storage.missions
+# Series of appointments (handlers.series): the patient hears of the whole series once.
+SERIES_BOOKED = "patient.series_booked"
+SERIES_CANCELLED = "secretary.series_cancelled"  # the rest of a series, to the secretaries
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ POLICIES: dict[str, Policy] = {
     # A mailing twice looks broken, once lost goes unnoticed; days late it is stale. Not in
     # TO_PATIENT: the run's progress message counts what did not go, no notice per patient.
     MAIL_MERGE: Policy(resend_unknown=False, max_age=2 * _DAY),
+    SERIES_BOOKED: Policy(resend_unknown=True, max_age=7 * _DAY),
+    SERIES_CANCELLED: Policy(resend_unknown=True, max_age=2 * _DAY),
 }
 
 # Kinds addressed to a patient: when one cannot be delivered, the office is told.
@@ -98,6 +103,7 @@ TO_PATIENT = frozenset(
         NO_SHOW,
         REMINDER,
         HANDOFF_REPLY,
+        SERIES_BOOKED,
     }
 )
 

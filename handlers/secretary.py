@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks, outbox
 from bot.agenda import Wanted
 from bot.config import Business
+from handlers import series
 from handlers.common import (
     Deps,
     appointment_values,
@@ -181,6 +182,8 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # What the patient is owed was written with the decision; the copies are best effort.
     outcome = "secretary.confirmed_by" if action == "ok" else "secretary.declined_by"
     await refresh_inbox(context, appointment, outcome, user.id)
+    if action == "ok":
+        await series.offer_repeat(update, context, appointment)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -16,6 +16,7 @@ from storage.missions import Missions
 from storage.outbox import Outbox
 from storage.people import People, sync_businesses
 from storage.reminders import DigestsSent, Reminders
+from storage.series import SeriesStore
 from storage.sessions import Sessions
 from storage.threads import Threads
 
@@ -35,16 +36,18 @@ class Store:
     audit: AuditLog
     sessions: Sessions
     threads: Threads
+    series: SeriesStore
     business_ids: dict[str, int]
 
     @classmethod
     async def open(cls, path: str | Path, businesses: Iterable[tuple[str, str]] = ()) -> Store:
         db = await Database.open(path)
         outbox = Outbox(db)
+        appointments = Appointments(db, outbox)
         return cls(
             db=db,
             outbox=outbox,
-            appointments=Appointments(db, outbox),
+            appointments=appointments,
             people=People(db),
             missions=Missions(db, outbox),
             reminders=Reminders(db, outbox),
@@ -55,6 +58,7 @@ class Store:
             audit=AuditLog(db),
             sessions=Sessions(db),
             threads=Threads(db, outbox),
+            series=SeriesStore(db, outbox, appointments),
             business_ids=await sync_businesses(db, businesses),
         )
 
