@@ -427,7 +427,7 @@ async def _rdv_book(
         who = Who(caller_name=draft.name, caller_phone=draft.phone)
         context.user_data.pop(_DRAFT_KEY, None)
         practitioner = business.practitioners[index]
-        await series.book_for_caller(
+        await series.book_typed(
             update, d, language, business, service, start, practitioner, draft.series, who
         )
         return ConversationHandler.END

@@ -89,7 +89,7 @@ def draft_line(d: Deps, language: str, every: int, count: int) -> str:
     )
 
 
-async def book_for_caller(
+async def book_typed(
     update: Update,
     d: Deps,
     language: str,
@@ -105,10 +105,10 @@ async def book_for_caller(
     booked = await _series(d).book(
         business, service, start, practitioner, recurrence, who, actor=user.id
     )
-    await _booked(update, d, language, business, service, booked, contact_of_who(who))
+    await _booked(update, d, language, business, service, booked, _caller(who))
 
 
-def contact_of_who(who: Who) -> str:
+def _caller(who: Who) -> str:
     return " · ".join(part for part in (who.caller_name, who.caller_phone) if part)
 
 
@@ -332,7 +332,7 @@ async def add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, text, _without(query.message, query.data))
 
 
-def _without(message, data: str) -> InlineKeyboardMarkup | None:
+def _without(message: object, data: str) -> InlineKeyboardMarkup | None:
     """The tapped message's buttons but the one tapped."""
     markup = getattr(message, "reply_markup", None)
     if markup is None:

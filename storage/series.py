@@ -13,6 +13,8 @@ from datetime import datetime
 
 import aiosqlite
 
+# The appointments' own steps inside a transaction: a series' occurrence is checked and
+# inserted exactly as a single booking is, in the series' one transaction.
 from storage.appointments import (
     HOLDING,
     Appointment,

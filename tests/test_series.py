@@ -381,3 +381,30 @@ async def test_nobody_but_a_secretary_repeats_or_adds(bot, tg, store, claire, la
     await alice.tap(words["repeat"], in_message=inbox)
     assert len(await held(store, tg)) == 1
     assert (await held(store, tg))[0].series_id is None
+
+
+@LANGUAGES
+async def test_repeat_after_a_phone_booking_books_the_series_for_that_caller(
+    bot, tg, store, claire, language
+):
+    words = WORDS[language]
+    single = words["rdv"].replace(" tous les mardis à 10h x10", " mardi à 10h")
+    single = single.replace(" every Tuesday at 10am x10", " on Tuesday at 10am")
+    await claire.send(single)
+    await claire.tap("10:00")
+    booked = claire.last
+    assert booked.buttons == [[words["repeat"]]]
+    await claire.tap(words["repeat"], in_message=booked)
+    every_two = (
+        "un mardi toutes les 2 semaines × 4"
+        if language == "fr"
+        else ("every 2 weeks on Tuesday × 4")
+    )
+    await claire.tap(every_two)
+    assert claire.last.text.splitlines()[1] == words["caller"]
+    appointments = await held(store, tg)
+    assert [a.starts_at for a in appointments] == TUESDAYS[0:8:2]
+    assert {(a.caller_name, a.caller_phone, a.source) for a in appointments} == {
+        (words["caller"].split(" · ")[0], "+33 6 11 22 33 44", Source.PHONE)
+    }
+    assert len({a.series_id for a in appointments}) == 1
