@@ -408,3 +408,38 @@ async def test_repeat_after_a_phone_booking_books_the_series_for_that_caller(
         (words["caller"].split(" · ")[0], "+33 6 11 22 33 44", Source.PHONE)
     }
     assert len({a.series_id for a in appointments}) == 1
+
+
+async def test_a_patients_conflict_booked_at_its_nearest_time_is_told_to_the_patient(
+    bot, tg, store, clock
+):
+    claire = tg.user(CLAIRE, "Claire", language="fr")
+    await store.appointments.book(
+        NewAppointment(
+            business_id=store.business_ids[KINE],
+            practitioner="Marc",
+            service="kine",
+            starts_at=paris(2027, 1, 26, 10),
+            ends_at=paris(2027, 1, 26, 10, 30),
+            status=Status.CONFIRMED,
+            source=Source.PHONE,
+            caller_name="M. Petit",
+        ),
+        now=clock.now(),
+    )
+    alice, inbox = await alice_at_the_physio(tg, claire, "fr")
+    await claire.tap("🔁 Répéter…", in_message=inbox)
+    await claire.tap("tous les mardis × 4")
+    answer = claire.last
+    assert answer.text.splitlines()[-1] == (
+        "⚠️ mardi 26 janvier à 10:00 : ce créneau est déjà pris. Au plus près : mardi 26 janvier"
+        " à 09:30"
+    )
+    assert alice.last.text.splitlines()[0].startswith("🔁 Vos 3 séances de Kinésithérapie")
+    await claire.tap("➕ mar. 26 janv. 09:30", in_message=answer)
+    assert alice.last.text.splitlines()[:2] == [
+        "Votre rendez-vous est confirmé ✅",
+        "Kinésithérapie, mardi 26 janvier à 09:30, avec Marc.",
+    ]
+    mine = [a for a in await held(store, tg) if a.patient_id == 5001]
+    assert len(mine) == 4 and len({a.series_id for a in mine}) == 1
