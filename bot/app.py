@@ -43,6 +43,7 @@ from handlers import (
     patients,
     scheduled,
     secretary,
+    series,
     staff,
     statements,
     steps,
@@ -110,7 +111,8 @@ def build_application(
         | handoff.RENDERERS
         | late.RENDERERS
         | waitlist.RENDERERS
-        | office.RENDERERS,
+        | office.RENDERERS
+        | series.RENDERERS,
     )
 
     secretaries = filters.User(user_id=[s.telegram_id for s in settings.secretaries])
@@ -150,6 +152,8 @@ def build_application(
     application.add_handler(CallbackQueryHandler(patient.set_language, pattern=route_is("lang")))
     application.add_handler(CallbackQueryHandler(own.ask_cancel, pattern=route_is("cx")))
     application.add_handler(CallbackQueryHandler(own.cancel, pattern=route_is("cxy")))
+    application.add_handler(CallbackQueryHandler(series.ask_cancel_rest, pattern=route_is("cxr")))
+    application.add_handler(CallbackQueryHandler(series.cancel_rest, pattern=route_is("cxry")))
     application.add_handler(CallbackQueryHandler(own.confirm_attendance, pattern=route_is("att")))
     application.add_handler(CallbackQueryHandler(own.move_days, pattern=route_is("mv")))
     application.add_handler(CallbackQueryHandler(own.move_day, pattern=route_is("mvd")))
@@ -282,6 +286,9 @@ def build_application(
     )
     application.add_handler(CallbackQueryHandler(office_booking.day, pattern=route_is("obd")))
     application.add_handler(CallbackQueryHandler(office_booking.book, pattern=route_is("obt")))
+    application.add_handler(CallbackQueryHandler(series.repeat, pattern=route_is("ser:rep")))
+    application.add_handler(CallbackQueryHandler(series.repeat_go, pattern=route_is("ser:go")))
+    application.add_handler(CallbackQueryHandler(series.add, pattern=route_is("ser:add")))
     application.add_handler(CallbackQueryHandler(desk.desk_stale, pattern=route_is("rdv", "call")))
 
     # Buttons are routed by bot.callbacks, which reads only the data the bot writes, bounded:

@@ -452,21 +452,23 @@ class Booking:
         blocks = await self.store.blocks.overlapping(self.business_id(business), start, end)
         return any(block.practitioner in (None, practitioner) for block in blocks)
 
-    async def book_for_caller(
+    async def book_by_office(
         self,
         business: Business,
         service: Service,
         start: datetime,
         practitioner: str,
         *,
-        caller_name: str,
-        caller_phone: str | None,
         actor: int,
+        patient_id: int | None = None,
+        caller_name: str | None = None,
+        caller_phone: str | None = None,
+        series_id: int | None = None,
     ) -> Appointment:
-        """A phone caller's appointment, booked by a secretary: ``confirmed`` at once.
-
-        Checked like a patient's request (open, free, not blocked, enough notice); raises
-        SlotTaken or ValueError likewise.
+        """An appointment a secretary books: for a Telegram patient (from their card, or an
+        occurrence of their series), who is told, or for a phone caller. ``confirmed`` at
+        once; checked like a patient's request (open, free, not blocked, enough notice), it
+        raises SlotTaken or ValueError likewise.
         """
 
         async def book(candidate: str, start: datetime, _: Status) -> Appointment:
@@ -478,41 +480,11 @@ class Booking:
                     starts_at=start,
                     ends_at=start + timedelta(minutes=service.duration),
                     status=Status.CONFIRMED,
-                    source=Source.PHONE,
+                    source=Source.PHONE if patient_id is None else Source.SECRETARY,
+                    patient_id=patient_id,
                     caller_name=caller_name,
                     caller_phone=caller_phone,
-                ),
-                now=self.clock.now(),
-                actor=actor,
-            )
-
-        return await self._at_any_practitioner(business, service, start, practitioner, book)
-
-    async def book_for_patient(
-        self,
-        business: Business,
-        service: Service,
-        start: datetime,
-        practitioner: str,
-        *,
-        patient_id: int,
-        actor: int,
-    ) -> Appointment:
-        """A Telegram patient's appointment, booked by a secretary from their card:
-        ``confirmed`` at once, the patient told. Checked like a patient's request; raises
-        SlotTaken or ValueError likewise."""
-
-        async def book(candidate: str, start: datetime, _: Status) -> Appointment:
-            return await self.store.appointments.book(
-                NewAppointment(
-                    business_id=self.business_id(business),
-                    practitioner=candidate,
-                    service=service.key,
-                    starts_at=start,
-                    ends_at=start + timedelta(minutes=service.duration),
-                    status=Status.CONFIRMED,
-                    source=Source.SECRETARY,
-                    patient_id=patient_id,
+                    series_id=series_id,
                 ),
                 now=self.clock.now(),
                 actor=actor,

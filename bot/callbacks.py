@@ -193,6 +193,8 @@ TEMPLATES: tuple[str, ...] = (
     "wl:out:{id}",
     "wl:take:{id}",
     "wl:no:{id}",
+    "cxr:{id}",  # cancel this occurrence of a series and the rest (handlers.series)
+    "cxry:{id}",
     # the secretary's inbox, attendance, blocks, agenda (handlers.secretary, blocks, agenda)
     "req:ok:{id}",
     "req:no:{id}",
@@ -205,6 +207,10 @@ TEMPLATES: tuple[str, ...] = (
     "late:cx:{id}",
     "late:keep:{id}",
     "agw:{slug}:{day}",
+    # series of appointments: repeat a booking, book a conflict's nearest time (handlers.series)
+    "ser:rep:{id}",
+    "ser:go:{id}:{index}:{index}",  # the appointment, weeks between, occurrences
+    "ser:add:{id}:{start}:{index}",  # the series
     # a patient's message passed on to the office (handlers.handoff)
     "thr:close:{id}",
     # the office acting on an appointment: move (om: is the entry point any secretary button

@@ -59,6 +59,9 @@ WAITLIST_OFFER = "waitlist.offer"  # a freed slot, to a waiting patient: take it
 OFFICE_CANCELLED = "office.cancelled"  # cancelled by the office, with her reason if any
 OFFICE_MOVED = "office.moved"  # moved by the office: the new day and time
 OFFICE_ASK_MOVE = "office.ask_move"  # asked to choose a new time among offered slots
+# Series of appointments (handlers.series): the patient hears of the whole series once.
+SERIES_BOOKED = "patient.series_booked"
+SERIES_CANCELLED = "secretary.series_cancelled"  # the rest of a series, to the secretaries
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ POLICIES: dict[str, Policy] = {
     OFFICE_MOVED: Policy(resend_unknown=True, max_age=7 * _DAY),
     # Its slots go stale within days; a second copy of the choice does no harm.
     OFFICE_ASK_MOVE: Policy(resend_unknown=True, max_age=2 * _DAY),
+    SERIES_BOOKED: Policy(resend_unknown=True, max_age=7 * _DAY),
+    SERIES_CANCELLED: Policy(resend_unknown=True, max_age=2 * _DAY),
 }
 
 # Kinds addressed to a patient: when one cannot be delivered, the office is told.
@@ -127,6 +132,7 @@ TO_PATIENT = frozenset(
         OFFICE_CANCELLED,
         OFFICE_MOVED,
         OFFICE_ASK_MOVE,
+        SERIES_BOOKED,
     }
 )
 

@@ -29,7 +29,9 @@ from bot import callbacks, outbox
 from bot.agenda import Slot, Wanted
 from bot.callers import read_booking, read_caller
 from bot.config import Business, Service
-from handlers import offers
+from bot.series import Recurrence, read_series_booking
+from bot.series_booking import Who
+from handlers import offers, series
 from handlers.common import (
     Deps,
     appointment_values,
@@ -81,6 +83,7 @@ class _Draft:
     service: str | None = None
     wanted: Wanted = field(default_factory=Wanted)
     message: str | None = None
+    series: Recurrence | None = None  # "tous les mardis x10": the tapped time is the first
 
 
 _DRAFT_KEY = "desk_draft"
@@ -218,9 +221,10 @@ def _merge_booking(d: Deps, draft: _Draft, business: Business) -> None:
     if not draft.text:
         return
     now = d.booking.local(business, d.clock.now())
-    read = read_booking(
+    read, recurrence = read_series_booking(
         draft.text, now, business.services, business.practitioners, with_name=draft.name is None
     )
+    draft.series = recurrence or draft.series
     draft.text = None
     draft.name = read.name or draft.name
     draft.phone = read.phone or draft.phone
@@ -342,6 +346,8 @@ async def _rdv_offer(
         reason = offers.reason_text(d, language, business, offer.unavailable)
         line = d.i18n.text(language, "offers.desk_reason", reason=reason)
         text = f"{text}\n{line}"
+    if draft.series is not None:
+        text += "\n" + series.draft_line(d, language, draft.series.every, draft.series.count)
     await reply(update, text, keyboard(*rows))
 
 
@@ -417,8 +423,16 @@ async def _rdv_book(
     if index >= len(business.practitioners):
         await answer_stale(update, d, language)
         return RDV
+    if draft.series is not None:
+        who = Who(caller_name=draft.name, caller_phone=draft.phone)
+        context.user_data.pop(_DRAFT_KEY, None)
+        practitioner = business.practitioners[index]
+        await series.book_typed(
+            update, d, language, business, service, start, practitioner, draft.series, who
+        )
+        return ConversationHandler.END
     try:
-        appointment = await d.booking.book_for_caller(
+        appointment = await d.booking.book_by_office(
             business,
             service,
             start,
@@ -456,6 +470,7 @@ async def _rdv_book(
             caller=_understood(d, language, draft),
             **appointment_values(d, language, appointment, business),
         ),
+        keyboard(series.repeat_row(d, language, appointment)),
     )
     return ConversationHandler.END
 

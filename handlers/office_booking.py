@@ -133,7 +133,7 @@ async def book(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer_stale(update, d, language)
         return
     try:
-        booked = await d.booking.book_for_patient(
+        booked = await d.booking.book_by_office(
             business,
             flow.service,
             start,

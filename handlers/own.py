@@ -14,7 +14,7 @@ from bot import callbacks, office, outbox
 from bot.agenda import Wanted
 from bot.config import Business
 from bot.nlu import BookingRequest, Intent
-from handlers import late, offers, waitlist
+from handlers import late, offers, series, waitlist
 from handlers.common import Deps, appointment_values, deps, keyboard, person, reply, stale_button
 from storage.appointments import HOLDING, AlreadyHeld, Appointment, SlotTaken, StaleStatus, Status
 from storage.people import Person
@@ -37,7 +37,11 @@ async def appointments_text(d: Deps, patient: Person) -> str:
     upcoming = await d.booking.upcoming(patient.telegram_id)
     waiting = await waitlist.lines(d, patient)
     lines = [d.i18n.text(language, "patient.yours" if upcoming else "patient.none")]
-    for appointment in upcoming[:LISTED]:
+    for item in series.grouped(upcoming[:LISTED]):
+        if isinstance(item, list):  # the occurrences of one series, shown as one
+            lines += await series.series_lines(d, language, item)
+            continue
+        appointment = item
         values = appointment_values(d, language, appointment, d.booking.business_of(appointment))
         status = d.i18n.text(language, f"status.{appointment.status}")
         lines.append(d.i18n.text(language, "patient.line", status=status, **values))
@@ -168,7 +172,8 @@ async def _ask_cancel(update: Update, d: Deps, language: str, appointment: Appoi
         [
             (d.i18n.text(language, "patient.cancel_yes"), f"cxy:{appointment.id}"),
             (d.i18n.text(language, "patient.cancel_no"), "mine"),
-        ]
+        ],
+        *series.cancel_rest_row(d, language, appointment),
     )
     await reply(update, d.i18n.text(language, "patient.cancel_sure", **values), buttons)
 

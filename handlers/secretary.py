@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks, outbox
 from bot.agenda import Wanted
 from bot.config import Business
-from handlers import waitlist
+from handlers import series, waitlist
 from handlers.common import (
     Deps,
     appointment_values,
@@ -184,6 +184,8 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await refresh_inbox(context, appointment, outcome, user.id)
     if action == "no":
         await waitlist.offer_freed(context)
+    if action == "ok":
+        await series.offer_repeat(update, context, appointment)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

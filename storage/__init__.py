@@ -17,6 +17,7 @@ from storage.outbox import Outbox
 from storage.patients import Patients
 from storage.people import People, sync_businesses
 from storage.reminders import DigestsSent, Reminders
+from storage.series import SeriesStore
 from storage.sessions import Sessions
 from storage.threads import Threads
 from storage.waitlist import Waitlist
@@ -39,16 +40,18 @@ class Store:
     threads: Threads
     waitlist: Waitlist
     patients: Patients
+    series: SeriesStore
     business_ids: dict[str, int]
 
     @classmethod
     async def open(cls, path: str | Path, businesses: Iterable[tuple[str, str]] = ()) -> Store:
         db = await Database.open(path)
         outbox = Outbox(db)
+        appointments = Appointments(db, outbox)
         return cls(
             db=db,
             outbox=outbox,
-            appointments=Appointments(db, outbox),
+            appointments=appointments,
             people=People(db),
             missions=Missions(db, outbox),
             reminders=Reminders(db, outbox),
@@ -61,6 +64,7 @@ class Store:
             threads=Threads(db, outbox),
             waitlist=Waitlist(db, outbox),
             patients=Patients(db),
+            series=SeriesStore(db, outbox, appointments),
             business_ids=await sync_businesses(db, businesses),
         )
 

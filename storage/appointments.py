@@ -66,6 +66,7 @@ class NewAppointment:
     patient_id: int | None = None
     caller_name: str | None = None
     caller_phone: str | None = None
+    series_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Appointment:
     previous_ends_at: datetime | None = None
     previous_practitioner: str | None = None
     cancelled_late: bool = False  # cancelled at the patient's word inside the cancel notice
+    series_id: int | None = None  # one occurrence of a series the office booked
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Appointment:
@@ -113,6 +115,7 @@ class Appointment:
             previous_ends_at=_maybe_epoch(row["previous_ends_at"]),
             previous_practitioner=row["previous_practitioner"],
             cancelled_late=bool(row["cancelled_late"]),
+            series_id=row["series_id"],
         )
 
 
@@ -197,8 +200,8 @@ class Appointments:
             cursor = await db.execute(
                 """INSERT INTO appointments (business_id, practitioner, service, starts_at,
                    ends_at, status, source, patient_id, caller_name, caller_phone,
-                   created_at, updated_at, scheduled_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   created_at, updated_at, scheduled_at, series_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     new.business_id,
                     new.practitioner,
@@ -213,6 +216,7 @@ class Appointments:
                     stamp,
                     stamp,
                     stamp,
+                    new.series_id,
                 ),
             )
         except sqlite3.IntegrityError as error:

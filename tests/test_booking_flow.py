@@ -108,7 +108,8 @@ async def test_buttons_request_confirm_and_the_patient_is_told(bot, tg, store, c
 
     await claire.tap("✅ Confirmer", in_message=request)
     assert claire.last.text.endswith("✅ Confirmé par Claire")
-    assert claire.last.buttons == []
+    # Decided: only the offer to repeat it as a series is left (handlers.series).
+    assert claire.last.buttons == [["🔁 Répéter…"]]
     assert alice.last.text.splitlines() == [
         "Votre rendez-vous est confirmé ✅",
         "Détartrage, mardi 12 janvier à 09:00, avec Dr Dupont.",

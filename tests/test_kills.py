@@ -31,6 +31,11 @@ KILLS = int(os.environ.get("KILLS", "4"))
 PATIENTS = int(os.environ.get("PATIENTS", "8"))
 
 
+def waiting(message) -> bool:
+    """An inbox copy still waiting for a decision (a decided one may offer "Répéter…")."""
+    return any("✅ Confirmer" in row for row in message.buttons)
+
+
 async def start_bot(config) -> asyncio.subprocess.Process:
     return await run_bot(config, TOKEN)
 
@@ -114,7 +119,7 @@ async def test_sigkills_under_faults_lose_nothing(config_data, tmp_path, tg):
                         (
                             m
                             for m in claire.messages
-                            if f"Patient{index}\n" in (m.text or "") + "\n" and m.buttons
+                            if f"Patient{index}\n" in (m.text or "") + "\n" and waiting(m)
                         ),
                         None,
                     )

@@ -155,7 +155,7 @@ async def test_a_phone_booking_is_confirmed_and_respects_blocks(store, booking, 
         actor=CLAIRE,
         now=MONDAY_9AM,
     )
-    booked = await booking.book_for_caller(
+    booked = await booking.book_by_office(
         dupont,
         detartrage,
         paris(2027, 1, 12, 10),
@@ -171,7 +171,7 @@ async def test_a_phone_booking_is_confirmed_and_respects_blocks(store, booking, 
         "Dr Martin",
     )
     with pytest.raises(SlotTaken):
-        await booking.book_for_caller(
+        await booking.book_by_office(
             dupont,
             detartrage,
             paris(2027, 1, 12, 10),
@@ -208,7 +208,7 @@ async def test_a_proposal_on_a_taken_slot_leaves_the_request_waiting(store, book
         dupont, detartrage, paris(2027, 1, 12, 10), "Dr Dupont", patient_id=5001
     )
     for caller in ("Mme Durand", "M. Leroy"):  # both practitioners busy at 11:00
-        await booking.book_for_caller(
+        await booking.book_by_office(
             dupont,
             detartrage,
             paris(2027, 1, 12, 11),
