@@ -41,7 +41,7 @@ _LINE = 5.5  # mm, one line of body text
 # (A4 is 210 wide, 174 between the margins).
 _COLUMNS = (24, 30, 56, 12, 26, 26)
 _QR_SIZE = 32  # mm: EPC asks for at least 2 cm for a phone to read it from paper
-# An EPC QR code carries 0.01 to 999 999 999.99 euros.
+# An EPC QR code carries 0.01 to 999 999 999.99 euros (here in cents).
 _EPC_MAX = 99_999_999_999
 UNIT_QUANTITY = 1  # each mission is one line: one piece of work at its fee
 

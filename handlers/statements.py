@@ -296,16 +296,22 @@ async def _send_invoice(message: Message, d: Deps, business: Business, invoice: 
     number = invoice_number(invoice.year, invoice.sequence)
     period = Month.parse(invoice.period)
     # A Factur-X: the PDF the employer reads, with the EN 16931 data the tax rules want.
-    pdf = await asyncio.to_thread(
-        facturx.render,
-        invoice,
-        i18n=d.i18n,
-        language=language,
-        zone=lookups.office_zone(d),
-        kind_label=lambda kind: lookups.kind_name(d, language, kind),
-        period_label=month_label(language, period),
-        line_zone=d.settings.zone(business),
-    )
+    try:
+        pdf = await asyncio.to_thread(
+            facturx.render,
+            invoice,
+            i18n=d.i18n,
+            language=language,
+            zone=lookups.office_zone(d),
+            kind_label=lambda kind: lookups.kind_name(d, language, kind),
+            period_label=month_label(language, period),
+            line_zone=d.settings.zone(business),
+        )
+    except Exception:  # the factur-x package says an invalid XML with a bare Exception
+        # The invoice is issued, its number taken: she is told, the cause is in the log.
+        log.exception("invoice %s (id %s) could not be made", number, invoice.id)
+        await message.reply_text(d.i18n.text(language, "invoice.failed", number=number))
+        return
     caption = d.i18n.text(
         language,
         "invoice.caption",

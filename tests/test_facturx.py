@@ -19,6 +19,7 @@ from bot import facturx as invoice_facturx
 from bot.config import Billing
 from bot.i18n import I18n
 from bot.invoice import long_date, short_date
+from bot.missions import Month
 from storage.missions import Party
 from tests.conftest import PARIS
 from tests.test_invoice import SELLER, an_invoice
@@ -338,3 +339,28 @@ async def test_the_invoice_button_sends_a_factur_x(config_data, store, clock, tg
         business="Cabinet dentaire Dupont",
         total=i18n.money(language, 8000),
     )
+
+
+async def test_an_invoice_that_cannot_be_made_is_said_and_logged(bot, tg, store, caplog):
+    """An invoice stored for a seller liable to VAT (a config the bot no longer takes)
+    cannot be a Factur-X: the secretary is told which, the log says why."""
+    claire = tg.user(CLAIRE, "Claire", language="fr")
+    await done(store, datetime(2027, 1, 5, 10, tzinfo=UTC))
+    first, last = Month(2027, 1).bounds(PARIS)
+    await store.missions.issue_invoice(
+        dupont(store),
+        period="2027-01",
+        first=first,
+        last=last,
+        year=2027,
+        now=last,
+        due_on=date(2027, 3, 2),
+        seller=dataclasses.replace(SELLER, vat_exempt=False),
+        client=Party("Cabinet dentaire Dupont", "12 rue de la Paix, 75002 Paris"),
+    )
+    await claire.send("/releve cabinet-dupont 2027-01")
+    assert claire.last.text == (
+        "La facture n° 2027-0001 est émise, mais son PDF n'a pas pu être fait. Le détail est "
+        "dans le journal du bot ; redemandez-la avec /releve une fois le problème réglé."
+    )
+    assert "invoice 2027-0001" in caplog.text and "liable to VAT" in caplog.text
