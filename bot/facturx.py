@@ -8,8 +8,8 @@ PDF with the PDF/A-3 metadata that says so. The XML carries what the PDF shows: 
 (name, SIREN, SIRET, address), buyer, number, dates, each mission as a line of quantity 1
 at its fee, totals, the VAT exemption, the payment terms and means.
 
-The XML and the factur-x package (with lxml and pypdf) are imported when an invoice is
-made, not with this module.
+The factur-x package (with lxml) and pypdf are imported when an invoice is made, not with
+this module.
 """
 
 from __future__ import annotations
