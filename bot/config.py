@@ -10,7 +10,7 @@ import re
 from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -327,14 +327,65 @@ def _check_zone(value: str) -> str:
 
 
 class Billing(_Model):
-    """Who invoices: the secretary as a French micro-entrepreneur."""
+    """Who invoices: the secretary as a French micro-entrepreneur, VAT-exempt."""
 
     name: str = Field(min_length=1)
     address: str = Field(min_length=1)
     siret: str = Field(pattern=r"^\d{3} ?\d{3} ?\d{3} ?\d{5}$")
+    # The SIRET's first nine digits when not given; French law wants it on every invoice.
+    siren: str | None = Field(default=None, pattern=r"^\d{3} ?\d{3} ?\d{3}$")
     email: str | None = None
     iban: str | None = None
-    vat_exempt: bool = True  # prints "TVA non applicable, art. 293 B du CGI"
+    bic: str | None = Field(default=None, pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+    # How the client pays: a transfer (to the IBAN, with a QR code on the invoice) or a
+    # cheque; by default a transfer when an IBAN is given, else a cheque.
+    payment_method: Literal["transfer", "cheque"] | None = None
+    # Prints "TVA non applicable, art. 293 B du CGI", and says so in the Factur-X data.
+    vat_exempt: bool = True
+
+    @field_validator("iban")
+    @classmethod
+    def _iban(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        compact = value.replace(" ", "").upper()
+        if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
+            # ISO 13616: country and check digits moved to the end, letters as numbers
+            # (A is 10), and the whole is 1 modulo 97.
+            digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+            if int(digits) % 97 == 1:
+                return value
+        raise ValueError(f"{value!r} is not a valid IBAN")
+
+    @field_validator("vat_exempt")
+    @classmethod
+    def _exempt(cls, value: bool) -> bool:
+        if not value:
+            # A VAT-liable seller's invoice needs rates and VAT amounts the bot has not.
+            raise ValueError("the bot invoices as a VAT-exempt micro-entrepreneur only")
+        return value
+
+    @model_validator(mode="after")
+    def _billing(self) -> Billing:
+        if self.siren is not None and self.siren.replace(" ", "") != self.siret_digits[:9]:
+            raise ValueError(f"SIREN {self.siren} is not the start of SIRET {self.siret}")
+        if self.payment_method == "transfer" and self.iban is None:
+            raise ValueError("payment_method: transfer needs the iban to pay to")
+        return self
+
+    @property
+    def siret_digits(self) -> str:
+        return self.siret.replace(" ", "")
+
+    @property
+    def siren_number(self) -> str:
+        """As printed: ``812 345 678``."""
+        digits = self.siret_digits[:9]
+        return self.siren or f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+
+    @property
+    def payment(self) -> str:
+        return self.payment_method or ("transfer" if self.iban else "cheque")
 
 
 class Settings(_Model):

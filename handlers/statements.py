@@ -1,4 +1,4 @@
-"""/releve: a business's month of done missions, as a message, a CSV, and the PDF invoices
+"""/releve: a business's month of done missions, as a message, a CSV, and the Factur-X invoices
 issued for it; an invoiced mission is locked.
 
 Its buttons (``m:r`` another month, ``m:i`` issue the invoice) share the ``m:`` prefix with
@@ -15,8 +15,9 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot import facturx
 from bot.config import Business
-from bot.invoice import StatementRow, long_date, render_pdf, short_date, statement_csv
+from bot.invoice import StatementRow, long_date, short_date, statement_csv
 from bot.missions import InputError, Month, invoice_number, month_label, totals_by_kind
 from handlers import lookups, steps
 from handlers.common import Deps, deps, keyboard, telegram_length
@@ -130,6 +131,8 @@ async def _send_statement(
             "statement.col_kind",
             "statement.col_description",
             "statement.col_minutes",
+            "statement.col_quantity",
+            "statement.col_unit_price",
             "statement.col_amount",
             "statement.col_invoice",
         )
@@ -263,6 +266,9 @@ async def _issue(update, context, d: Deps, language: str, args: list) -> None:
             email=billing.email,
             iban=billing.iban,
             vat_exempt=billing.vat_exempt,
+            siren=billing.siren_number,
+            bic=billing.bic,
+            payment_method=billing.payment,
         ),
         client=Party(name=business.name, address=business.address),
     )
@@ -289,16 +295,23 @@ async def _send_invoice(message: Message, d: Deps, business: Business, invoice: 
     language = d.settings.language
     number = invoice_number(invoice.year, invoice.sequence)
     period = Month.parse(invoice.period)
-    pdf = await asyncio.to_thread(
-        render_pdf,
-        invoice,
-        i18n=d.i18n,
-        language=language,
-        zone=lookups.office_zone(d),
-        kind_label=lambda kind: lookups.kind_name(d, language, kind),
-        period_label=month_label(language, period),
-        line_zone=d.settings.zone(business),
-    )
+    # A Factur-X: the PDF the employer reads, with the EN 16931 data the tax rules want.
+    try:
+        pdf = await asyncio.to_thread(
+            facturx.render,
+            invoice,
+            i18n=d.i18n,
+            language=language,
+            zone=lookups.office_zone(d),
+            kind_label=lambda kind: lookups.kind_name(d, language, kind),
+            period_label=month_label(language, period),
+            line_zone=d.settings.zone(business),
+        )
+    except Exception:  # the factur-x package says an invalid XML with a bare Exception
+        # The invoice is issued, its number taken: she is told, the cause is in the log.
+        log.exception("invoice %s (id %s) could not be made", number, invoice.id)
+        await message.reply_text(d.i18n.text(language, "invoice.failed", number=number))
+        return
     caption = d.i18n.text(
         language,
         "invoice.caption",

@@ -124,6 +124,10 @@ class Party:
     email: str | None = None
     iban: str | None = None
     vat_exempt: bool = False
+    # Added with Factur-X; an invoice stored before has none (JSON without them).
+    siren: str | None = None
+    bic: str | None = None
+    payment_method: str | None = None  # "transfer" or "cheque"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The invoice PDF read back line by line, the statement CSV, and numbering under contention."""
+"""The invoice PDF read back line by line (its QR code pixel by pixel), the statement CSV, and
+numbering under contention. Its Factur-X data: tests/test_facturx.py."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,6 +27,8 @@ SELLER = Party(
     email="claire.moreau@example.fr",
     iban="FR76 3000 6000 0112 3456 7890 189",
     vat_exempt=True,
+    bic="AGRIFRPP",
+    payment_method="transfer",
 )
 CLIENT = Party("Cabinet dentaire Dupont", "12 rue de la Paix, 75002 Paris")
 # Babel writes "1 234,50 €" with a narrow no-break space, which the PDF keeps, and a
@@ -82,7 +86,7 @@ def test_the_invoice_says_everything_french_law_asks_line_by_line(i18n):
         "Claire Moreau — EI",
         "8 rue des Lilas",
         "69003 Lyon",
-        "SIRET : 812 345 678 00021",
+        "SIREN : 812 345 678 · SIRET : 812 345 678 00021",
         "claire.moreau@example.fr",
         "Facture n° 2027-0001",
         "Date d'émission : 1 février 2027",
@@ -90,14 +94,16 @@ def test_the_invoice_says_everything_french_law_asks_line_by_line(i18n):
         "Client :",
         "Cabinet dentaire Dupont",
         "12 rue de la Paix, 75002 Paris",
-        "Date Prestation Détail Montant",
-        "12 janv. 2027 Transcription Compte rendu 45,00 €",
+        "Date Prestation Détail Qté Prix unitaire Montant",
+        "12 janv. 2027 Transcription Compte rendu 1 45,00 € 45,00 €",
         # 23:30 UTC on 31 January is already 1 February in Paris.
-        f"1 févr. 2027 Appel Permanence 1{NNBSP}189,50 €",
+        f"1 févr. 2027 Appel Permanence 1 1{NNBSP}189,50 € 1{NNBSP}189,50 €",
         f"Total à payer : 1{NNBSP}234,50 €",
         "TVA non applicable, art. 293 B du CGI",
         "Échéance : 3 mars 2027.",
         "Règlement par virement : IBAN FR76 3000 6000 0112 3456 7890 189",
+        "BIC : AGRIFRPP",
+        "Pour payer par virement, scannez ce code avec l'application de votre banque.",
         "En cas de retard de paiement : pénalités au taux de trois fois le taux d'intérêt légal "
         "et indemnité forfaitaire pour frais de",
         "recouvrement de 40 € (art. L441-10 du Code de commerce). Pas d'escompte pour paiement "
@@ -109,20 +115,78 @@ def test_without_vat_exemption_iban_or_email_those_lines_are_absent(i18n):
     seller = Party("Claire Moreau", "Lyon", "812 345 678 00021", vat_exempt=False)
     lines = pdf_lines(i18n, an_invoice(seller=seller))
     assert "TVA non applicable, art. 293 B du CGI" not in lines
-    assert not any("IBAN" in line or "@" in line for line in lines)
+    assert not any("IBAN" in line or "@" in line or "chèque" in line for line in lines)
     assert lines[:3] == [
         "Claire Moreau — EI",
         "Lyon",
-        "SIRET : 812 345 678 00021",
+        "SIREN : 812 345 678 · SIRET : 812 345 678 00021",
     ]
+
+
+def test_paid_by_cheque_the_invoice_says_to_whom_and_has_no_qr_code(i18n):
+    seller = Party(
+        "Claire Moreau",
+        "Lyon",
+        "812 345 678 00021",
+        vat_exempt=True,
+        payment_method="cheque",
+        siren="812 345 678",
+    )
+    data = render_pdf(
+        an_invoice(seller=seller),
+        i18n=i18n,
+        language="fr",
+        zone=PARIS,
+        kind_label=str,
+        period_label="janvier 2027",
+    )
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    lines = page.extract_text().splitlines()
+    assert "Règlement par chèque à l'ordre de Claire Moreau" in lines
+    assert not any("IBAN" in line or "scannez" in line for line in lines)
+    assert list(page.images) == []
+
+
+def test_the_qr_code_is_the_epc_transfer_of_the_total_to_the_iban(i18n):
+    """The picture on the invoice is, pixel for pixel, the EPC code segno makes of the
+    payee, IBAN, BIC, amount and invoice number: what a banking app will read."""
+    from PIL import Image
+    from segno.helpers import make_epc_qr
+
+    data = render_pdf(
+        an_invoice(),
+        i18n=i18n,
+        language="fr",
+        zone=PARIS,
+        kind_label=str,
+        period_label="janvier 2027",
+    )
+    (picture,) = PdfReader(io.BytesIO(data)).pages[0].images
+    expected = make_epc_qr(
+        name="Claire Moreau",
+        iban="FR7630006000011234567890189",
+        amount=Decimal("1234.50"),
+        text="Facture 2027-0001",
+        bic="AGRIFRPP",
+    )
+    png = io.BytesIO()
+    expected.save(png, kind="png", scale=8, border=2)
+    drawn = picture.image.convert("L")
+    wanted = Image.open(io.BytesIO(png.getvalue())).convert("L")
+    assert drawn.size == wanted.size
+    assert drawn.tobytes() == wanted.tobytes()
 
 
 def test_the_invoice_in_english(i18n):
     lines = pdf_lines(i18n, an_invoice(), language="en")
     assert "Invoice #2027-0001" in lines
     assert "Issued on: February 1, 2027" in lines
-    assert "Jan 12, 2027 Transcription Compte rendu €45.00" in lines
+    assert "SIREN: 812 345 678 · SIRET: 812 345 678 00021" in lines
+    assert "Date Service Detail Qty Unit price Amount" in lines
+    assert "Jan 12, 2027 Transcription Compte rendu 1 €45.00 €45.00" in lines
     assert "Total due: €1,234.50" in lines
+    assert "BIC: AGRIFRPP" in lines
+    assert "To pay by bank transfer, scan this code with your bank's app." in lines
 
 
 def test_the_same_invoice_gives_the_same_bytes(i18n):
@@ -166,17 +230,35 @@ def test_the_statement_csv_suits_a_french_spreadsheet():
         ),
         StatementRow(date(2027, 1, 13), "Appel", "Rappel", None, 123450, None),
     ]
-    headings = ["Date", "Type", "Description", "Minutes", "Montant (EUR)", "Facture"]
+    headings = [
+        "Date",
+        "Type",
+        "Description",
+        "Minutes",
+        "Quantité",
+        "Prix unitaire (EUR)",
+        "Montant (EUR)",
+        "Facture",
+    ]
     data = statement_csv(rows, language="fr", headings=headings)
     assert data.startswith("\ufeff".encode())
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert parsed == [
         headings,
-        ["2027-01-12", "Transcription", 'CR "équipe"; suite', "90", "45,00", "2027-0001"],
-        ["2027-01-13", "Appel", "Rappel", "", "1234,50", ""],
+        [
+            "2027-01-12",
+            "Transcription",
+            'CR "équipe"; suite',
+            "90",
+            "1",
+            "45,00",
+            "45,00",
+            "2027-0001",
+        ],
+        ["2027-01-13", "Appel", "Rappel", "", "1", "1234,50", "1234,50", ""],
     ]
     english = statement_csv(rows, language="en", headings=headings).decode("utf-8-sig")
-    assert list(csv.reader(io.StringIO(english)))[2][4] == "1234.50"
+    assert list(csv.reader(io.StringIO(english)))[2][4:7] == ["1", "1234.50", "1234.50"]
 
 
 # -- numbering under contention ---------------------------------------------------------------

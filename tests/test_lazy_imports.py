@@ -1,9 +1,10 @@
 """Starting the bot imports none of the libraries only some commands need.
 
-matplotlib (with numpy, PIL and fontTools), fpdf2 and icalendar are imported where the week
-image, the earnings chart, the invoice or the .ics file is made; dateparser is the NLU
-benchmark's baseline and no part of the bot. A fresh interpreter, as ``secretary-bot run``
-starts one: in this process the other tests have imported them already.
+matplotlib (with numpy, PIL and fontTools), fpdf2, factur-x (with lxml and pypdf), segno and
+icalendar are imported where the week image, the earnings chart, the invoice (a Factur-X,
+with its QR code) or the .ics file is made; dateparser is the NLU benchmark's baseline and no
+part of the bot. A fresh interpreter, as ``secretary-bot run`` starts one: in this process
+the other tests have imported them already.
 """
 
 from __future__ import annotations
@@ -14,7 +15,19 @@ import sys
 
 from tests.conftest import ROOT
 
-HEAVY = ("matplotlib", "numpy", "PIL", "fontTools", "fpdf", "icalendar", "dateparser")
+HEAVY = (
+    "matplotlib",
+    "numpy",
+    "PIL",
+    "fontTools",
+    "fpdf",
+    "icalendar",
+    "dateparser",
+    "facturx",
+    "lxml",
+    "pypdf",
+    "segno",
+)
 
 
 def test_importing_the_application_loads_no_heavy_library():

@@ -299,9 +299,18 @@ async def test_statement_csv_then_invoice_pdf_and_the_missions_are_locked(bot, t
     assert name == "releve-cabinet-dupont-2027-01.csv"
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows == [
-        ["Date", "Type", "Description", "Minutes", "Montant (EUR)", "Facture"],
-        ["2027-01-05", "Transcription", "Compte rendu", "", "45,00", ""],
-        ["2027-01-08", "Appel", "Rappels", "", "35,00", ""],
+        [
+            "Date",
+            "Type",
+            "Description",
+            "Minutes",
+            "Quantité",
+            "Prix unitaire (EUR)",
+            "Montant (EUR)",
+            "Facture",
+        ],
+        ["2027-01-05", "Transcription", "Compte rendu", "", "1", "45,00", "45,00", ""],
+        ["2027-01-08", "Appel", "Rappels", "", "1", "35,00", "35,00", ""],
     ]
 
     await claire.tap("🧾 Émettre la facture", in_message=statement)
@@ -312,7 +321,7 @@ async def test_statement_csv_then_invoice_pdf_and_the_missions_are_locked(bot, t
     assert lines[:5] == [
         "Claire Moreau — EI",
         "8 rue des Lilas, 69003 Lyon",
-        "SIRET : 812 345 678 00021",
+        "SIREN : 812 345 678 · SIRET : 812 345 678 00021",
         "claire.moreau@example.fr",
         "Facture n° 2027-0001",
     ]
