@@ -15,6 +15,7 @@ from storage.escalations import Escalations
 from storage.missions import Missions
 from storage.outbox import Outbox
 from storage.people import People, sync_businesses
+from storage.privacy import Privacy
 from storage.reminders import DigestsSent, Reminders
 from storage.sessions import Sessions
 from storage.threads import Threads
@@ -35,12 +36,14 @@ class Store:
     audit: AuditLog
     sessions: Sessions
     threads: Threads
+    privacy: Privacy
     business_ids: dict[str, int]
 
     @classmethod
     async def open(cls, path: str | Path, businesses: Iterable[tuple[str, str]] = ()) -> Store:
         db = await Database.open(path)
         outbox = Outbox(db)
+        audit = AuditLog(db)
         return cls(
             db=db,
             outbox=outbox,
@@ -52,9 +55,10 @@ class Store:
             blocks=Blocks(db),
             calls=Calls(db, outbox),
             escalations=Escalations(db, outbox),
-            audit=AuditLog(db),
+            audit=audit,
             sessions=Sessions(db),
             threads=Threads(db, outbox),
+            privacy=Privacy(db, outbox, audit),
             business_ids=await sync_businesses(db, businesses),
         )
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import aiosqlite
+
 from storage.db import Database, from_epoch, to_epoch
 
 
@@ -51,11 +53,24 @@ class AuditLog:
     ) -> None:
         """``action`` such as ``appointment.confirm``; ``target`` such as ``appointment:12``."""
         async with self._db.transaction() as db:
-            await db.execute(
-                """INSERT INTO audit_log (at, actor, action, target, before, after)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                (to_epoch(now), actor, action, target, _json(before), _json(after)),
-            )
+            await self.write(db, actor, action, target, before, after, now)
+
+    async def write(
+        self,
+        connection: aiosqlite.Connection,
+        actor: int,
+        action: str,
+        target: str | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        now: datetime,
+    ) -> None:
+        """An entry inside the caller's transaction: it commits with the change it records."""
+        await connection.execute(
+            """INSERT INTO audit_log (at, actor, action, target, before, after)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (to_epoch(now), actor, action, target, _json(before), _json(after)),
+        )
 
     async def entries(self, *, target: str | None = None) -> list[AuditEntry]:
         """The log, oldest first; only the entries about ``target`` if given."""
