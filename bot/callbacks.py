@@ -187,6 +187,9 @@ TEMPLATES: tuple[str, ...] = (
     "ask:{key}:{day}:{time?}",
     "prop:ok:{id}",
     "prop:no:{id}",
+    # a patient's data: erasure confirmed or not, by the one who asked (handlers.privacy)
+    "priv:erase:{id}:{start}",
+    "priv:keep:{id}",
     # the secretary's inbox, attendance, blocks, agenda (handlers.secretary, blocks, agenda)
     "req:ok:{id}",
     "req:no:{id}",

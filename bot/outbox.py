@@ -53,6 +53,8 @@ HANDOFF_REPLY = "handoff.reply"  # a secretary's answer, to the patient
 HANDOFF_REPLY_COPY = "handoff.reply_copy"  # a file she answers with
 HANDOFF_ANSWERED = "handoff.answered"  # to the other secretaries: who answered what
 MAIL_MERGE = COPY_KIND  # a patient's copy of a mail merge, owed by storage.missions
+# A patient had their data erased: to the secretaries, each future appointment it freed.
+PATIENT_ERASED = "secretary.patient_erased"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ POLICIES: dict[str, Policy] = {
     # A mailing twice looks broken, once lost goes unnoticed; days late it is stale. Not in
     # TO_PATIENT: the run's progress message counts what did not go, no notice per patient.
     MAIL_MERGE: Policy(resend_unknown=False, max_age=2 * _DAY),
+    PATIENT_ERASED: Policy(resend_unknown=True, max_age=2 * _DAY),
 }
 
 # Kinds addressed to a patient: when one cannot be delivered, the office is told.
