@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import callbacks
-from storage.appointments import NewAppointment, Source, Status
-from storage.privacy import ERASE_ACTION, ERASED_NOTE
+from bot import callbacks, privacy
+from storage.appointments import Appointment, NewAppointment, Source, Status
+from storage.outbox import Status as OutboxStatus
+from storage.privacy import ERASE_ACTION, ERASED_NOTE, Booked, PatientData
 from tests.conftest import PARIS, sweep
 
 CLAIRE = 111111111
@@ -222,6 +223,19 @@ async def test_forget_me_erases_the_patient_frees_the_future_and_keeps_the_past_
     assert (entry.actor, entry.action) == (ALICE, ERASE_ACTION)
     assert entry.after == {"cancelled": [tuesday.id], "anonymised": [tuesday.id, visit.id]}
 
+    # The office's views of those appointments still read, without her.
+    await claire.send("/agenda cabinet-dupont demain")
+    assert claire.last.text.splitlines()[1] == "Aucun rendez-vous."
+    dupont = tg.user(222222222, "Dr Dupont", language="fr")
+    await dupont.send("/start")
+    clock.set(paris(2027, 1, 11, 19, 30))
+    await sweep(bot)
+    assert dupont.last.text.splitlines()[2] == (
+        "Aujourd'hui — nouveaux : 1, déplacés : 0, annulés : 1, absents : 0"
+    )
+    assert "Alice" not in dupont.last.text
+    assert OutboxStatus.FAILED not in await store.outbox.counts()
+
     # The time is free for someone else; Alice writing again starts afresh.
     bob = tg.user(BOB, "Bob", language="fr")
     await bob.send("/start cabinet-dupont")
@@ -330,3 +344,85 @@ async def test_retention_forgets_what_is_older_and_keeps_the_rest(bot, tg, store
     # A patient left with nothing is a visitor again: forgotten, unseen for so long.
     await sweep(bot)
     assert await store.people.get(ALICE) is None
+
+
+# -- the store: tables it does not know by name ---------------------------------------------
+
+
+async def test_a_table_added_later_naming_a_person_is_erased_and_its_appointments_kept(
+    store, clock
+):
+    """A waitlist (another branch's) names people and appointments by foreign key: erasure
+    deletes its rows, the purge keeps an appointment it still names."""
+    await store.people.seen(
+        ALICE, first_name="Alice", last_name=None, username=None, language="fr", now=clock.now()
+    )
+    visit = await past_visit(store, clock, ALICE, paris(2026, 12, 14, 10, 0))
+    async with store.db.transaction() as db:
+        await db.execute(
+            """CREATE TABLE waitlist (
+                   patient_id INTEGER NOT NULL REFERENCES people(telegram_id),
+                   appointment_id INTEGER REFERENCES appointments(id))"""
+        )
+        await db.execute("INSERT INTO waitlist VALUES (?, ?)", (ALICE, visit.id))
+
+    purged = await store.privacy.purge(
+        appointments_before=paris(2040, 1, 1, 0, 0), messages_before=clock.now()
+    )
+    assert purged.appointments == 0
+    erased = await store.privacy.erase(ALICE, now=clock.now(), tell=lambda _: [])
+    assert (erased.cancelled, erased.anonymised) == ([], 1)
+    assert await store.db.fetch_all("SELECT * FROM waitlist") == []
+    assert (await store.appointments.get(visit.id)).patient_id is None
+    purged = await store.privacy.purge(
+        appointments_before=paris(2040, 1, 1, 0, 0), messages_before=clock.now()
+    )
+    assert purged.appointments == 1
+
+
+# -- the export, pure -----------------------------------------------------------------------
+
+
+def an_appointment(id_: int, start: datetime, status: Status) -> Appointment:
+    return Appointment(
+        id=id_,
+        business_id=1,
+        practitioner="Dr Dupont",
+        service="detartrage",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=30),
+        status=status,
+        source=Source.PATIENT,
+        patient_id=ALICE,
+        caller_name=None,
+        caller_phone=None,
+        created_at=start - timedelta(days=3),
+        updated_at=start - timedelta(days=3),
+        scheduled_at=start - timedelta(days=3),
+    )
+
+
+def test_the_export_is_its_sections_in_order_and_the_summary_names_the_next_held_time():
+    now = paris(2027, 1, 11, 9, 0)
+    data = PatientData(
+        telegram_id=ALICE,
+        person=None,
+        appointments=[
+            Booked(an_appointment(1, paris(2027, 1, 20, 10, 0), Status.CANCELLED), [], []),
+            Booked(an_appointment(2, paris(2027, 1, 25, 10, 0), Status.CONFIRMED), [], []),
+            Booked(an_appointment(3, paris(2027, 1, 12, 10, 0), Status.REQUESTED), [], []),
+        ],
+        conversations=[],
+        mail=[],
+        messages_owed=[],
+        audit=[],
+        session=False,
+    )
+    places = {1: privacy.Place("cabinet-dupont", "Cabinet dentaire Dupont", PARIS)}
+    exported = privacy.document(data, places, now=now)
+    assert list(exported) == ["format", "exported_at", *(name for name, _ in privacy.SECTIONS)]
+    assert exported["identity"] == {"telegram_id": ALICE}
+    assert [a["starts_at"] for a in exported["appointments"]][:1] == ["2027-01-20T10:00:00+01:00"]
+    said = privacy.summary(data, places, now=now)
+    assert (said.appointments, said.upcoming, said.next.id) == (3, 2, 3)
+    assert said.businesses == ["Cabinet dentaire Dupont"]
