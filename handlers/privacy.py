@@ -133,22 +133,29 @@ async def forget_me(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def _language(d: Deps, update: Update) -> str:
-    """The tapper's language, without recording them: erasure must not bring them back."""
+async def _known(d: Deps, update: Update) -> tuple[bool, str]:
+    """Whether the tapper is known, and their language, without recording them: erasure must
+    not bring them back."""
     user = update.effective_user
     known = await d.store.people.get(user.id)
-    return known.language if known else pick_language(user.language_code, d.settings.language)
+    if known is None:
+        return False, pick_language(user.language_code, d.settings.language)
+    return True, known.language
 
 
 async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``priv:erase:<id>:<asked>``: everything about the tapper goes, if they are ``<id>``."""
     d = deps(context)
     user = update.effective_user
-    language = await _language(d, update)
+    known, language = await _known(d, update)
     owner, asked = callbacks.read(update.callback_query.data, "priv:erase")
     if owner != user.id:
         log.warning("user %s tapped the erase button of user %s: nothing erased", user.id, owner)
         await answer_stale(update, d, language)
+        return
+    if not known:
+        # A second tap on the same button: the first one erased everything already.
+        await reply(update, d.i18n.text(language, "privacy.erased_already"))
         return
     now = d.clock.now()
     if not timedelta(0) <= now - asked <= CONFIRM_WITHIN:
@@ -183,7 +190,7 @@ async def keep(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``priv:keep:<id>``: nothing is erased."""
     d = deps(context)
     user = update.effective_user
-    language = await _language(d, update)
+    _, language = await _known(d, update)
     (owner,) = callbacks.read(update.callback_query.data, "priv:keep")
     if owner != user.id:
         log.warning("user %s tapped the keep button of user %s", user.id, owner)

@@ -76,15 +76,25 @@ class AuditLog:
         """The log, oldest first; only the entries about ``target`` if given."""
         where, parameters = ("WHERE target = ?", (target,)) if target is not None else ("", ())
         rows = await self._db.fetch_all(f"SELECT * FROM audit_log {where} ORDER BY id", parameters)
-        return [
-            AuditEntry(
-                id=row["id"],
-                at=from_epoch(row["at"]),
-                actor=row["actor"],
-                action=row["action"],
-                target=row["target"],
-                before=json.loads(row["before"]) if row["before"] else None,
-                after=json.loads(row["after"]) if row["after"] else None,
-            )
-            for row in rows
-        ]
+        return [_entry(row) for row in rows]
+
+    async def about(self, actor: int, targets: list[str]) -> list[AuditEntry]:
+        """The entries ``actor`` made or that are about one of ``targets``, oldest first."""
+        marks = ", ".join("?" * len(targets)) or "NULL"
+        rows = await self._db.fetch_all(
+            f"SELECT * FROM audit_log WHERE actor = ? OR target IN ({marks}) ORDER BY id",
+            (actor, *targets),
+        )
+        return [_entry(row) for row in rows]
+
+
+def _entry(row: aiosqlite.Row) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"],
+        at=from_epoch(row["at"]),
+        actor=row["actor"],
+        action=row["action"],
+        target=row["target"],
+        before=json.loads(row["before"]) if row["before"] else None,
+        after=json.loads(row["after"]) if row["after"] else None,
+    )

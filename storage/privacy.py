@@ -163,11 +163,7 @@ class Privacy:
             )
         ]
         targets = [f"person:{telegram_id}", *(f"appointment:{i}" for i in ids)]
-        audit = [
-            entry
-            for entry in await self._audit.entries()
-            if entry.actor == telegram_id or entry.target in targets
-        ]
+        audit = await self._audit.about(telegram_id, targets)
         session = await self._db.fetch_one(
             "SELECT 1 FROM user_sessions WHERE user_id = ?", (telegram_id,)
         )
@@ -281,10 +277,8 @@ class Privacy:
             ) as cursor:
                 rows = await cursor.fetchall()
             gone = [(row["id"],) for row in rows]
-            for table in ("appointment_history", "inbox_messages", "reminders_sent"):
+            for table in sorted(_APPOINTMENT_TABLES):
                 await db.executemany(f"DELETE FROM {table} WHERE appointment_id = ?", gone)
-            await db.executemany("DELETE FROM escalations WHERE appointment_id = ?", gone)
-            await db.executemany("DELETE FROM outbox WHERE appointment_id = ?", gone)
             await db.executemany("DELETE FROM appointments WHERE id = ?", gone)
             cursor = await db.execute(
                 """DELETE FROM thread_messages WHERE id IN (

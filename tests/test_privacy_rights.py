@@ -189,6 +189,7 @@ async def test_forget_me_erases_the_patient_frees_the_future_and_keeps_the_past_
     await alice.send("/oublier")
     assert alice.last.text.startswith("Effacer vos données ?")
     assert alice.last.buttons == [["🗑 Tout effacer", "Non, garder"]]
+    erase_button = alice.last.button("🗑 Tout effacer")["callback_data"]
     await alice.tap("🗑 Tout effacer")
     assert alice.last.text.startswith(
         "✅ Vos données sont effacées. Rendez-vous à venir annulés : 1 (le cabinet est prévenu)."
@@ -202,6 +203,9 @@ async def test_forget_me_erases_the_patient_frees_the_future_and_keeps_the_past_
         "Avec Dr Dupont : le créneau est libéré.",
     ]
     assert "Alice" not in claire.last.text
+    # The same tap again (a double tap, a slow network) erases nothing more.
+    await forged_tap(tg, alice, erase_button)
+    assert alice.last.text == "Vos données sont déjà effacées."
 
     assert await store.people.get(ALICE) is None
     freed = await store.appointments.get(tuesday.id)
