@@ -41,6 +41,7 @@ from handlers import (
     own,
     patient,
     patients,
+    privacy,
     scheduled,
     secretary,
     series,
@@ -112,7 +113,8 @@ def build_application(
         | late.RENDERERS
         | waitlist.RENDERERS
         | office.RENDERERS
-        | series.RENDERERS,
+        | series.RENDERERS
+        | privacy.RENDERERS,
     )
 
     secretaries = filters.User(user_id=[s.telegram_id for s in settings.secretaries])
@@ -150,6 +152,14 @@ def build_application(
     )
     application.add_handler(CommandHandler(["aide", "help"], menus.help_command, filters=private))
     application.add_handler(CallbackQueryHandler(patient.set_language, pattern=route_is("lang")))
+    application.add_handler(
+        CommandHandler(["mesdonnees", "mydata"], privacy.my_data, filters=private)
+    )
+    application.add_handler(
+        CommandHandler(["oublier", "forgetme"], privacy.forget_me, filters=private)
+    )
+    application.add_handler(CallbackQueryHandler(privacy.erase, pattern=route_is("priv:erase")))
+    application.add_handler(CallbackQueryHandler(privacy.keep, pattern=route_is("priv:keep")))
     application.add_handler(CallbackQueryHandler(own.ask_cancel, pattern=route_is("cx")))
     application.add_handler(CallbackQueryHandler(own.cancel, pattern=route_is("cxy")))
     application.add_handler(CallbackQueryHandler(series.ask_cancel_rest, pattern=route_is("cxr")))

@@ -195,6 +195,9 @@ TEMPLATES: tuple[str, ...] = (
     "wl:no:{id}",
     "cxr:{id}",  # cancel this occurrence of a series and the rest (handlers.series)
     "cxry:{id}",
+    # a patient's data: erasure confirmed or not, by the one who asked (handlers.privacy)
+    "priv:erase:{id}:{start}",
+    "priv:keep:{id}",
     # the secretary's inbox, attendance, blocks, agenda (handlers.secretary, blocks, agenda)
     "req:ok:{id}",
     "req:no:{id}",

@@ -388,6 +388,23 @@ class Billing(_Model):
         return self.payment_method or ("transfer" if self.iban else "cheque")
 
 
+class Retention(_Model):
+    """How long what concerns patients is kept (see README, "Data retention")."""
+
+    # After the appointment ended: the business's records of who came when, for disputes
+    # over care or fees, which French civil law allows five years to raise.
+    appointments: Duration = timedelta(days=5 * 365 + 1)
+    # After the message was written: what a patient asked the office, answered long since.
+    messages: Duration = timedelta(days=365)
+
+    @field_validator("appointments", "messages")
+    @classmethod
+    def _at_least_a_day(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=1):
+            raise ValueError(f"{value} is too short: at least 1d")
+        return value
+
+
 class Settings(_Model):
     telegram: TelegramSettings = TelegramSettings()
     timezone: str = "Europe/Paris"
@@ -409,6 +426,7 @@ class Settings(_Model):
     # message: long enough to come back and book within the month, no longer, since the
     # office has no use for the name and number of someone who never became a patient.
     visitor_retention: Duration = timedelta(days=30)
+    retention: Retention = Retention()
     businesses: list[Business] = Field(min_length=1)
     billing: Billing | None = None
     mission_kinds: dict[str, Cents] = Field(

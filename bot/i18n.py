@@ -9,11 +9,11 @@ merged at start-up: no build step to forget.
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from importlib import resources
 
-from babel.dates import format_date, format_time, get_day_names
+from babel.dates import format_date, format_time, format_timedelta, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -81,6 +81,11 @@ class I18n:
     def time(self, language: str, moment: time | datetime) -> str:
         # 24-hour clock in both languages: a time on a button must be unambiguous at a glance.
         return format_time(moment, "HH:mm", locale=_known(language))
+
+    def duration(self, language: str, length: timedelta) -> str:
+        """``5 ans`` / ``5 years``, ``3 mois`` / ``3 months``: a long length of time, rounded
+        to its largest unit only once it reaches a whole one."""
+        return format_timedelta(length, threshold=1, locale=_known(language))
 
     def money(self, language: str, cents: int) -> str:
         return format_currency(Decimal(cents) / 100, "EUR", locale=_known(language))

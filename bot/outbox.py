@@ -62,6 +62,8 @@ OFFICE_ASK_MOVE = "office.ask_move"  # asked to choose a new time among offered 
 # Series of appointments (handlers.series): the patient hears of the whole series once.
 SERIES_BOOKED = "patient.series_booked"
 SERIES_CANCELLED = "secretary.series_cancelled"  # the rest of a series, to the secretaries
+# A patient had their data erased: to the secretaries, each future appointment it freed.
+PATIENT_ERASED = "secretary.patient_erased"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ POLICIES: dict[str, Policy] = {
     OFFICE_ASK_MOVE: Policy(resend_unknown=True, max_age=2 * _DAY),
     SERIES_BOOKED: Policy(resend_unknown=True, max_age=7 * _DAY),
     SERIES_CANCELLED: Policy(resend_unknown=True, max_age=2 * _DAY),
+    PATIENT_ERASED: Policy(resend_unknown=True, max_age=2 * _DAY),
 }
 
 # Kinds addressed to a patient: when one cannot be delivered, the office is told.

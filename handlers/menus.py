@@ -13,7 +13,10 @@ from handlers.common import DEPS_KEY, Deps, deps, person, staff_language
 
 log = logging.getLogger(__name__)
 
-PATIENT = {"fr": ("start", "aide", "langue"), "en": ("start", "help", "language")}
+PATIENT = {
+    "fr": ("start", "aide", "langue", "mesdonnees", "oublier"),
+    "en": ("start", "help", "language", "mydata", "forgetme"),
+}
 SECRETARY = {
     "fr": (
         "demandes",

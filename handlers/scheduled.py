@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot import outbox
 from bot.agenda import Wanted
 from bot.summaries import Summaries
-from handlers import handoff, notices, offers, secretary, waitlist
+from handlers import handoff, notices, offers, privacy, secretary, waitlist
 from handlers.common import Deps, deps, keyboard, staff_language
 from handlers.delivery import Rendered, Renderer
 from storage.appointments import Source, StaleStatus
@@ -42,6 +42,7 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
         send_morning_digests,
         handoff.close_quiet,
         forget_visitors,
+        privacy.apply_retention,
     )
     for step in steps:
         try:

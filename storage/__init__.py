@@ -16,6 +16,7 @@ from storage.missions import Missions
 from storage.outbox import Outbox
 from storage.patients import Patients
 from storage.people import People, sync_businesses
+from storage.privacy import Privacy
 from storage.reminders import DigestsSent, Reminders
 from storage.series import SeriesStore
 from storage.sessions import Sessions
@@ -41,6 +42,7 @@ class Store:
     waitlist: Waitlist
     patients: Patients
     series: SeriesStore
+    privacy: Privacy
     business_ids: dict[str, int]
 
     @classmethod
@@ -48,6 +50,7 @@ class Store:
         db = await Database.open(path)
         outbox = Outbox(db)
         appointments = Appointments(db, outbox)
+        audit = AuditLog(db)
         return cls(
             db=db,
             outbox=outbox,
@@ -59,12 +62,13 @@ class Store:
             blocks=Blocks(db),
             calls=Calls(db, outbox),
             escalations=Escalations(db, outbox),
-            audit=AuditLog(db),
+            audit=audit,
             sessions=Sessions(db),
             threads=Threads(db, outbox),
             waitlist=Waitlist(db, outbox),
             patients=Patients(db),
             series=SeriesStore(db, outbox, appointments),
+            privacy=Privacy(db, outbox, audit),
             business_ids=await sync_businesses(db, businesses),
         )
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import aiosqlite
+
 from storage.db import Database, from_epoch, to_epoch
 
 
@@ -51,25 +53,48 @@ class AuditLog:
     ) -> None:
         """``action`` such as ``appointment.confirm``; ``target`` such as ``appointment:12``."""
         async with self._db.transaction() as db:
-            await db.execute(
-                """INSERT INTO audit_log (at, actor, action, target, before, after)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                (to_epoch(now), actor, action, target, _json(before), _json(after)),
-            )
+            await self.write(db, actor, action, target, before, after, now)
+
+    async def write(
+        self,
+        connection: aiosqlite.Connection,
+        actor: int,
+        action: str,
+        target: str | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        now: datetime,
+    ) -> None:
+        """An entry inside the caller's transaction: it commits with the change it records."""
+        await connection.execute(
+            """INSERT INTO audit_log (at, actor, action, target, before, after)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (to_epoch(now), actor, action, target, _json(before), _json(after)),
+        )
 
     async def entries(self, *, target: str | None = None) -> list[AuditEntry]:
         """The log, oldest first; only the entries about ``target`` if given."""
         where, parameters = ("WHERE target = ?", (target,)) if target is not None else ("", ())
         rows = await self._db.fetch_all(f"SELECT * FROM audit_log {where} ORDER BY id", parameters)
-        return [
-            AuditEntry(
-                id=row["id"],
-                at=from_epoch(row["at"]),
-                actor=row["actor"],
-                action=row["action"],
-                target=row["target"],
-                before=json.loads(row["before"]) if row["before"] else None,
-                after=json.loads(row["after"]) if row["after"] else None,
-            )
-            for row in rows
-        ]
+        return [_entry(row) for row in rows]
+
+    async def about(self, actor: int, targets: list[str]) -> list[AuditEntry]:
+        """The entries ``actor`` made or that are about one of ``targets``, oldest first."""
+        marks = ", ".join("?" * len(targets)) or "NULL"
+        rows = await self._db.fetch_all(
+            f"SELECT * FROM audit_log WHERE actor = ? OR target IN ({marks}) ORDER BY id",
+            (actor, *targets),
+        )
+        return [_entry(row) for row in rows]
+
+
+def _entry(row: aiosqlite.Row) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"],
+        at=from_epoch(row["at"]),
+        actor=row["actor"],
+        action=row["action"],
+        target=row["target"],
+        before=json.loads(row["before"]) if row["before"] else None,
+        after=json.loads(row["after"]) if row["after"] else None,
+    )

@@ -88,6 +88,10 @@ COMMANDS = (
     "cancel",
     "aide",
     "help",
+    "mesdonnees",
+    "mydata",
+    "oublier",
+    "forgetme",
 )
 UNKNOWN_COMMANDS = ("settings", "foo", "START", "Rdv")
 

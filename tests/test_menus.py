@@ -21,6 +21,8 @@ async def test_each_audience_gets_its_own_menu_in_its_language(tg, settings, sto
             {"command": "start", "description": "Choisir un cabinet et prendre rendez-vous"},
             {"command": "aide", "description": "Ce que je fais pour vous"},
             {"command": "langue", "description": "Changer de langue"},
+            {"command": "mesdonnees", "description": "Recevoir toutes vos données"},
+            {"command": "oublier", "description": "Effacer vos données"},
         ]
         assert tg.commands(private, "en")[0]["description"] == "Choose a practice and book"
         secretary = names(tg.commands({"type": "chat", "chat_id": CLAIRE}))
@@ -36,10 +38,14 @@ async def test_help_says_what_the_bot_does_for_the_one_asking(bot, tg):
     await alice.send("/aide")
     assert alice.last.text.startswith("Je prends vos rendez-vous")
     assert "/langue — Changer de langue" in alice.last.text
+    assert "/mesdonnees — Recevoir toutes vos données" in alice.last.text
+    assert "/oublier — Effacer vos données" in alice.last.text
     bob = tg.user(5002, "Bob", language="en")
     await bob.send("/help")
     assert bob.last.text.startswith("I book your appointments")
     assert "/language — Change language" in bob.last.text
+    assert "/mydata — Get all your data" in bob.last.text
+    assert "/forgetme — Erase your data" in bob.last.text
     claire = tg.user(CLAIRE, "Claire", language="fr")
     await claire.send("/aide")
     assert claire.last.text.startswith("Chaque demande arrive ici")

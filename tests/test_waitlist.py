@@ -502,3 +502,16 @@ async def test_the_office_proposing_another_time_frees_the_one_asked(bot, tg, st
     await claire.tap("mer. 13 janv. 10:30", in_message=claire.last)
     (offer,) = offers_to(alice)
     assert offer.text.startswith(OFFER["fr"].format(who="Dr Dupont"))
+
+
+async def test_the_patients_data_export_lists_their_waitlist_entries(full, tg, store):
+    import json
+
+    alice = await joined(tg, 5001, "Alice", "en")
+    await alice.send("/mydata")
+    name, raw = alice.messages[-1].document
+    (entry,) = json.loads(raw)["waitlist"]
+    assert entry["business"] == "cabinet-dupont"
+    assert entry["service"] == "detartrage"
+    assert entry["days"] == ["2027-01-13", "2027-01-13"]
+    assert entry["ended"] is None
