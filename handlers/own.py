@@ -155,6 +155,22 @@ async def _own_appointment(
 _OWN_BUTTONS = ("cx", "cxy", "att", "mv", "mvd", "mvw", "mvs")
 
 
+async def _own_in_time(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, wants: str
+) -> tuple[Person, Appointment] | None:
+    """The tapper's own appointment, if it may still be cancelled or moved (``wants``)
+    online; inside the notice the office is asked instead, and None returned."""
+    own = await _own_appointment(update, context)
+    if own is None:
+        return None
+    patient, appointment = own
+    d = deps(context)
+    if await _too_late(d, appointment):
+        await late.warn_office(update, d, patient, appointment, wants)
+        return None
+    return own
+
+
 async def _too_late(d: Deps, appointment: Appointment) -> bool:
     """A confirmed appointment inside the notice: changing it is the office's call. A request
     not yet confirmed is not one the office counts on: the patient may still withdraw it; nor
@@ -196,14 +212,11 @@ async def ask_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``cxy:<id>``: cancelled, the slot freed, the office told."""
-    own = await _own_appointment(update, context)
+    own = await _own_in_time(update, context, outbox.WANTS_CANCEL)
     if own is None:
         return
     patient, appointment = own
     d = deps(context)
-    if await _too_late(d, appointment):
-        await late.warn_office(update, d, patient, appointment, outbox.WANTS_CANCEL)
-        return
     appointment = await d.booking.cancel(appointment.id, actor=patient.telegram_id)
     business = d.booking.business_of(appointment)
     values = appointment_values(d, patient.language, appointment, business)
@@ -226,14 +239,11 @@ async def confirm_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def move_days(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``mv:<id>``: the days that still have room for the appointment's service; and
     ``mvw:<id>:<monday>``, another week of them."""
-    own = await _own_appointment(update, context)
+    own = await _own_in_time(update, context, outbox.WANTS_MOVE)
     if own is None:
         return
     patient, appointment = own
     d = deps(context)
-    if await _too_late(d, appointment):
-        await late.warn_office(update, d, patient, appointment, outbox.WANTS_MOVE)
-        return
     business = d.booking.business_of(appointment)
     service = business.service(appointment.service)
     if service is None:
@@ -248,14 +258,11 @@ async def move_days(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def move_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``mvd:<id>:<YYYYMMDD>``: the free times of that day for the move."""
-    own = await _own_appointment(update, context)
+    own = await _own_in_time(update, context, outbox.WANTS_MOVE)
     if own is None:
         return
     patient, appointment = own
     d = deps(context)
-    if await _too_late(d, appointment):
-        await late.warn_office(update, d, patient, appointment, outbox.WANTS_MOVE)
-        return
     business = d.booking.business_of(appointment)
     flow = Flow(business.service(appointment.service), appointment.id)
     _, day = callbacks.read(update.callback_query.data, "mvd")
@@ -264,14 +271,11 @@ async def move_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def move_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``mvs:<id>:<epoch>:<practitioner>``: the tap moves the appointment."""
-    own = await _own_appointment(update, context)
+    own = await _own_in_time(update, context, outbox.WANTS_MOVE)
     if own is None:
         return
     patient, appointment = own
     d = deps(context)
-    if await _too_late(d, appointment):
-        await late.warn_office(update, d, patient, appointment, outbox.WANTS_MOVE)
-        return
     language = patient.language
     business = d.booking.business_of(appointment)
     _, start, index = callbacks.read(update.callback_query.data, "mvs")
