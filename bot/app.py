@@ -31,6 +31,7 @@ from handlers import (
     earnings,
     employer,
     handoff,
+    journal,
     late,
     mailmerge,
     menus,
@@ -124,6 +125,7 @@ def build_application(
     application.add_handler(
         CommandHandler(["resume", "summary"], employer.summary, filters=private)
     )
+    application.add_handler(CommandHandler(["journal", "log"], journal.journal, filters=private))
     application.add_handler(
         CallbackQueryHandler(secretary.decide, pattern=route_is("req:ok", "req:no"))
     )

@@ -48,7 +48,10 @@ SECRETARY = {
         "help",
     ),
 }
-EMPLOYER = {"fr": ("resume", "agenda", "aide"), "en": ("summary", "agenda", "help")}
+EMPLOYER = {
+    "fr": ("resume", "journal", "agenda", "aide"),
+    "en": ("summary", "log", "agenda", "help"),
+}
 
 
 def _commands(d: Deps, language: str, names: tuple[str, ...]) -> list[BotCommand]:
