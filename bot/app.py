@@ -39,6 +39,7 @@ from handlers import (
     notices,
     own,
     patient,
+    qr,
     scheduled,
     secretary,
     staff,
@@ -126,6 +127,7 @@ def build_application(
         CommandHandler(["resume", "summary"], employer.summary, filters=private)
     )
     application.add_handler(CommandHandler(["journal", "log"], journal.journal, filters=private))
+    application.add_handler(CommandHandler("qr", qr.qr, filters=private))
     application.add_handler(
         CallbackQueryHandler(secretary.decide, pattern=route_is("req:ok", "req:no"))
     )

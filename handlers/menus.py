@@ -29,6 +29,7 @@ SECRETARY = {
         "releve",
         "gains",
         "publipostage",
+        "qr",
         "aide",
     ),
     "en": (
@@ -45,6 +46,7 @@ SECRETARY = {
         "releve",
         "gains",
         "publipostage",
+        "qr",
         "help",
     ),
 }
