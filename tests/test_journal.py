@@ -435,3 +435,47 @@ async def test_the_evening_summary_links_to_the_journal(bot, language, line):
         language, d.settings.businesses[0], date(2027, 1, 11)
     )
     assert summary.splitlines()[-1] == line
+
+
+@pytest.fixture
+def dupont_runs_both(config_data):
+    config_data["businesses"][1]["employers"].append(DUPONT)
+    return config_data
+
+
+async def test_an_employer_of_two_businesses_gets_each_or_the_one_he_names(
+    dupont_runs_both, bot, tg, clock, claire
+):
+    await a_morning_of_work(tg, clock, claire)
+    dupont = tg.user(DUPONT, "Dr Dupont", language="fr")
+    await dupont.send("/journal")
+    dental, institute = dupont.messages[-2:]
+    assert dental.text.startswith("🗒 Journal · Cabinet dentaire Dupont · lundi 11 janvier\n")
+    assert institute.text.startswith("🗒 Journal · Institut Belle Peau · lundi 11 janvier\n")
+    await dupont.send("/journal institut semaine")
+    assert dupont.last.text.splitlines()[:2] == [
+        "🗒 Journal · Institut Belle Peau · du mardi 5 janvier au lundi 11 janvier",
+        "Actions du secrétariat : 1",
+    ]
+
+
+async def test_a_mission_finished_and_one_cancelled_are_in_the_journal(bot, tg, clock, claire):
+    await claire.send('/mission cabinet-dupont transcription "Compte rendu réunion" 45')
+    card = claire.last
+    clock.advance(timedelta(hours=2))
+    await claire.tap("✅ Terminée", in_message=card)
+    await claire.tap("30 min")
+    await claire.send("/mission cabinet-dupont appel « Rappeler Mme Roux »")
+    second = claire.last
+    await claire.tap("▶️ Commencée", in_message=second)
+    await claire.tap("✖️ Annuler", in_message=second)
+    await claire.tap("Oui, l'annuler", in_message=second)
+    dupont = tg.user(DUPONT, "Dr Dupont", language="fr")
+    await dupont.send("/journal")
+    assert dupont.last.text.splitlines()[3:] == [
+        f"09:00 · Claire a ouvert une mission, Transcription : Compte rendu réunion (45,00{NBSP}€)",
+        f"11:00 · Claire a terminé la mission Transcription : Compte rendu réunion (45,00{NBSP}€)",
+        f"11:00 · Claire a ouvert une mission, Appel : Rappeler Mme Roux (35,00{NBSP}€)",
+        "11:00 · Claire a commencé la mission Appel : Rappeler Mme Roux",
+        "11:00 · Claire a annulé la mission Appel : Rappeler Mme Roux",
+    ]
