@@ -187,8 +187,7 @@ def write_journal(
     for entry in entries:
         line = _line(words, entry)
         if line is not None:
-            local = entry.at.astimezone(zone)
-            lines.append((local.date(), f"{i18n.time(language, local)} · {line}"))
+            lines.append((entry.at.astimezone(zone).date(), line))
     if not lines:
         parts.append(i18n.text(language, "journal.nothing"))
         return "\n".join(parts)
@@ -206,8 +205,8 @@ def write_journal(
 
 
 def _line(words: _Words, entry: AuditEntry) -> str | None:
-    """``Claire a confirmé ...``; None for an action the journal does not tell, or an entry
-    without what its action should hold (one written by an older version)."""
+    """``09:05 · Claire a confirmé ...``; None for an action the journal does not tell, or an
+    entry without what its action should hold (one written by an older version)."""
     write = _LINES.get(entry.action)
     if write is None:
         return None
@@ -216,4 +215,9 @@ def _line(words: _Words, entry: AuditEntry) -> str | None:
     except (KeyError, TypeError, ValueError) as error:
         log.warning("audit entry %s (%s) not in the journal: %r", entry.id, entry.action, error)
         return None
-    return words.text("journal.line", secretary=words.who(entry.actor), did=said)
+    return words.text(
+        "journal.line",
+        time=words.i18n.time(words.language, entry.at.astimezone(words.zone)),
+        secretary=words.who(entry.actor),
+        did=said,
+    )

@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.agenda import day_bounds
 from bot.config import Business
+from bot.i18n import pick_language
 from bot.journal import DEFAULT_DAYS, PERIOD_DAYS, first_day, write_journal
 from handlers.common import Deps, deps, split_message, staff_language
 from handlers.staff import find_business
@@ -45,8 +46,11 @@ def _read(d: Deps, own: list[Business], words: list[str]) -> tuple[int, list[Bus
 async def journal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     user = update.effective_user
-    language = staff_language(context, user.id)
     own = d.settings.businesses_of_employer(user.id)
+    if own or d.settings.is_secretary(user.id):
+        language = staff_language(context, user.id)
+    else:
+        language = pick_language(user.language_code, d.settings.language)
     if not own:
         log.warning("user %s asked for a journal: not an employer", user.id)
         await update.effective_message.reply_text(d.i18n.text(language, "journal.not_yours"))

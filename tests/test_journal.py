@@ -383,6 +383,9 @@ async def test_a_patient_or_a_secretary_is_told_the_journal_is_the_employers(
     assert alice.last.text == "Ce journal est réservé aux responsables de l'établissement."
     await claire.send("/journal")
     assert claire.last.text == "Ce journal est réservé aux responsables de l'établissement."
+    bob = tg.user(5002, "Bob", language="en")
+    await bob.send("/log")
+    assert bob.last.text == "This journal is for the business's managers only."
 
 
 async def test_words_the_journal_does_not_know_get_how_to_ask(bot, tg):
@@ -417,9 +420,9 @@ async def test_in_english_with_log(english_office, bot, tg, clock, claire):
         "09:15 · Claire passed on a call from M. Leroy",
         "09:20 · Claire opened a mission, Transcription: Compte rendu réunion (€45.00)",
     ]
-    alice = tg.user(5001, "Alice", language="en")
-    await alice.send("/log")
-    assert alice.last.text == "This journal is for the business's managers only."
+    carol = tg.user(5003, "Carol", language="en")
+    await carol.send("/log")
+    assert carol.last.text == "This journal is for the business's managers only."
 
 
 @pytest.mark.parametrize(
