@@ -137,6 +137,28 @@ def parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def qr(args: argparse.Namespace) -> int:
+    from bot.qr import deep_link, write
+
+    settings = _load(args.config)
+    business = settings.business(args.slug)
+    if business is None:
+        known = ", ".join(b.slug for b in settings.businesses)
+        sys.stderr.write(f"no business {args.slug!r} in {args.config}; there are: {known}\n")
+        return 2
+    if args.out.suffix.lower() not in (".png", ".svg"):
+        sys.stderr.write(f"{args.out}: name a .png or a .svg file\n")
+        return 2
+    try:
+        link = deep_link(args.bot_username, business.slug)
+    except ValueError as error:
+        sys.stderr.write(f"--bot-username: {error}\n")
+        return 2
+    write(args.out, link, business.name)
+    sys.stdout.write(f"{args.out}: QR code of {link} ({business.name})\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="secretary-bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +187,19 @@ def main(argv: list[str] | None = None) -> int:
     command = commands.add_parser("check-config", help="validate a configuration file")
     command.add_argument("config", type=Path)
     command.set_defaults(handler=check_config)
+
+    command = commands.add_parser(
+        "qr", help="write the QR code of a business's link, its name under it (PNG or SVG)"
+    )
+    command.add_argument("--config", default="config.yaml")
+    command.add_argument(
+        "--bot-username",
+        required=True,
+        help="the bot's Telegram username, as BotFather gave it (the link is t.me/<it>)",
+    )
+    command.add_argument("slug", help="the business's slug in the configuration")
+    command.add_argument("out", metavar="OUT", type=Path, help="OUT.png, or OUT.svg")
+    command.set_defaults(handler=qr)
 
     command = commands.add_parser("parse", help="print how a message is understood, as JSON")
     command.add_argument("text")

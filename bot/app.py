@@ -31,6 +31,7 @@ from handlers import (
     earnings,
     employer,
     handoff,
+    journal,
     late,
     mailmerge,
     menus,
@@ -42,6 +43,7 @@ from handlers import (
     patient,
     patients,
     privacy,
+    qr,
     scheduled,
     secretary,
     series,
@@ -134,6 +136,8 @@ def build_application(
     application.add_handler(
         CommandHandler(["resume", "summary"], employer.summary, filters=private)
     )
+    application.add_handler(CommandHandler(["journal", "log"], journal.journal, filters=private))
+    application.add_handler(CommandHandler("qr", qr.qr, filters=private))
     application.add_handler(
         CallbackQueryHandler(secretary.decide, pattern=route_is("req:ok", "req:no"))
     )

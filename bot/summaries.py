@@ -152,6 +152,7 @@ class Summaries:
                     language, "digest.month_total", total=self.i18n.money(language, month_total)
                 )
             )
+        parts.append(self.i18n.text(language, "digest.journal_link"))
         return "\n".join(parts)
 
     def _call_message_line(self, language: str, business: Business, call: Call) -> str:

@@ -163,6 +163,17 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return parts
 
 
+def with_outcome(text: str, outcome: str, limit: int = MESSAGE_LIMIT) -> str:
+    """A message edited to say what became of it: its outcome always shows, the original
+    shortened (with an ellipsis) when both would not fit in one message."""
+    room = limit - telegram_length(outcome) - 2
+    if telegram_length(text) > room:
+        while telegram_length(text) > room:
+            text = text[: -max(1, telegram_length(text) - room)]
+        text += "…"
+    return f"{text}\n{outcome}"
+
+
 async def send_safely(
     context: ContextTypes.DEFAULT_TYPE,
     chat_id: int,

@@ -16,7 +16,15 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks, outbox
 from handlers import offers, waitlist
-from handlers.common import Deps, appointment_values, deps, keyboard, reply, staff_language
+from handlers.common import (
+    Deps,
+    appointment_values,
+    deps,
+    keyboard,
+    reply,
+    staff_language,
+    with_outcome,
+)
 from handlers.delivery import Rendered, Renderer
 from handlers.notices import about_appointment
 from handlers.staff import (
@@ -137,7 +145,7 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     try:
         # What the patient is owed was written with the answer: this edit is best effort.
-        await query.edit_message_text(f"{query.message.text}\n{outcome}")
+        await query.edit_message_text(with_outcome(query.message.text, outcome))
     except TelegramError as error:
         log.info("late-change message %s not edited: %s", query.message.message_id, error)
 

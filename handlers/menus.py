@@ -33,6 +33,7 @@ SECRETARY = {
         "releve",
         "gains",
         "publipostage",
+        "qr",
         "aide",
     ),
     "en": (
@@ -50,10 +51,14 @@ SECRETARY = {
         "releve",
         "gains",
         "publipostage",
+        "qr",
         "help",
     ),
 }
-EMPLOYER = {"fr": ("resume", "agenda", "aide"), "en": ("summary", "agenda", "help")}
+EMPLOYER = {
+    "fr": ("resume", "journal", "agenda", "aide"),
+    "en": ("summary", "log", "agenda", "help"),
+}
 
 
 def _commands(d: Deps, language: str, names: tuple[str, ...]) -> list[BotCommand]:

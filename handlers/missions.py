@@ -28,6 +28,7 @@ from bot.missions import (
 )
 from handlers import lookups, steps
 from handlers.common import Deps, deps, keyboard, reply
+from handlers.staff import audit
 from storage.missions import (
     Mission,
     MissionBusy,
@@ -219,6 +220,7 @@ async def _create_from_draft(
 async def _create(update, context, d: Deps, language: str, new: NewMission) -> None:
     mission = await d.store.missions.create(new, now=d.clock.now(), actor=update.effective_user.id)
     log.info("secretary %s created mission %s", update.effective_user.id, mission.id)
+    await _audit(update, d, "mission.create", mission)
     text = d.i18n.text(language, "missions.created") + "\n\n" + _card(d, language, mission)
     await reply(update, text, _card_buttons(d, language, mission))
 
@@ -331,6 +333,25 @@ async def _mission_change(
     return None
 
 
+async def _audit(update: Update, d: Deps, action: str, mission: Mission) -> None:
+    """The mission as it is after the change: the employer's journal tells of it."""
+    after = {
+        "business_id": mission.business_id,
+        "kind": mission.kind,
+        "description": mission.description,
+        "fee": mission.fee,
+        "status": mission.status,
+    }
+    await audit(
+        d,
+        update.effective_user.id,
+        action,
+        f"mission:{mission.id}",
+        None,
+        after,
+    )
+
+
 async def _edit_card(update: Update, d: Deps, language: str, mission: Mission) -> None:
     try:
         await update.callback_query.edit_message_text(
@@ -347,6 +368,7 @@ async def _start(update, context, d: Deps, language: str, args: list) -> None:
         update, d, language, lambda: d.store.missions.start(mission_id, now=now), mission_id
     )
     if mission is not None:
+        await _audit(update, d, "mission.start", mission)
         await update.callback_query.answer()
         await _edit_card(update, d, language, mission)
 
@@ -360,6 +382,7 @@ async def _done(update, context, d: Deps, language: str, args: list) -> None:
     if mission is None:
         return
     log.info("secretary %s finished mission %s", update.effective_user.id, mission.id)
+    await _audit(update, d, "mission.done", mission)
     steps.forget(context)
     message = update.effective_message
     steps.await_text(
@@ -443,6 +466,7 @@ async def _cancel(update, context, d: Deps, language: str, args: list) -> None:
     )
     if mission is not None:
         log.info("secretary %s cancelled mission %s", update.effective_user.id, mission.id)
+        await _audit(update, d, "mission.cancel", mission)
         await update.callback_query.answer()
         await _edit_card(update, d, language, mission)
 

@@ -506,8 +506,8 @@ async def mark_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         user.id,
         f"appointment.{appointment.status}",
         f"appointment:{appointment.id}",
-        {"status": Status.CONFIRMED},
-        {"status": appointment.status},
+        {**snapshot(appointment), "status": Status.CONFIRMED},
+        snapshot(appointment),
     )
     business = d.booking.business_of(appointment)
     patient = await patient_of(d, appointment)

@@ -92,6 +92,9 @@ COMMANDS = (
     "mydata",
     "oublier",
     "forgetme",
+    "journal",
+    "log",
+    "qr",
 )
 UNKNOWN_COMMANDS = ("settings", "foo", "START", "Rdv")
 
@@ -320,6 +323,7 @@ PLAUSIBLE = {
         "/agenda semaine",
         "/agenda cabinet-dupont demain",
         "/ics cabinet-dupont",
+        "/qr cabinet-dupont",
         "/bloquer cabinet-dupont demain 10h-12h formation",
         "/bloquer institut-belle-peau mardi journée",
         "/debloquer",
@@ -342,7 +346,14 @@ PLAUSIBLE = {
         "demain",
         "Bonjour {prenom}, le {cabinet} sera fermé le 15 août.",
     ),
-    1: ("/resume", "/agenda", "/agenda semaine", "/agenda cabinet-dupont demain"),
+    1: (
+        "/resume",
+        "/agenda",
+        "/agenda semaine",
+        "/agenda cabinet-dupont demain",
+        "/journal",
+        "/journal semaine",
+    ),
     3: ("/start cabinet-dupont", "/start institut-belle-peau", "/langue", *PHRASES[:12]),
 }
 MEANT = st.sampled_from(sorted(PLAUSIBLE)).flatmap(

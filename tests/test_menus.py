@@ -30,7 +30,7 @@ async def test_each_audience_gets_its_own_menu_in_its_language(tg, settings, sto
         assert "publipostage" in secretary
         assert "aide" in secretary
         employer = names(tg.commands({"type": "chat", "chat_id": DUPONT}))
-        assert employer == ["resume", "agenda", "aide"]
+        assert employer == ["resume", "journal", "agenda", "aide"]
 
 
 async def test_help_says_what_the_bot_does_for_the_one_asking(bot, tg):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.common import MESSAGE_LIMIT, split_message
+from handlers.common import MESSAGE_LIMIT, split_message, telegram_length, with_outcome
 
 
 def units(text: str) -> int:
@@ -34,3 +34,12 @@ def test_nothing_is_lost_and_every_part_fits(text):
     parts = split_message(text, limit=500)
     assert all(units(part) <= 500 for part in parts)
     assert "".join(parts).replace("\n", "") == text.replace("\n", "")
+
+
+def test_an_outcome_always_fits_after_the_message_it_ends():
+    assert with_outcome("Demande de Alice", "✅ Clos par Claire") == (
+        "Demande de Alice\n✅ Clos par Claire"
+    )
+    edited = with_outcome("😀" * 3000, "✅ Clos par Claire")
+    assert telegram_length(edited) <= MESSAGE_LIMIT
+    assert edited.endswith("…\n✅ Clos par Claire")

@@ -351,7 +351,7 @@ async def test_the_summary_lists_the_days_call_messages_urgent_ones_marked(bot, 
     dupont = tg.user(DUPONT, "Dr Dupont", language="fr")
     clock.set(paris(2027, 1, 11, 19, 0))
     await sweep(bot)
-    assert dupont.last.text.splitlines()[-3:] == [
+    assert dupont.last.text.splitlines()[-4:-1] == [
         "📞 Appels reçus aujourd'hui : 2",
         "• 10:12 Mme Durand (+33 6 12 34 56 78) : Rappeler pour un devis",
         "• 16:40 🚨 URGENT M. Petit (—) : Douleur forte depuis hier",
@@ -377,7 +377,7 @@ async def test_the_summary_shows_the_days_missions_and_the_months_running_total(
     dupont = tg.user(DUPONT, "Dr Dupont", language="fr")
     clock.set(paris(2027, 1, 11, 19, 0))
     await sweep(bot)
-    assert dupont.last.text.splitlines()[-3:] == [
+    assert dupont.last.text.splitlines()[-4:-1] == [
         "🗂 Missions faites aujourd'hui : 1",
         "• Transcription : Compte rendu réunion — 45,00\xa0€",
         "Total du mois à ce jour : 80,00\xa0€",

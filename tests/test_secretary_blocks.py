@@ -190,9 +190,10 @@ async def test_past_appointments_are_marked_done_or_no_show(bot, tg, store, cloc
     assert (await store.appointments.get(booked[0].id)).status == Status.NO_SHOW
     assert (await store.appointments.get(booked[1].id)).status == Status.DONE
     entries = await store.audit.entries(target=f"appointment:{booked[0].id}")
-    assert [(e.action, e.before, e.after) for e in entries] == [
-        ("appointment.no_show", {"status": "confirmed"}, {"status": "no_show"})
+    assert [(e.action, e.before["status"], e.after["status"]) for e in entries] == [
+        ("appointment.no_show", "confirmed", "no_show")
     ]
+    assert entries[0].after["service"] == "detartrage"
 
     # Marked once: a second tap is told; an appointment still ahead cannot be marked.
     await claire.send("/presences")
