@@ -24,6 +24,8 @@ from bot.config import WEEKDAYS, Business, Closure
 NEAREST_DAYS = 14
 # Without a horizon given, as far ahead as a business books by default.
 DEFAULT_HORIZON = timedelta(days=90)
+# Days whose opening periods a business's rules keep at most: a year and more of searches.
+_PERIODS_KEPT = 1000
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class OpeningRules:
             horizon = timedelta(days=business.booking_horizon_days)
         self.horizon = business.booking_horizon or horizon or DEFAULT_HORIZON
         self._by_language: dict[str, holidays.HolidayBase] = {}
+        # A search asks for the same days again and again; what a day is never changes.
+        self._periods: dict[date, list[tuple[datetime, datetime]]] = {}
 
     @cached_property
     def _holidays(self) -> holidays.HolidayBase | None:
@@ -101,6 +105,13 @@ class OpeningRules:
         return self.closure(day) is not None or bool(self.holiday(day))
 
     def periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        if day not in self._periods:
+            if len(self._periods) > _PERIODS_KEPT:
+                self._periods.clear()
+            self._periods[day] = self._opening(day)
+        return list(self._periods[day])
+
+    def _opening(self, day: date) -> list[tuple[datetime, datetime]]:
         if self.is_closed(day):
             return []
         ranges = self.business.hours.get(WEEKDAYS[day.weekday()], [])
@@ -121,28 +132,30 @@ class OpeningRules:
 
 
 class _Occupancy:
-    """Busy intervals per practitioner, sorted, for overlap checks in O(log n)."""
+    """Busy intervals per practitioner in UTC epoch seconds, sorted, for overlap checks in
+    O(log n): numbers compare without a time zone in sight."""
 
     def __init__(self, busy: Iterable[Busy], practitioners: Sequence[str]):
-        by_practitioner: dict[str, list[tuple[datetime, datetime]]] = {
-            name: [] for name in practitioners
-        }
+        by_practitioner: dict[str, list[tuple[float, float]]] = {name: [] for name in practitioners}
         for item in busy:
-            span = (item.start.astimezone(UTC), item.end.astimezone(UTC))
+            span = (item.start.timestamp(), item.end.timestamp())
             targets = practitioners if item.practitioner is None else [item.practitioner]
             for name in targets:
                 by_practitioner.setdefault(name, []).append(span)
-        self._spans = {name: sorted(spans) for name, spans in by_practitioner.items()}
+        self._starts: dict[str, list[float]] = {}
+        self._ends: dict[str, list[float]] = {}
         # The longest busy span bounds how far back an overlapping span can start.
-        self._longest = {
-            name: max((end - start for start, end in spans), default=timedelta(0))
-            for name, spans in self._spans.items()
-        }
+        self._longest: dict[str, float] = {}
+        for name, spans in by_practitioner.items():
+            spans.sort()
+            self._starts[name] = [start for start, _ in spans]
+            self._ends[name] = [end for _, end in spans]
+            self._longest[name] = max((end - start for start, end in spans), default=0.0)
 
-    def is_free(self, practitioner: str, start: datetime, end: datetime) -> bool:
-        spans = self._spans[practitioner]
-        index = bisect.bisect_left(spans, (start - self._longest[practitioner],))
-        for busy_start, busy_end in spans[index:]:
+    def is_free(self, practitioner: str, start: float, end: float) -> bool:
+        starts, ends = self._starts[practitioner], self._ends[practitioner]
+        index = bisect.bisect_left(starts, start - self._longest[practitioner])
+        for busy_start, busy_end in zip(starts[index:], ends[index:], strict=True):
             if busy_start >= end:
                 return True
             if busy_end > start:
@@ -164,6 +177,12 @@ def _exists(moment: datetime) -> bool:
     return round_trip.replace(tzinfo=None) == moment.replace(tzinfo=None)
 
 
+def _steady(opens: datetime, closes: datetime) -> bool:
+    """No clock change inside the period: every wall-clock time in it exists, once, at the
+    same UTC offset (an opening period lies within a day, which no zone changes twice)."""
+    return opens.utcoffset() == closes.utcoffset() and _exists(opens) and _exists(closes)
+
+
 def free_slots(
     rules: OpeningRules,
     duration: timedelta,
@@ -183,28 +202,74 @@ def free_slots(
     """
     business = rules.business
     step = timedelta(minutes=business.slot_step)
-    earliest = now.astimezone(UTC) + business.min_notice
+    seconds, length = step.total_seconds(), duration.total_seconds()
+    earliest = now.timestamp() + business.min_notice.total_seconds()
     occupancy = _Occupancy(busy, business.practitioners)
+    names = practitioners or business.practitioners
     day = first_day
     while day <= last_day:
         for opens, closes in rules.periods(day):
-            start = opens
-            while True:
-                start_utc = start.astimezone(UTC)
-                end_utc = start_utc + duration
-                if end_utc > closes.astimezone(UTC):
-                    break
+            if not _steady(opens, closes):
+                yield from _changing(
+                    rules,
+                    opens,
+                    closes,
+                    step,
+                    duration,
+                    earliest,
+                    occupancy,
+                    names,
+                    time_from,
+                    time_to,
+                )
+                continue
+            # Wall clock and UTC move together here: each start is a number of seconds.
+            start, start_s, closes_s = opens, opens.timestamp(), closes.timestamp()
+            while start_s + length <= closes_s:
                 if (
-                    start_utc >= earliest
-                    and _exists(start)
+                    start_s >= earliest
                     and (time_from is None or start.time() >= time_from)
                     and (time_to is None or start.time() <= time_to)
                 ):
-                    for practitioner in practitioners or business.practitioners:
-                        if occupancy.is_free(practitioner, start_utc, end_utc):
-                            yield Slot(start, end_utc.astimezone(rules.zone), practitioner)
+                    for practitioner in names:
+                        if occupancy.is_free(practitioner, start_s, start_s + length):
+                            yield Slot(start, start + duration, practitioner)
                 start += step
+                start_s += seconds
         day += timedelta(days=1)
+
+
+def _changing(
+    rules: OpeningRules,
+    opens: datetime,
+    closes: datetime,
+    step: timedelta,
+    duration: timedelta,
+    earliest: float,
+    occupancy: _Occupancy,
+    names: Sequence[str],
+    time_from: time | None,
+    time_to: time | None,
+) -> Iterator[Slot]:
+    """A period the clocks change in: each start built on the wall clock, skipped when the
+    change skips it, its end counted in UTC (a 30-minute appointment still lasts 30)."""
+    start = opens
+    closes_utc = closes.astimezone(UTC)
+    while True:
+        start_utc = start.astimezone(UTC)
+        end_utc = start_utc + duration
+        if end_utc > closes_utc:
+            return
+        if (
+            start_utc.timestamp() >= earliest
+            and _exists(start)
+            and (time_from is None or start.time() >= time_from)
+            and (time_to is None or start.time() <= time_to)
+        ):
+            for practitioner in names:
+                if occupancy.is_free(practitioner, start_utc.timestamp(), end_utc.timestamp()):
+                    yield Slot(start, end_utc.astimezone(rules.zone), practitioner)
+        start += step
 
 
 def search(
