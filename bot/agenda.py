@@ -8,7 +8,7 @@ appointment still lasts 30 minutes.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -131,9 +131,10 @@ class OpeningRules:
         return self.today(now) + timedelta(days=max(1, self.horizon // timedelta(days=1)))
 
 
-class _Occupancy:
+class Occupancy:
     """Busy intervals per practitioner in UTC epoch seconds, sorted, for overlap checks in
-    O(log n): numbers compare without a time zone in sight."""
+    O(log n): numbers compare without a time zone in sight. Built once for the searches of
+    one offer, which all look at the same agenda."""
 
     def __init__(self, busy: Iterable[Busy], practitioners: Sequence[str]):
         by_practitioner: dict[str, list[tuple[float, float]]] = {name: [] for name in practitioners}
@@ -183,10 +184,16 @@ def _steady(opens: datetime, closes: datetime) -> bool:
     return opens.utcoffset() == closes.utcoffset() and _exists(opens) and _exists(closes)
 
 
+def occupied(rules: OpeningRules, busy: Iterable[Busy] | Occupancy) -> Occupancy:
+    if isinstance(busy, Occupancy):
+        return busy
+    return Occupancy(busy, rules.business.practitioners)
+
+
 def free_slots(
     rules: OpeningRules,
     duration: timedelta,
-    busy: Iterable[Busy],
+    busy: Iterable[Busy] | Occupancy,
     *,
     now: datetime,
     first_day: date,
@@ -204,7 +211,7 @@ def free_slots(
     step = timedelta(minutes=business.slot_step)
     seconds, length = step.total_seconds(), duration.total_seconds()
     earliest = now.timestamp() + business.min_notice.total_seconds()
-    occupancy = _Occupancy(busy, business.practitioners)
+    occupancy = occupied(rules, busy)
     names = practitioners or business.practitioners
     day = first_day
     while day <= last_day:
@@ -246,7 +253,7 @@ def _changing(
     step: timedelta,
     duration: timedelta,
     earliest: float,
-    occupancy: _Occupancy,
+    occupancy: Occupancy,
     names: Sequence[str],
     time_from: time | None,
     time_to: time | None,
@@ -275,7 +282,7 @@ def _changing(
 def search(
     rules: OpeningRules,
     duration: timedelta,
-    busy: Sequence[Busy],
+    busy: Sequence[Busy] | Occupancy,
     wanted: Wanted,
     *,
     now: datetime,
@@ -296,6 +303,7 @@ def search(
         return []
 
     chosen = [wanted.practitioner] if wanted.practitioner else None
+    busy = occupied(rules, busy)
 
     def scan(first_day: date, last_day: date, **window: time | None) -> Iterator[Slot]:
         return one_per_start(
@@ -313,11 +321,12 @@ def search(
 
     if wanted.exact and wanted.day_from is not None:
         target = datetime.combine(first, wanted.time_from, tzinfo=rules.zone)
-        around = list(
-            scan(
-                max(today, first - timedelta(days=NEAREST_DAYS)),
-                min(horizon, last + timedelta(days=NEAREST_DAYS)),
-            )
+        around = _nearest(
+            scan,
+            target,
+            max(today, first - timedelta(days=NEAREST_DAYS)),
+            min(horizon, last + timedelta(days=NEAREST_DAYS)),
+            limit,
         )
         nearest = sorted(around, key=lambda slot: (abs(slot.start - target), slot.start))[:limit]
         # Shown in time order, which is how a person scans them, the one asked for first.
@@ -329,6 +338,33 @@ def search(
         found = list(islice(scan(last + timedelta(days=1), horizon, **window), limit))
     if not found:
         found = list(islice(scan(first, horizon), limit))
+    return found
+
+
+def _nearest(
+    scan: Callable[[date, date], Iterator[Slot]],
+    target: datetime,
+    first: date,
+    last: date,
+    limit: int,
+) -> list[Slot]:
+    """Every free slot of [first, last] that may be among the ``limit`` nearest ``target``:
+    the days in order of their distance from the target's, until the next ones can only be
+    farther than the ``limit``-th nearest found (distances on the wall clock, as the sort).
+    """
+    found: list[Slot] = []
+    day = target.date()
+    moment = target.replace(tzinfo=None)
+    for offset in range(max((day - first).days, (last - day).days) + 1):
+        for candidate in {day - timedelta(days=offset), day + timedelta(days=offset)}:
+            if first <= candidate <= last:
+                found.extend(scan(candidate, candidate))
+        if len(found) >= limit:
+            kept = sorted(abs(slot.start - target) for slot in found)[limit - 1]
+            after = datetime.combine(day + timedelta(days=offset + 1), time.min) - moment
+            before = moment - datetime.combine(day - timedelta(days=offset), time.min)
+            if after > kept and before > kept:
+                break
     return found
 
 
@@ -380,7 +416,7 @@ class Unavailable:
 def unavailable(
     rules: OpeningRules,
     duration: timedelta,
-    busy: Sequence[Busy],
+    busy: Sequence[Busy] | Occupancy,
     wanted: Wanted,
     *,
     now: datetime,
@@ -400,6 +436,7 @@ def unavailable(
     if closed is not None:
         return closed
     chosen = [wanted.practitioner] if wanted.practitioner else None
+    busy = occupied(rules, busy)
     if start is not None:
         return _at(rules, duration, busy, start, now, chosen)
     if _any_free(rules, duration, busy, day, now, chosen):
@@ -432,7 +469,7 @@ def _closed(
 def _at(
     rules: OpeningRules,
     duration: timedelta,
-    busy: Sequence[Busy],
+    busy: Sequence[Busy] | Occupancy,
     start: datetime,
     now: datetime,
     chosen: Sequence[str] | None,
@@ -457,7 +494,7 @@ def _at(
 def _any_free(
     rules: OpeningRules,
     duration: timedelta,
-    busy: Iterable[Busy],
+    busy: Iterable[Busy] | Occupancy,
     day: date,
     now: datetime,
     chosen: Sequence[str] | None,

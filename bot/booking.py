@@ -19,6 +19,7 @@ from bot.agenda import (
     Wanted,
     Why,
     free_slots,
+    occupied,
     search,
     unavailable,
 )
@@ -112,7 +113,7 @@ class Booking:
         now = self.clock.now()
         today = rules.today(now)
         horizon = rules.last_day(now)
-        busy = await self._busy(business, today, horizon)
+        busy = occupied(rules, await self._busy(business, today, horizon))
         duration = timedelta(minutes=service.duration)
         if wanted.practitioner not in (None, *business.practitioners):
             wanted = replace(wanted, practitioner=None)

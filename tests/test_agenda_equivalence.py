@@ -10,6 +10,7 @@ must give the same slots, in the same order.
 
 import copy
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.agenda import Busy, OpeningRules, Slot, Wanted, free_slots, search
+from bot.agenda import Busy, OpeningRules, Slot, Wanted, free_slots, one_per_start, search
 from bot.config import parse_settings
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -54,7 +55,18 @@ def _overlaps(busy: list[Busy], practitioner: str, start: datetime, end: datetim
     )
 
 
-def reference(rules, duration, busy, *, now, first_day, last_day, time_from=None, time_to=None):
+def reference(
+    rules,
+    duration,
+    busy,
+    *,
+    now,
+    first_day,
+    last_day,
+    time_from=None,
+    time_to=None,
+    practitioners=None,
+):
     business = rules.business
     step = timedelta(minutes=business.slot_step)
     earliest = now.astimezone(UTC) + business.min_notice
@@ -73,11 +85,51 @@ def reference(rules, duration, busy, *, now, first_day, last_day, time_from=None
                     and (time_from is None or start.time() >= time_from)
                     and (time_to is None or start.time() <= time_to)
                 ):
-                    for practitioner in business.practitioners:
+                    for practitioner in practitioners or business.practitioners:
                         if not _overlaps(busy, practitioner, start_utc, end_utc):
                             yield Slot(start, end_utc.astimezone(rules.zone), practitioner)
                 start += step
         day += timedelta(days=1)
+
+
+def reference_search(rules, duration, busy, wanted, *, now, limit=6):
+    """``search`` as it read before: every free slot of the 29 days around an exact time."""
+    today = rules.today(now)
+    horizon = rules.last_day(now)
+    first = max(wanted.day_from or today, today)
+    last = min(wanted.day_to or wanted.day_from or horizon, horizon)
+    if first > horizon:
+        return []
+    chosen = [wanted.practitioner] if wanted.practitioner else None
+
+    def scan(first_day, last_day, **window):
+        return one_per_start(
+            reference(
+                rules,
+                duration,
+                busy,
+                now=now,
+                first_day=first_day,
+                last_day=last_day,
+                practitioners=chosen,
+                **window,
+            )
+        )
+
+    if wanted.exact and wanted.day_from is not None:
+        target = datetime.combine(first, wanted.time_from, tzinfo=rules.zone)
+        around = list(
+            scan(max(today, first - timedelta(days=14)), min(horizon, last + timedelta(days=14)))
+        )
+        nearest = sorted(around, key=lambda slot: (abs(slot.start - target), slot.start))[:limit]
+        return sorted(nearest, key=lambda slot: (slot.start != target, slot.start))
+    window = {"time_from": wanted.time_from, "time_to": wanted.time_to}
+    found = list(islice(scan(first, last, **window), limit))
+    if not found:
+        found = list(islice(scan(last + timedelta(days=1), horizon, **window), limit))
+    if not found:
+        found = list(islice(scan(first, horizon), limit))
+    return found
 
 
 HOURS = st.sampled_from(
@@ -157,3 +209,59 @@ def test_the_search_offers_the_same_on_a_busy_week():
     wanted = Wanted(monday + timedelta(days=1), None, time(10), time(10))
     offered = search(rules, half, busy, wanted, now=now)
     assert [s.start.strftime("%a %H:%M") for s in offered][:1] == ["Tue 10:00"]
+
+
+@st.composite
+def busy_weeks(draw, monday: date) -> list[Busy]:
+    """A crowded few weeks: runs of appointments, some days full, blocks of the business."""
+    spans = []
+    for _ in range(draw(st.integers(0, 120))):
+        day = monday + timedelta(days=draw(st.integers(-3, 40)))
+        start = datetime.combine(
+            day, time(draw(st.integers(7, 19)), draw(st.sampled_from([0, 15, 30, 45]))), PARIS
+        )
+        length = timedelta(minutes=draw(st.sampled_from([15, 30, 60, 240, 600])))
+        who = draw(st.sampled_from([None, *PRACTITIONERS, *PRACTITIONERS]))
+        spans.append(Busy(start, start + length, who))
+    return spans
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    hours=st.sampled_from(
+        [["08:30-12:30", "14:00-19:00"], ["00:00-02:30", "21:00-23:45"], ["01:00-04:00"]]
+    ),
+    step=st.sampled_from([15, 20, 30]),
+    minutes=st.sampled_from([30, 45, 60]),
+    start_day=st.integers(0, 30),
+    span=st.sampled_from([0, 0, 1, 4]),
+    moment=st.sampled_from(
+        [
+            None,
+            (time(9), time(9)),
+            (time(18, 45), time(18, 45)),
+            (time(0, 15), time(0, 15)),
+            (time(23, 30), time(23, 30)),
+            (time(14), time(17)),
+        ]
+    ),
+    practitioner=st.sampled_from([None, *PRACTITIONERS]),
+    limit=st.sampled_from([1, 3, 6]),
+    data=st.data(),
+)
+def test_the_search_offers_what_the_plain_reading_offers(
+    hours, step, minutes, start_day, span, moment, practitioner, limit, data
+):
+    rules = _rules(hours, step, 120)
+    monday = date(2027, 3, 8)  # the clocks change on the 28th: some searches cross it
+    busy = data.draw(busy_weeks(monday))
+    now = datetime.combine(monday, time(10), PARIS)
+    first = monday + timedelta(days=start_day)
+    time_from, time_to = moment or (None, None)
+    wanted = Wanted(
+        first, first + timedelta(days=span) if span else None, time_from, time_to, practitioner
+    )
+    duration = timedelta(minutes=minutes)
+    assert search(rules, duration, busy, wanted, now=now, limit=limit) == reference_search(
+        rules, duration, busy, wanted, now=now, limit=limit
+    )
