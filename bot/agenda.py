@@ -132,36 +132,51 @@ class OpeningRules:
 
 
 class Occupancy:
-    """Busy intervals per practitioner in UTC epoch seconds, sorted, for overlap checks in
-    O(log n): numbers compare without a time zone in sight. Built once for the searches of
-    one offer, which all look at the same agenda."""
+    """Busy time per practitioner as disjoint intervals in UTC epoch seconds, sorted: a slot
+    is checked with one bisection, numbers compared without a time zone in sight. Built
+    once for the searches of one offer, which all look at the same agenda."""
 
     def __init__(self, busy: Iterable[Busy], practitioners: Sequence[str]):
+        self._build(
+            ((item.start.timestamp(), item.end.timestamp(), item.practitioner) for item in busy),
+            practitioners,
+        )
+
+    @classmethod
+    def from_epochs(
+        cls, spans: Iterable[tuple[float, float, str | None]], practitioners: Sequence[str]
+    ) -> Occupancy:
+        """From (start, end, practitioner or None for everyone) in epoch seconds, as stored."""
+        occupancy = cls.__new__(cls)
+        occupancy._build(spans, practitioners)
+        return occupancy
+
+    def _build(
+        self, spans: Iterable[tuple[float, float, str | None]], practitioners: Sequence[str]
+    ) -> None:
         by_practitioner: dict[str, list[tuple[float, float]]] = {name: [] for name in practitioners}
-        for item in busy:
-            span = (item.start.timestamp(), item.end.timestamp())
-            targets = practitioners if item.practitioner is None else [item.practitioner]
+        for start, end, practitioner in spans:
+            targets = practitioners if practitioner is None else [practitioner]
             for name in targets:
-                by_practitioner.setdefault(name, []).append(span)
+                by_practitioner.setdefault(name, []).append((start, end))
         self._starts: dict[str, list[float]] = {}
         self._ends: dict[str, list[float]] = {}
-        # The longest busy span bounds how far back an overlapping span can start.
-        self._longest: dict[str, float] = {}
-        for name, spans in by_practitioner.items():
-            spans.sort()
-            self._starts[name] = [start for start, _ in spans]
-            self._ends[name] = [end for _, end in spans]
-            self._longest[name] = max((end - start for start, end in spans), default=0.0)
+        for name, found in by_practitioner.items():
+            starts, ends = self._starts.setdefault(name, []), self._ends.setdefault(name, [])
+            for start, end in sorted(found):
+                # Spans that overlap or touch are one: a slot of some length that meets
+                # their union meets one of them.
+                if ends and start <= ends[-1]:
+                    ends[-1] = max(ends[-1], end)
+                else:
+                    starts.append(start)
+                    ends.append(end)
 
     def is_free(self, practitioner: str, start: float, end: float) -> bool:
-        starts, ends = self._starts[practitioner], self._ends[practitioner]
-        index = bisect.bisect_left(starts, start - self._longest[practitioner])
-        for busy_start, busy_end in zip(starts[index:], ends[index:], strict=True):
-            if busy_start >= end:
-                return True
-            if busy_end > start:
-                return False
-        return True
+        # Only the last interval starting before the slot ends may reach into it: every
+        # earlier one ends before that one starts.
+        index = bisect.bisect_left(self._starts[practitioner], end) - 1
+        return index < 0 or self._ends[practitioner][index] <= start
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo
 
 from bot import outbox
 from bot.agenda import (
-    Busy,
+    Occupancy,
     OpeningRules,
     Slot,
     Unavailable,
     Wanted,
     Why,
     free_slots,
-    occupied,
     search,
     unavailable,
 )
@@ -93,12 +92,14 @@ class Booking:
     def today(self, business: Business) -> date:
         return self.rules[business.slug].today(self.clock.now())
 
-    async def _busy(self, business: Business, first: date, last: date) -> list[Busy]:
+    async def _busy(self, business: Business, first: date, last: date) -> Occupancy:
         zone = self.rules[business.slug].zone
         start = datetime.combine(first, time.min, tzinfo=zone) - timedelta(days=1)
         end = datetime.combine(last, time.max, tzinfo=zone) + timedelta(days=1)
         spans = await self.store.busy.overlapping(self.business_id(business), start, end)
-        return [Busy(s.starts_at, s.ends_at, s.practitioner) for s in spans]
+        return Occupancy.from_epochs(
+            ((s.starts_at, s.ends_at, s.practitioner) for s in spans), business.practitioners
+        )
 
     def last_day(self, business: Business) -> date:
         return self.rules[business.slug].last_day(self.clock.now())
@@ -110,7 +111,7 @@ class Booking:
         now = self.clock.now()
         today = rules.today(now)
         horizon = rules.last_day(now)
-        busy = occupied(rules, await self._busy(business, today, horizon))
+        busy = await self._busy(business, today, horizon)
         duration = timedelta(minutes=service.duration)
         if wanted.practitioner not in (None, *business.practitioners):
             wanted = replace(wanted, practitioner=None)

@@ -18,7 +18,16 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.agenda import Busy, OpeningRules, Slot, Wanted, free_slots, one_per_start, search
+from bot.agenda import (
+    Busy,
+    Occupancy,
+    OpeningRules,
+    Slot,
+    Wanted,
+    free_slots,
+    one_per_start,
+    search,
+)
 from bot.config import parse_settings
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -178,6 +187,9 @@ def test_free_slots_are_the_plain_reading_of_the_rules(
     fast = list(free_slots(rules, duration, busy, **asked))
     plain = list(reference(rules, duration, busy, **asked))
     assert fast == plain
+    stored = [(b.start.timestamp(), b.end.timestamp(), b.practitioner) for b in busy]
+    occupancy = Occupancy.from_epochs(stored, PRACTITIONERS)
+    assert list(free_slots(rules, duration, occupancy, **asked)) == plain
     assert [(s.start.utcoffset(), s.end.utcoffset()) for s in fast] == [
         (s.start.utcoffset(), s.end.utcoffset()) for s in plain
     ]

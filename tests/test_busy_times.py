@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from storage.appointments import NewAppointment, Source, Status
 from storage.blocks import NewBlock
+from storage.db import to_epoch
 from tests.conftest import MONDAY_9AM
 
 HALF_HOUR = timedelta(minutes=30)
@@ -62,8 +63,8 @@ async def test_busy_time_is_the_held_appointments_and_the_blocks_in_force(store)
     spans = await store.busy.overlapping(dupont, start, end)
     held = await store.appointments.holding(dupont, start, end)
     blocks = await store.blocks.overlapping(dupont, start, end)
-    expected = [(a.starts_at, a.ends_at, a.practitioner) for a in held]
-    expected += [(b.starts_at, b.ends_at, b.practitioner) for b in blocks]
+    expected = [(to_epoch(a.starts_at), to_epoch(a.ends_at), a.practitioner) for a in held]
+    expected += [(to_epoch(b.starts_at), to_epoch(b.ends_at), b.practitioner) for b in blocks]
     assert sorted((s.starts_at, s.ends_at, s.practitioner or "") for s in spans) == sorted(
         (s, e, p or "") for s, e, p in expected
     )
