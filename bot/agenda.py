@@ -8,6 +8,7 @@ appointment still lasts 30 minutes.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -173,10 +174,16 @@ class Occupancy:
                     ends.append(end)
 
     def is_free(self, practitioner: str, start: float, end: float) -> bool:
+        return self.busy_until(practitioner, start, end) is None
+
+    def busy_until(self, practitioner: str, start: float, end: float) -> float | None:
+        """None when [start, end) is free, else when the busy time it meets ends."""
         # Only the last interval starting before the slot ends may reach into it: every
         # earlier one ends before that one starts.
         index = bisect.bisect_left(self._starts[practitioner], end) - 1
-        return index < 0 or self._ends[practitioner][index] <= start
+        if index < 0 or self._ends[practitioner][index] <= start:
+            return None
+        return self._ends[practitioner][index]
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -248,16 +255,25 @@ def free_slots(
             # Wall clock and UTC move together here: each start is a number of seconds.
             start, start_s, closes_s = opens, opens.timestamp(), closes.timestamp()
             while start_s + length <= closes_s:
+                steps = 1
                 if (
                     start_s >= earliest
                     and (time_from is None or start.time() >= time_from)
                     and (time_to is None or start.time() <= time_to)
                 ):
+                    free_again = closes_s
                     for practitioner in names:
-                        if occupancy.is_free(practitioner, start_s, start_s + length):
+                        until = occupancy.busy_until(practitioner, start_s, start_s + length)
+                        if until is None:
                             yield Slot(start, start + duration, practitioner)
-                start += step
-                start_s += seconds
+                            free_again = start_s
+                        else:
+                            free_again = min(free_again, until)
+                    # Everyone busy: no start before the first of them is free again can be
+                    # free, and a full day is crossed in a few steps rather than each one.
+                    steps = max(1, math.ceil((free_again - start_s) / seconds))
+                start += steps * step
+                start_s += steps * seconds
         day += timedelta(days=1)
 
 

@@ -102,6 +102,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction: taken at once, so the reads in it stay true until commit."""
+        await asyncio.sleep(0)
         async with self._lock:
             self.counts.write_transactions += 1
             await self._connection.execute("BEGIN IMMEDIATE")
@@ -115,10 +116,12 @@ class Database:
     # Reads take the lock too, so they never see another coroutine's half-done transaction.
 
     async def fetch_all(self, sql: str, parameters: Sequence[object] = ()) -> list[aiosqlite.Row]:
+        await asyncio.sleep(0)
         async with self._lock, self._connection.execute(sql, parameters) as cursor:
             return list(await cursor.fetchall())
 
     async def fetch_one(self, sql: str, parameters: Sequence[object] = ()) -> aiosqlite.Row | None:
+        await asyncio.sleep(0)
         async with self._lock, self._connection.execute(sql, parameters) as cursor:
             return await cursor.fetchone()
 
@@ -131,14 +134,13 @@ class _InlineConnection(aiosqlite.Connection):
     few µs for the call itself on this local file (WAL, ``synchronous = NORMAL``: a commit
     does not wait for the disk). Every call is made under ``Database``'s lock, one at a
     time, so the connection is never used by two threads at once; the thread only opens it.
-    Each call still lets the other tasks run first, as a call to the thread did: a loop of
-    writes does not keep every chat waiting. What this gives up: a write lock held by
-    another process (none while the bot runs alone; a backup only reads) would hold the
-    event loop for up to ``busy_timeout``.
+    ``Database`` lets the other tasks run before each read and each transaction, as the
+    thread's answer did: a loop of writes does not keep every chat waiting. What this gives
+    up: a write lock held by another process (none while the bot runs alone; a backup only
+    reads) would hold the event loop for up to ``busy_timeout``.
     """
 
     async def _execute(self, fn, *args, **kwargs):
-        await asyncio.sleep(0)
         return fn(*args, **kwargs)
 
 
