@@ -6,7 +6,8 @@
   first, not counted, creates the database and warms the disk cache, as a restart finds them.
 - ``import bot.app`` in a fresh interpreter, what ``run`` imports before anything else.
 - The week image: a busy week (six days, two practitioners, 60 appointments, a block) drawn
-  in this process; the first draw, which imports matplotlib, apart from the next ones.
+  in this process; the first draw, which imports Pillow and loads the fonts, apart from the
+  next ones.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ IMPORT_RUNS = 5
 DRAWS = 10
 START_TARGET_S = 1.0
 DRAW_TARGET_MS = 150
+# The issue's figures (2 cores, before the speed-up).
+START_REFERENCE_MS = 1500
+DRAW_REFERENCE_MS = 450
 # What no start needs: the bot imports them when it first draws or writes a file.
 HEAVY = ("matplotlib", "numpy", "PIL", "fontTools", "fpdf", "icalendar", "dateparser")
 
@@ -157,8 +161,9 @@ def main() -> None:
         starts = asyncio.run(_start_ups(Path(folder)))
     start = statistics.median(starts)
     print(
-        f"start to first getUpdates   median {start * 1000:6.0f} ms   target ≤ "
-        f"{START_TARGET_S * 1000:.0f} ms   {'ok' if start <= START_TARGET_S else 'MISSED'}"
+        f"start to first getUpdates   median {start * 1000:6.0f} ms   ref {START_REFERENCE_MS} ms"
+        f"   target ≤ {START_TARGET_S * 1000:.0f} ms   "
+        f"{'ok' if start <= START_TARGET_S else 'MISSED'}"
     )
     print(
         f"  {START_RUNS} runs of secretary-bot run: " + ", ".join(f"{s * 1000:.0f}" for s in starts)
@@ -169,12 +174,13 @@ def main() -> None:
     first, draws = _draw_times()
     drawn = statistics.median(draws) * 1000
     print(
-        f"week image (6 days, 61 boxes) median {drawn:5.0f} ms   target ≤ {DRAW_TARGET_MS} ms   "
-        f"{'ok' if drawn <= DRAW_TARGET_MS else 'MISSED'}"
+        f"week image (6 days, 61 boxes) median {drawn:5.0f} ms   ref {DRAW_REFERENCE_MS} ms   "
+        f"target ≤ {DRAW_TARGET_MS} ms   {'ok' if drawn <= DRAW_TARGET_MS else 'MISSED'}"
     )
     print(
         f"  {DRAWS} draws: {min(draws) * 1000:.0f}–{max(draws) * 1000:.0f} ms; the first after "
-        f"start, importing matplotlib, {first * 1000:.0f} ms"
+        f"start, importing Pillow, {first * 1000:.0f} ms; drawn in a task of its own, while "
+        "other chats are answered"
     )
 
 

@@ -8,7 +8,8 @@ appointment still lasts 30 minutes.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -24,6 +25,8 @@ from bot.config import WEEKDAYS, Business, Closure
 NEAREST_DAYS = 14
 # Without a horizon given, as far ahead as a business books by default.
 DEFAULT_HORIZON = timedelta(days=90)
+# Days whose opening periods a business's rules keep at most: a year and more of searches.
+_PERIODS_KEPT = 1000
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class OpeningRules:
             horizon = timedelta(days=business.booking_horizon_days)
         self.horizon = business.booking_horizon or horizon or DEFAULT_HORIZON
         self._by_language: dict[str, holidays.HolidayBase] = {}
+        # A search asks for the same days again and again; what a day is never changes.
+        self._periods: dict[date, list[tuple[datetime, datetime]]] = {}
 
     @cached_property
     def _holidays(self) -> holidays.HolidayBase | None:
@@ -101,6 +106,13 @@ class OpeningRules:
         return self.closure(day) is not None or bool(self.holiday(day))
 
     def periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        if day not in self._periods:
+            if len(self._periods) > _PERIODS_KEPT:
+                self._periods.clear()
+            self._periods[day] = self._opening(day)
+        return list(self._periods[day])
+
+    def _opening(self, day: date) -> list[tuple[datetime, datetime]]:
         if self.is_closed(day):
             return []
         ranges = self.business.hours.get(WEEKDAYS[day.weekday()], [])
@@ -120,34 +132,58 @@ class OpeningRules:
         return self.today(now) + timedelta(days=max(1, self.horizon // timedelta(days=1)))
 
 
-class _Occupancy:
-    """Busy intervals per practitioner, sorted, for overlap checks in O(log n)."""
+class Occupancy:
+    """Busy time per practitioner as disjoint intervals in UTC epoch seconds, sorted: a slot
+    is checked with one bisection, numbers compared without a time zone in sight. Built
+    once for the searches of one offer, which all look at the same agenda."""
 
     def __init__(self, busy: Iterable[Busy], practitioners: Sequence[str]):
-        by_practitioner: dict[str, list[tuple[datetime, datetime]]] = {
-            name: [] for name in practitioners
-        }
-        for item in busy:
-            span = (item.start.astimezone(UTC), item.end.astimezone(UTC))
-            targets = practitioners if item.practitioner is None else [item.practitioner]
-            for name in targets:
-                by_practitioner.setdefault(name, []).append(span)
-        self._spans = {name: sorted(spans) for name, spans in by_practitioner.items()}
-        # The longest busy span bounds how far back an overlapping span can start.
-        self._longest = {
-            name: max((end - start for start, end in spans), default=timedelta(0))
-            for name, spans in self._spans.items()
-        }
+        self._build(
+            ((item.start.timestamp(), item.end.timestamp(), item.practitioner) for item in busy),
+            practitioners,
+        )
 
-    def is_free(self, practitioner: str, start: datetime, end: datetime) -> bool:
-        spans = self._spans[practitioner]
-        index = bisect.bisect_left(spans, (start - self._longest[practitioner],))
-        for busy_start, busy_end in spans[index:]:
-            if busy_start >= end:
-                return True
-            if busy_end > start:
-                return False
-        return True
+    @classmethod
+    def from_epochs(
+        cls, spans: Iterable[tuple[float, float, str | None]], practitioners: Sequence[str]
+    ) -> Occupancy:
+        """From (start, end, practitioner or None for everyone) in epoch seconds, as stored."""
+        occupancy = cls.__new__(cls)
+        occupancy._build(spans, practitioners)
+        return occupancy
+
+    def _build(
+        self, spans: Iterable[tuple[float, float, str | None]], practitioners: Sequence[str]
+    ) -> None:
+        by_practitioner: dict[str, list[tuple[float, float]]] = {name: [] for name in practitioners}
+        for start, end, practitioner in spans:
+            targets = practitioners if practitioner is None else [practitioner]
+            for name in targets:
+                by_practitioner.setdefault(name, []).append((start, end))
+        self._starts: dict[str, list[float]] = {}
+        self._ends: dict[str, list[float]] = {}
+        for name, found in by_practitioner.items():
+            starts, ends = self._starts.setdefault(name, []), self._ends.setdefault(name, [])
+            for start, end in sorted(found):
+                # Spans that overlap or touch are one: a slot of some length that meets
+                # their union meets one of them.
+                if ends and start <= ends[-1]:
+                    ends[-1] = max(ends[-1], end)
+                else:
+                    starts.append(start)
+                    ends.append(end)
+
+    def is_free(self, practitioner: str, start: float, end: float) -> bool:
+        return self.busy_until(practitioner, start, end) is None
+
+    def busy_until(self, practitioner: str, start: float, end: float) -> float | None:
+        """None when [start, end) is free, else when the busy time it meets ends."""
+        # Only the last interval starting before the slot ends may reach into it: every
+        # earlier one ends before that one starts.
+        index = bisect.bisect_left(self._starts[practitioner], end) - 1
+        if index < 0 or self._ends[practitioner][index] <= start:
+            return None
+        return self._ends[practitioner][index]
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -164,10 +200,22 @@ def _exists(moment: datetime) -> bool:
     return round_trip.replace(tzinfo=None) == moment.replace(tzinfo=None)
 
 
+def _steady(opens: datetime, closes: datetime) -> bool:
+    """No clock change inside the period: every wall-clock time in it exists, once, at the
+    same UTC offset (an opening period lies within a day, which no zone changes twice)."""
+    return opens.utcoffset() == closes.utcoffset() and _exists(opens) and _exists(closes)
+
+
+def occupied(rules: OpeningRules, busy: Iterable[Busy] | Occupancy) -> Occupancy:
+    if isinstance(busy, Occupancy):
+        return busy
+    return Occupancy(busy, rules.business.practitioners)
+
+
 def free_slots(
     rules: OpeningRules,
     duration: timedelta,
-    busy: Iterable[Busy],
+    busy: Iterable[Busy] | Occupancy,
     *,
     now: datetime,
     first_day: date,
@@ -183,34 +231,89 @@ def free_slots(
     """
     business = rules.business
     step = timedelta(minutes=business.slot_step)
-    earliest = now.astimezone(UTC) + business.min_notice
-    occupancy = _Occupancy(busy, business.practitioners)
+    seconds, length = step.total_seconds(), duration.total_seconds()
+    earliest = now.timestamp() + business.min_notice.total_seconds()
+    occupancy = occupied(rules, busy)
+    names = practitioners or business.practitioners
     day = first_day
     while day <= last_day:
         for opens, closes in rules.periods(day):
-            start = opens
-            while True:
-                start_utc = start.astimezone(UTC)
-                end_utc = start_utc + duration
-                if end_utc > closes.astimezone(UTC):
-                    break
+            if not _steady(opens, closes):
+                yield from _changing(
+                    rules,
+                    opens,
+                    closes,
+                    step,
+                    duration,
+                    earliest,
+                    occupancy,
+                    names,
+                    time_from,
+                    time_to,
+                )
+                continue
+            # Wall clock and UTC move together here: each start is a number of seconds.
+            start, start_s, closes_s = opens, opens.timestamp(), closes.timestamp()
+            while start_s + length <= closes_s:
+                steps = 1
                 if (
-                    start_utc >= earliest
-                    and _exists(start)
+                    start_s >= earliest
                     and (time_from is None or start.time() >= time_from)
                     and (time_to is None or start.time() <= time_to)
                 ):
-                    for practitioner in practitioners or business.practitioners:
-                        if occupancy.is_free(practitioner, start_utc, end_utc):
-                            yield Slot(start, end_utc.astimezone(rules.zone), practitioner)
-                start += step
+                    free_again = closes_s
+                    for practitioner in names:
+                        until = occupancy.busy_until(practitioner, start_s, start_s + length)
+                        if until is None:
+                            yield Slot(start, start + duration, practitioner)
+                            free_again = start_s
+                        else:
+                            free_again = min(free_again, until)
+                    # Everyone busy: no start before the first of them is free again can be
+                    # free, and a full day is crossed in a few steps rather than each one.
+                    steps = max(1, math.ceil((free_again - start_s) / seconds))
+                start += steps * step
+                start_s += steps * seconds
         day += timedelta(days=1)
+
+
+def _changing(
+    rules: OpeningRules,
+    opens: datetime,
+    closes: datetime,
+    step: timedelta,
+    duration: timedelta,
+    earliest: float,
+    occupancy: Occupancy,
+    names: Sequence[str],
+    time_from: time | None,
+    time_to: time | None,
+) -> Iterator[Slot]:
+    """A period the clocks change in: each start built on the wall clock, skipped when the
+    change skips it, its end counted in UTC (a 30-minute appointment still lasts 30)."""
+    start = opens
+    closes_utc = closes.astimezone(UTC)
+    while True:
+        start_utc = start.astimezone(UTC)
+        end_utc = start_utc + duration
+        if end_utc > closes_utc:
+            return
+        if (
+            start_utc.timestamp() >= earliest
+            and _exists(start)
+            and (time_from is None or start.time() >= time_from)
+            and (time_to is None or start.time() <= time_to)
+        ):
+            for practitioner in names:
+                if occupancy.is_free(practitioner, start_utc.timestamp(), end_utc.timestamp()):
+                    yield Slot(start, end_utc.astimezone(rules.zone), practitioner)
+        start += step
 
 
 def search(
     rules: OpeningRules,
     duration: timedelta,
-    busy: Sequence[Busy],
+    busy: Sequence[Busy] | Occupancy,
     wanted: Wanted,
     *,
     now: datetime,
@@ -231,6 +334,7 @@ def search(
         return []
 
     chosen = [wanted.practitioner] if wanted.practitioner else None
+    busy = occupied(rules, busy)
 
     def scan(first_day: date, last_day: date, **window: time | None) -> Iterator[Slot]:
         return one_per_start(
@@ -248,11 +352,12 @@ def search(
 
     if wanted.exact and wanted.day_from is not None:
         target = datetime.combine(first, wanted.time_from, tzinfo=rules.zone)
-        around = list(
-            scan(
-                max(today, first - timedelta(days=NEAREST_DAYS)),
-                min(horizon, last + timedelta(days=NEAREST_DAYS)),
-            )
+        around = _nearest(
+            scan,
+            target,
+            max(today, first - timedelta(days=NEAREST_DAYS)),
+            min(horizon, last + timedelta(days=NEAREST_DAYS)),
+            limit,
         )
         nearest = sorted(around, key=lambda slot: (abs(slot.start - target), slot.start))[:limit]
         # Shown in time order, which is how a person scans them, the one asked for first.
@@ -264,6 +369,33 @@ def search(
         found = list(islice(scan(last + timedelta(days=1), horizon, **window), limit))
     if not found:
         found = list(islice(scan(first, horizon), limit))
+    return found
+
+
+def _nearest(
+    scan: Callable[[date, date], Iterator[Slot]],
+    target: datetime,
+    first: date,
+    last: date,
+    limit: int,
+) -> list[Slot]:
+    """Every free slot of [first, last] that may be among the ``limit`` nearest ``target``:
+    the days in order of their distance from the target's, until the next ones can only be
+    farther than the ``limit``-th nearest found (distances on the wall clock, as the sort).
+    """
+    found: list[Slot] = []
+    day = target.date()
+    moment = target.replace(tzinfo=None)
+    for offset in range(max((day - first).days, (last - day).days) + 1):
+        for candidate in {day - timedelta(days=offset), day + timedelta(days=offset)}:
+            if first <= candidate <= last:
+                found.extend(scan(candidate, candidate))
+        if len(found) >= limit:
+            kept = sorted(abs(slot.start - target) for slot in found)[limit - 1]
+            after = datetime.combine(day + timedelta(days=offset + 1), time.min) - moment
+            before = moment - datetime.combine(day - timedelta(days=offset), time.min)
+            if after > kept and before > kept:
+                break
     return found
 
 
@@ -315,7 +447,7 @@ class Unavailable:
 def unavailable(
     rules: OpeningRules,
     duration: timedelta,
-    busy: Sequence[Busy],
+    busy: Sequence[Busy] | Occupancy,
     wanted: Wanted,
     *,
     now: datetime,
@@ -335,6 +467,7 @@ def unavailable(
     if closed is not None:
         return closed
     chosen = [wanted.practitioner] if wanted.practitioner else None
+    busy = occupied(rules, busy)
     if start is not None:
         return _at(rules, duration, busy, start, now, chosen)
     if _any_free(rules, duration, busy, day, now, chosen):
@@ -367,7 +500,7 @@ def _closed(
 def _at(
     rules: OpeningRules,
     duration: timedelta,
-    busy: Sequence[Busy],
+    busy: Sequence[Busy] | Occupancy,
     start: datetime,
     now: datetime,
     chosen: Sequence[str] | None,
@@ -392,7 +525,7 @@ def _at(
 def _any_free(
     rules: OpeningRules,
     duration: timedelta,
-    busy: Iterable[Busy],
+    busy: Iterable[Busy] | Occupancy,
     day: date,
     now: datetime,
     chosen: Sequence[str] | None,

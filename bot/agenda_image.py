@@ -1,8 +1,8 @@
 """A business's week as a PNG a phone shows well: days as columns, hours as rows.
 
 Pure: it draws what it is given (labels already in the reader's language) and knows nothing
-of the store or Telegram. It uses matplotlib's object API with the Agg canvas, never pyplot:
-pyplot keeps every figure in a global registry, which a long-running bot would leak.
+of the store or Telegram. It draws with Pillow, straight onto the pixels: a grid of boxes
+needs no plotting library, and matplotlib took half a second of the GIL for it.
 
 Each practitioner has a lane of every day column and a colour of their own; a pending request
 is hatched, blocked time is grey, hours the business is closed are shaded.
@@ -10,14 +10,16 @@ is hatched, blocked time is grey, hours the business is closed are shaded.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 
-# matplotlib is imported where the week is drawn, not here: half a second of the bot's
-# start-up goes to it otherwise, and most starts never draw a week.
+# Pillow is imported where the week is drawn, not here: most starts never draw a week.
 
 # Portrait, within the 1280 px Telegram keeps of a photo's longest side: shown full width on a
 # phone, with no downscaling that would blur the text.
@@ -25,7 +27,7 @@ WIDTH_PX = 1024
 HEIGHT_PX = 1280
 DPI = 128
 
-# Where the grid sits, in fractions of the figure: room for the title and the day names above,
+# Where the grid sits, in fractions of the image: room for the title and the day names above,
 # the hours on the left, the legend below.
 _LEFT, _RIGHT, _BOTTOM, _TOP = 0.085, 0.99, 0.075, 0.885
 
@@ -42,12 +44,13 @@ _PALETTE = (
 _BLOCKED = "#8a8a8a"
 _CLOSED = "#ececec"
 _GRID = "#c8c8c8"
+_FRAME = "#555555"
 _TEXT_PT = 9.0
 _LINE_PX = _TEXT_PT * DPI / 72 * 1.25
-# The width of an average bold DejaVu Sans character, in font sizes.
-_CHAR_EM = 0.62
 # A day with nothing open and nothing booked still shows this span of hours.
 _DEFAULT_HOURS = (8.0, 19.0)
+# The fonts matplotlib ships (a dependency of the earnings chart), found without importing it.
+_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 
 
 class Kind(StrEnum):
@@ -101,6 +104,25 @@ def hour_span(days: Sequence[Day], entries: Sequence[Entry]) -> tuple[int, int]:
     return first, max(last, first + 1)
 
 
+@dataclass(frozen=True)
+class _Grid:
+    """Hours and days to pixels."""
+
+    first: int
+    last: int
+    days: int
+    left: float = _LEFT * WIDTH_PX
+    right: float = _RIGHT * WIDTH_PX
+    top: float = (1 - _TOP) * HEIGHT_PX
+    bottom: float = (1 - _BOTTOM) * HEIGHT_PX
+
+    def y(self, hour: float) -> float:
+        return self.top + (hour - self.first) * (self.bottom - self.top) / (self.last - self.first)
+
+    def x(self, day: float) -> float:
+        return self.left + day * (self.right - self.left) / self.days
+
+
 def render_week(
     title: str,
     days: Sequence[Day],
@@ -111,23 +133,18 @@ def render_week(
     """The week as PNG bytes, exactly WIDTH_PX x HEIGHT_PX."""
     if not days:
         raise ValueError("a week needs at least one day to show")
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch, Rectangle
+    from PIL import Image, ImageDraw
 
     first, last = hour_span(days, entries)
-    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
-    axes = figure.add_axes((_LEFT, _BOTTOM, _RIGHT - _LEFT, _TOP - _BOTTOM))
-    axes.set_xlim(0, len(days))
-    axes.set_ylim(last, first)  # time runs down the page
-    axes.set_facecolor(_CLOSED)
+    grid = _Grid(first, last, len(days))
+    image = Image.new("RGB", (WIDTH_PX, HEIGHT_PX), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((grid.left, grid.top, grid.right, grid.bottom), fill=_CLOSED)
     for index, day in enumerate(days):
         for opens, closes in day.open:
-            axes.add_patch(
-                Rectangle((index, opens), 1, closes - opens, facecolor="white", linewidth=0)
-            )
-    _grid(axes, days, practitioners, first, last)
-    pixels_per_hour = (_TOP - _BOTTOM) * HEIGHT_PX / (last - first)
-    pixels_per_day = (_RIGHT - _LEFT) * WIDTH_PX / len(days)
+            top, bottom = grid.y(max(opens, first)), grid.y(min(closes, last))
+            draw.rectangle((grid.x(index), top, grid.x(index + 1), bottom), fill="white")
+    _lines(draw, grid, practitioners)
     lanes = max(len(practitioners), 1)
     for entry in sorted(entries, key=lambda e: e.kind != Kind.BLOCKED):
         start, end = max(entry.start, first), min(entry.end, last)
@@ -138,132 +155,192 @@ def render_week(
         else:
             lane = practitioners.index(entry.practitioner)
             left, width = entry.day + lane / lanes, 1 / lanes
-        _draw_entry(
-            axes,
-            entry,
-            practitioners,
-            (left, width, start, end),
-            (width * pixels_per_day, (end - start) * pixels_per_hour),
-        )
-
-    axes.set_yticks(range(first, last + 1))
-    axes.set_yticklabels([f"{hour:02d}:00" for hour in range(first, last + 1)], fontsize=9)
-    axes.set_xticks([index + 0.5 for index in range(len(days))])
-    axes.set_xticklabels([_two_lines(day.label) for day in days], fontsize=10, fontweight="bold")
-    axes.xaxis.tick_top()
-    axes.tick_params(length=0)
-    for spine in axes.spines.values():
-        spine.set_color("#555555")
-
-    figure.text(0.015, 0.975, title, fontsize=14, fontweight="bold", va="top")
-    handles = [
-        Patch(facecolor=colour_of(practitioners, name), label=name) for name in practitioners
-    ]
-    handles += [
-        Patch(facecolor="white", edgecolor="#555555", hatch="///", label=legend.pending),
-        Patch(facecolor=_BLOCKED, label=legend.blocked),
-        Patch(facecolor=_CLOSED, edgecolor=_GRID, label=legend.closed),
-    ]
-    figure.legend(
-        handles=handles,
-        loc="lower center",
-        ncol=min(len(handles), 4),
-        fontsize=9.5,
-        frameon=False,
-        bbox_to_anchor=(0.5, 0.0),
-    )
+        _draw_entry(image, draw, grid, entry, practitioners, (left, width, start, end))
+    _frame(draw, grid, days)
+    draw.text((0.015 * WIDTH_PX, 0.025 * HEIGHT_PX), title, fill="black", font=_font(14, True))
+    _legend(draw, practitioners, legend)
     buffer = io.BytesIO()
-    # No bbox_inches="tight": the size must stay the one Telegram shows without scaling.
-    figure.savefig(buffer, format="png", dpi=DPI)
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
-def _grid(axes, days: Sequence[Day], practitioners: Sequence[str], first: int, last: int) -> None:
-    for hour in range(first, last + 1):
-        axes.axhline(hour, color=_GRID, linewidth=0.8, zorder=1)
-        if hour < last:
-            axes.axhline(hour + 0.5, color=_GRID, linewidth=0.5, linestyle=":", zorder=1)
+def _lines(draw, grid: _Grid, practitioners: Sequence[str]) -> None:
+    """Hours, dotted half hours, the lanes of the practitioners in each day."""
+    for hour in range(grid.first, grid.last + 1):
+        draw.line((grid.left, grid.y(hour), grid.right, grid.y(hour)), fill=_GRID, width=1)
+        if hour < grid.last:
+            y = grid.y(hour + 0.5)
+            x = grid.left
+            while x < grid.right:
+                draw.line((x, y, min(x + 2, grid.right), y), fill=_GRID, width=1)
+                x += 5
     lanes = len(practitioners)
-    for index in range(len(days) + 1):
-        axes.axvline(index, color="#555555", linewidth=1.2, zorder=3)
-        if index < len(days):
-            for lane in range(1, lanes):
-                axes.axvline(index + lane / lanes, color=_GRID, linewidth=0.5, zorder=1)
+    for index in range(grid.days):
+        for lane in range(1, lanes):
+            x = grid.x(index + lane / lanes)
+            draw.line((x, grid.top, x, grid.bottom), fill=_GRID, width=1)
 
 
-def _draw_entry(
-    axes,
-    entry: Entry,
-    practitioners: Sequence[str],
-    place: tuple[float, float, float, float],
-    size_px: tuple[float, float],
-) -> None:
-    """``place``: left, width (in days), start, end (in hours); ``size_px``: width, height."""
-    from matplotlib.patches import Rectangle
+def _frame(draw, grid: _Grid, days: Sequence[Day]) -> None:
+    """Day columns, their names above, the hours on the left."""
+    for index in range(grid.days + 1):
+        x = grid.x(index)
+        draw.line((x, grid.top, x, grid.bottom), fill=_FRAME, width=2)
+    draw.rectangle((grid.left, grid.top, grid.right, grid.bottom), outline=_FRAME, width=1)
+    bold, small = _font(10, True), _font(9, False)
+    for index, day in enumerate(days):
+        centre = (grid.x(index) + grid.x(index + 1)) / 2
+        shown = _fitted(_two_lines(day.label), bold, grid.x(1) - grid.x(0) - 4)
+        draw.multiline_text(
+            (centre, grid.top - 6), shown, fill="black", font=bold, anchor="md", align="center"
+        )
+    for hour in range(grid.first, grid.last + 1):
+        draw.text(
+            (grid.left - 6, grid.y(hour)), f"{hour:02d}:00", fill="black", font=small, anchor="rm"
+        )
 
+
+def _draw_entry(image, draw, grid: _Grid, entry: Entry, practitioners, place) -> None:
+    """``place``: left, width (in days), start, end (in hours)."""
     left, width, start, end = place
-    width_px, height_px = size_px
     colour = (
         _BLOCKED
         if entry.kind == Kind.BLOCKED or entry.practitioner not in practitioners
         else colour_of(practitioners, entry.practitioner)
     )
     pad = 0.02 * width
-    box = Rectangle(
-        (left + pad, start + 0.01),
-        width - 2 * pad,
-        end - start - 0.02,
-        facecolor=colour,
-        edgecolor=colour,
-        linewidth=1.2,
-        zorder=4,
+    box = (
+        round(grid.x(left + pad)),
+        round(grid.y(start + 0.01)),
+        round(grid.x(left + width - pad)),
+        round(grid.y(end - 0.01)),
     )
     text_colour = _readable_on(colour)
     if entry.kind == Kind.PENDING:
         # Hatched over a pale tint: still the practitioner's colour, plainly not settled.
-        box.set_facecolor((*_tint(colour), 1.0))
-        box.set_hatch("///")
+        draw.rectangle(box, fill=_hex(_tint(colour)), outline=colour, width=2)
+        _hatch(image, box, colour)
         text_colour = "black"
     elif entry.kind == Kind.NO_SHOW:
-        box.set_facecolor("white")
-        box.set_linestyle("--")
+        draw.rectangle(box, fill="white")
+        _dashed(draw, box, colour)
         text_colour = "black"
-    axes.add_patch(box)
+    else:
+        draw.rectangle(box, fill=colour, outline=colour, width=2)
     lines = entry.label.split("\n", 1)
-    if height_px < 2 * _LINE_PX:
+    if box[3] - box[1] < 2 * _LINE_PX:
         # Room for one line: the name, as the row already tells the time.
         lines = lines[-1:]
-    fits = max(1, int((width_px - 6) // (_TEXT_PT * DPI / 72 * _CHAR_EM)))
-    shown = "\n".join(line if len(line) <= fits else line[: fits - 1] + "…" for line in lines)
-    text = axes.text(
-        left + 2 * pad,
-        start + 0.03,
-        shown,
-        fontsize=_TEXT_PT,
-        color=text_colour,
-        va="top",
-        ha="left",
-        zorder=5,
-        linespacing=1.1,
-        fontweight="bold" if entry.kind != Kind.NO_SHOW else "normal",
-    )
-    # Whatever the estimate of the characters' width missed is cut at the box's edge rather
-    # than spilling over the neighbours.
-    text.set_clip_path(box)
-    text.set_clip_on(True)
+    font = _font(_TEXT_PT, entry.kind != Kind.NO_SHOW)
+    room = box[2] - box[0] - 2 * (grid.x(pad) - grid.x(0)) - 4
+    y = box[1] + 3
+    for line in lines:
+        # Cut at the box's edge rather than spilling over the neighbours.
+        if y + _LINE_PX * 0.8 > box[3] and line is not lines[0]:
+            break
+        shown = _fitted(line, font, room)
+        draw.text((box[0] + 4, y), shown, fill=text_colour, font=font)
+        y += _LINE_PX * 0.9
+
+
+def _hatch(image, box: tuple[int, int, int, int], colour: str) -> None:
+    """Diagonal lines across the box, drawn on its own piece so they stop at its edges."""
+    from PIL import ImageDraw
+
+    width, height = box[2] - box[0] - 3, box[3] - box[1] - 3
+    if width <= 0 or height <= 0:
+        return
+    piece = image.crop((box[0] + 2, box[1] + 2, box[0] + 2 + width, box[1] + 2 + height))
+    pen = ImageDraw.Draw(piece)
+    for offset in range(-height, width, 9):
+        pen.line((offset, height, offset + height, 0), fill=colour, width=1)
+    image.paste(piece, (box[0] + 2, box[1] + 2))
+
+
+def _dashed(draw, box: tuple[int, int, int, int], colour: str) -> None:
+    left, top, right, bottom = box
+    for x in range(left, right, 8):
+        draw.line((x, top, min(x + 4, right), top), fill=colour, width=2)
+        draw.line((x, bottom, min(x + 4, right), bottom), fill=colour, width=2)
+    for y in range(top, bottom, 8):
+        draw.line((left, y, left, min(y + 4, bottom)), fill=colour, width=2)
+        draw.line((right, y, right, min(y + 4, bottom)), fill=colour, width=2)
+
+
+def _legend(draw, practitioners: Sequence[str], legend: Legend) -> None:
+    """Each practitioner's colour, then pending, blocked and closed, in rows of four."""
+    items = [(colour_of(practitioners, name), "fill", name) for name in practitioners]
+    items += [
+        ("white", "hatch", legend.pending),
+        (_BLOCKED, "fill", legend.blocked),
+        (_CLOSED, "closed", legend.closed),
+    ]
+    font = _font(9.5, False)
+    columns = min(len(items), 4)
+    cell = (WIDTH_PX - 40) / columns
+    rows = math.ceil(len(items) / columns)
+    top = HEIGHT_PX - 12 - rows * 24
+    for number, (colour, style, label) in enumerate(items):
+        row, column = divmod(number, columns)
+        x, y = 20 + column * cell, top + row * 24
+        swatch = (round(x), round(y + 4), round(x + 28), round(y + 18))
+        outline = _GRID if style == "closed" else _FRAME if style == "hatch" else None
+        draw.rectangle(swatch, fill=colour, outline=outline)
+        if style == "hatch":
+            for offset in range(0, 28, 7):
+                draw.line((x + offset, y + 18, x + offset + 7, y + 4), fill=_FRAME, width=1)
+        draw.text(
+            (x + 36, y + 11), _fitted(label, font, cell - 44), fill="black", font=font, anchor="lm"
+        )
+
+
+def _fitted(text: str, font, room: float) -> str:
+    """Each line of ``text`` as long as fits in ``room`` pixels, cut with an ellipsis."""
+    shown = []
+    for line in text.split("\n"):
+        if font.getlength(line) > room:
+            # The longest prefix that fits with its ellipsis, found in a few measures.
+            fits, over = 0, len(line)
+            while over - fits > 1:
+                middle = (fits + over) // 2
+                if font.getlength(line[:middle] + "…") <= room:
+                    fits = middle
+                else:
+                    over = middle
+            line = line[:fits] + "…"
+        shown.append(line)
+    return "\n".join(shown)
+
+
+@cache
+def _font(points: float, bold: bool):
+    from PIL import ImageFont
+
+    size = round(points * DPI / 72)
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(spec.submodule_search_locations[0], "mpl-data", "fonts", "ttf", _FONTS[bold])
+        if path.is_file():
+            return ImageFont.truetype(str(path), size)
+    return ImageFont.load_default(size)
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    value = colour.lstrip("#")
+    return tuple(int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
+
+
+def _hex(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{round(channel * 255):02x}" for channel in rgb)
 
 
 def _tint(colour: str) -> tuple[float, float, float]:
-    from matplotlib.colors import to_rgb
-
-    red, green, blue = to_rgb(colour)
+    red, green, blue = _rgb(colour)
     return (0.75 + 0.25 * red, 0.75 + 0.25 * green, 0.75 + 0.25 * blue)
 
 
 def _readable_on(colour: str) -> str:
-    from matplotlib.colors import to_rgb
-
-    red, green, blue = to_rgb(colour)
+    red, green, blue = _rgb(colour)
     luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
     return "black" if luminance > 0.55 else "white"
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot import outbox
 from bot.agenda import (
-    Busy,
+    Occupancy,
     OpeningRules,
     Slot,
     Unavailable,
@@ -96,15 +96,14 @@ class Booking:
     def today(self, business: Business) -> date:
         return self.rules[business.slug].today(self.clock.now())
 
-    async def _busy(self, business: Business, first: date, last: date) -> list[Busy]:
+    async def _busy(self, business: Business, first: date, last: date) -> Occupancy:
         zone = self.rules[business.slug].zone
         start = datetime.combine(first, time.min, tzinfo=zone) - timedelta(days=1)
         end = datetime.combine(last, time.max, tzinfo=zone) + timedelta(days=1)
-        held = await self.store.appointments.holding(self.business_id(business), start, end)
-        blocks = await self.store.blocks.overlapping(self.business_id(business), start, end)
-        return [Busy(a.starts_at, a.ends_at, a.practitioner) for a in held] + [
-            Busy(b.starts_at, b.ends_at, b.practitioner) for b in blocks
-        ]
+        spans = await self.store.busy.overlapping(self.business_id(business), start, end)
+        return Occupancy.from_epochs(
+            ((s.starts_at, s.ends_at, s.practitioner) for s in spans), business.practitioners
+        )
 
     def last_day(self, business: Business) -> date:
         return self.rules[business.slug].last_day(self.clock.now())

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from bot import callbacks
 from bot.agenda_image import Day, Entry, Kind, Legend, render_week
@@ -112,7 +113,7 @@ async def send_agenda(
         return
     if period.week:
         if len(businesses) == 1:
-            await _send_week(context, user.id, language, businesses[0], period.first)
+            await _send_week(update, context, user.id, language, businesses[0], period.first)
             return
         buttons = [[(b.name, f"agw:{b.slug}:{day_code(period.first)}")] for b in businesses]
         await update.effective_message.reply_text(
@@ -186,7 +187,7 @@ async def agenda_week_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     language = staff_language(context, user.id)
     await update.callback_query.answer()
-    await _send_week(context, user.id, language, business, day)
+    await _send_week(update, context, user.id, language, business, day)
 
 
 @dataclass(frozen=True)
@@ -326,6 +327,7 @@ def _image_entry(
 
 
 async def _send_week(
+    update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     chat_id: int,
     language: str,
@@ -386,8 +388,6 @@ async def _send_week(
         blocked=d.i18n.text(language, "agenda.blocked"),
         closed=d.i18n.text(language, "agenda.legend_closed"),
     )
-    # Drawing takes a tenth of a second: off the event loop, so other chats are not kept waiting.
-    png = await asyncio.to_thread(render_week, title, days, entries, business.practitioners, legend)
     caption = d.i18n.text(
         language,
         "agenda.week_caption",
@@ -396,12 +396,55 @@ async def _send_week(
         count=len(appointments),
         pending=sum(1 for a in appointments if a.status == Status.REQUESTED),
     )
-    await context.bot.send_photo(
+    drawing = _draw_and_send(
+        context,
         chat_id,
-        photo=png,
-        caption=caption,
-        filename=f"agenda-{business.slug}-{monday.isoformat()}.png",
+        (title, days, entries, business.practitioners, legend),
+        caption,
+        f"agenda-{business.slug}-{monday.isoformat()}.png",
     )
+    drawings(context.application).start(drawing, update)
+
+
+async def _draw_and_send(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    week: tuple,
+    caption: str,
+    filename: str,
+) -> None:
+    png = await asyncio.to_thread(render_week, *week)
+    await context.bot.send_photo(chat_id, photo=png, caption=caption, filename=filename)
+
+
+DRAWINGS_KEY = "week_drawings"
+
+
+class Drawings:
+    """Week images being drawn and sent, apart from the update that asked for them.
+
+    python-telegram-bot handles one update at a time: a drawing awaited in its handler would
+    keep every other chat waiting for it, even drawn in a thread. Each one runs as a task of
+    the application instead (its errors go to the error handler with the update), and
+    ``idle`` tells when all of them are sent.
+    """
+
+    def __init__(self, application: Application):
+        self._application = application
+        self._tasks: set[asyncio.Task] = set()
+
+    def start(self, drawing: Coroutine[object, object, None], update: object) -> None:
+        task = self._application.create_task(drawing, update=update, name="week image")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def idle(self) -> None:
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+
+def drawings(application: Application) -> Drawings:
+    return application.bot_data.setdefault(DRAWINGS_KEY, Drawings(application))
 
 
 # -- /ics <business> ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 from storage.appointments import Appointments
 from storage.audit import AuditLog
 from storage.blocks import Blocks
+from storage.busy import BusyTimes
 from storage.calls import Calls
 from storage.db import Database
 from storage.escalations import Escalations
@@ -44,6 +45,7 @@ class Store:
     series: SeriesStore
     privacy: Privacy
     business_ids: dict[str, int]
+    busy: BusyTimes
 
     @classmethod
     async def open(cls, path: str | Path, businesses: Iterable[tuple[str, str]] = ()) -> Store:
@@ -70,6 +72,7 @@ class Store:
             series=SeriesStore(db, outbox, appointments),
             privacy=Privacy(db, outbox, audit),
             business_ids=await sync_businesses(db, businesses),
+            busy=BusyTimes(db),
         )
 
     def business_slug(self, business_id: int) -> str:

@@ -21,7 +21,7 @@ from bot.app import build_application, running
 from bot.clock import ManualClock
 from bot.config import Settings, parse_settings
 from bot.simulator import Simulator, find_spec
-from handlers import delivery, scheduled
+from handlers import agenda, delivery, scheduled
 from storage import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,13 +84,17 @@ async def running_bot(
     settings = settings.model_copy(update={"telegram": telegram})
     application = build_application(settings, store, clock, token=tg.token, sweep_every=None)
     async with running(application):
-        # Settled means every update handled and every message it owed delivered.
+        # Settled means every update handled, every message it owed delivered and every week
+        # image it asked for sent.
         idle = delivery.deliverer(application).idle
+        drawn = agenda.drawings(application).idle
         tg.add_idle_waiter(application.update_queue.join)
         tg.add_idle_waiter(idle)
+        tg.add_idle_waiter(drawn)
         try:
             yield application
         finally:
+            tg.remove_idle_waiter(drawn)
             tg.remove_idle_waiter(idle)
             tg.remove_idle_waiter(application.update_queue.join)
 

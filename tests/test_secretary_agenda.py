@@ -5,13 +5,16 @@ The clock stands on Monday 11 January 2027, 09:00 in Paris.
 
 from __future__ import annotations
 
+import asyncio
 import struct
+import threading
 from datetime import datetime, timedelta
 
 import pytest
 from icalendar import Calendar
 
-from bot.agenda_image import HEIGHT_PX, WIDTH_PX
+from bot.agenda_image import HEIGHT_PX, WIDTH_PX, render_week
+from handlers import agenda
 from storage.appointments import NewAppointment, Source, Status
 from storage.blocks import NewBlock
 from tests.conftest import PARIS
@@ -111,6 +114,44 @@ async def test_a_week_as_an_image_a_phone_shows(bot, tg, week, claire):
     await claire.send("/agenda institut semaine prochaine")
     name, data = claire.last.photo
     assert name == "agenda-institut-belle-peau-2027-01-18.png"
+    assert png_size(data) == (WIDTH_PX, HEIGHT_PX)
+
+
+@pytest.mark.parametrize(
+    ("language", "asked", "welcome"),
+    [
+        ("fr", "/agenda cabinet-dupont semaine", "Bonjour"),
+        ("en", "/agenda cabinet-dupont week", "Hello"),
+    ],
+)
+async def test_other_chats_are_answered_while_the_week_is_drawn(
+    bot, tg, week, monkeypatch, language, asked, welcome
+):
+    """The drawing is held until the patient's answer has come: it came while it was held."""
+    drawing, release = threading.Event(), threading.Event()
+
+    def held(*args):
+        drawing.set()
+        release.wait(timeout=30)
+        return render_week(*args)
+
+    monkeypatch.setattr(agenda, "render_week", held)
+    claire = tg.user(CLAIRE, "Claire", language=language)
+    patient = tg.user(7001, "Paul", language=language)
+    answered = asyncio.Event()
+    tg.on_event = lambda line: any(m.from_bot for m in patient.messages) and answered.set()
+    asking = asyncio.create_task(claire.send(asked))
+    await asyncio.to_thread(drawing.wait, 30)
+    booking = asyncio.create_task(patient.send("/start cabinet-dupont"))
+    async with asyncio.timeout(30):
+        await answered.wait()
+    assert patient.last.text.startswith(welcome)
+    assert not [m for m in claire.messages if m.from_bot and m.photo]
+    release.set()
+    await asking
+    await booking
+    name, data = claire.last.photo
+    assert name == "agenda-cabinet-dupont-2027-01-11.png"
     assert png_size(data) == (WIDTH_PX, HEIGHT_PX)
 
 
