@@ -96,9 +96,9 @@ class Booking:
         zone = self.rules[business.slug].zone
         start = datetime.combine(first, time.min, tzinfo=zone) - timedelta(days=1)
         end = datetime.combine(last, time.max, tzinfo=zone) + timedelta(days=1)
-        held = await self.store.appointments.holding(self.business_id(business), start, end)
+        held = await self.store.appointments.held(self.business_id(business), start, end)
         blocks = await self.store.blocks.overlapping(self.business_id(business), start, end)
-        return [Busy(a.starts_at, a.ends_at, a.practitioner) for a in held] + [
+        return [Busy(*a) for a in held] + [
             Busy(b.starts_at, b.ends_at, b.practitioner) for b in blocks
         ]
 

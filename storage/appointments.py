@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -140,6 +141,23 @@ class HistoryEntry:
 
 
 _HOLDING_SQL = ", ".join(f"'{s}'" for s in HOLDING)
+
+# An appointment overlapping [start, end) starts before end and after start minus the longest
+# held appointment of the business (an index's maximum, one seek): with it every overlap reads
+# a range of starts bounded on both sides instead of the business's whole past. ?1 is the
+# business, ?2 the start of the range.
+_LATEST_START_SQL = f"""starts_at > ?2 - (
+    SELECT COALESCE(MAX(ends_at - starts_at), 0) FROM appointments
+    WHERE business_id = ?1 AND status IN ({_HOLDING_SQL}))"""
+
+
+class Held(NamedTuple):
+    """What of a held appointment the agenda needs to know the time taken."""
+
+    starts_at: datetime
+    ends_at: datetime
+    practitioner: str
+
 
 # What a change owes people, worked out from the appointment as the change leaves it and
 # written in the same transaction: pure, it must not touch the store.
@@ -436,6 +454,22 @@ class Appointments:
         )
         return [Appointment.from_row(row) for row in rows]
 
+    async def count_requested(self, cutoff: datetime, business_id: int | None = None) -> int:
+        """How many requests made before ``cutoff`` still wait: a business's, or everyone's."""
+        if business_id is None:
+            row = await self._db.fetch_one(
+                """SELECT COUNT(*) AS n FROM appointments
+                   WHERE status = 'requested' AND scheduled_at <= ?""",
+                (to_epoch(cutoff),),
+            )
+        else:
+            row = await self._db.fetch_one(
+                """SELECT COUNT(*) AS n FROM appointments
+                   WHERE business_id = ? AND status = 'requested' AND scheduled_at <= ?""",
+                (business_id, to_epoch(cutoff)),
+            )
+        return row["n"]
+
     async def between(self, business_id: int, start: datetime, end: datetime) -> list[Appointment]:
         """Every appointment of a business starting in [start, end), whatever its status."""
         rows = await self._db.fetch_all(
@@ -450,8 +484,10 @@ class Appointments:
     ) -> list[tuple[HistoryEntry, Appointment]]:
         """What happened to a business's appointments in [start, end), oldest first."""
         rows = await self._db.fetch_all(
+            # CROSS JOIN keeps the day's history outermost: read by business first, the
+            # planner would walk every appointment the business ever had.
             """SELECT h.at, h.actor, h.from_status, h.to_status, h.note, a.*
-               FROM appointment_history h JOIN appointments a ON a.id = h.appointment_id
+               FROM appointment_history h CROSS JOIN appointments a ON a.id = h.appointment_id
                WHERE a.business_id = ? AND h.at >= ? AND h.at < ?
                ORDER BY h.id""",
             (business_id, to_epoch(start), to_epoch(end)),
@@ -462,12 +498,24 @@ class Appointments:
         """Appointments of a business that hold time overlapping [start, end)."""
         rows = await self._db.fetch_all(
             f"""SELECT * FROM appointments
-                WHERE business_id = ? AND starts_at < ? AND ends_at > ?
-                  AND status IN ({_HOLDING_SQL})
+                WHERE business_id = ?1 AND status IN ({_HOLDING_SQL})
+                  AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2
                 ORDER BY starts_at""",
-            (business_id, to_epoch(end), to_epoch(start)),
+            (business_id, to_epoch(start), to_epoch(end)),
         )
         return [Appointment.from_row(row) for row in rows]
+
+    async def held(self, business_id: int, start: datetime, end: datetime) -> list[Held]:
+        """The time ``holding`` would return, read from the index alone: free-slot search
+        reads a whole horizon of it and needs nothing else."""
+        rows = await self._db.fetch_all(
+            f"""SELECT starts_at, ends_at, practitioner FROM appointments
+                WHERE business_id = ?1 AND status IN ({_HOLDING_SQL})
+                  AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2
+                ORDER BY starts_at""",
+            (business_id, to_epoch(start), to_epoch(end)),
+        )
+        return [Held(from_epoch(row[0]), from_epoch(row[1]), row[2]) for row in rows]
 
     async def of_patient(self, patient_id: int, since: datetime) -> list[Appointment]:
         rows = await self._db.fetch_all(
@@ -540,10 +588,10 @@ async def _is_held(
     """
     async with db.execute(
         f"""SELECT 1 FROM appointments
-            WHERE business_id = ? AND practitioner = ? AND status IN ({_HOLDING_SQL})
-              AND starts_at < ? AND ends_at > ? AND id IS NOT ?
+            WHERE business_id = ?1 AND practitioner = ?4 AND status IN ({_HOLDING_SQL})
+              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS NOT ?5
             LIMIT 1""",
-        (business_id, practitioner, to_epoch(end), to_epoch(start), other_than),
+        (business_id, to_epoch(start), to_epoch(end), practitioner, other_than),
     ) as cursor:
         return await cursor.fetchone() is not None
 
@@ -589,10 +637,10 @@ async def _patients_overlap(
     """The patient's own appointment at the business that holds time in [start, end)."""
     async with db.execute(
         f"""SELECT * FROM appointments
-            WHERE patient_id = ? AND business_id = ? AND status IN ({_HOLDING_SQL})
-              AND starts_at < ? AND ends_at > ? AND id IS NOT ?
+            WHERE patient_id = ?4 AND business_id = ?1 AND status IN ({_HOLDING_SQL})
+              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS NOT ?5
             ORDER BY starts_at LIMIT 1""",
-        (patient_id, business_id, to_epoch(end), to_epoch(start), other_than),
+        (business_id, to_epoch(start), to_epoch(end), patient_id, other_than),
     ) as cursor:
         row = await cursor.fetchone()
     return Appointment.from_row(row) if row else None
