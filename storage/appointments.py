@@ -484,11 +484,9 @@ class Appointments:
     ) -> list[tuple[HistoryEntry, Appointment]]:
         """What happened to a business's appointments in [start, end), oldest first."""
         rows = await self._db.fetch_all(
-            # CROSS JOIN keeps the day's history outermost: read by business first, the
-            # planner would walk every appointment the business ever had.
             """SELECT h.at, h.actor, h.from_status, h.to_status, h.note, a.*
-               FROM appointment_history h CROSS JOIN appointments a ON a.id = h.appointment_id
-               WHERE a.business_id = ? AND h.at >= ? AND h.at < ?
+               FROM appointment_history h JOIN appointments a ON a.id = h.appointment_id
+               WHERE h.business_id = ? AND h.at >= ? AND h.at < ?
                ORDER BY h.id""",
             (business_id, to_epoch(start), to_epoch(end)),
         )
@@ -663,7 +661,7 @@ async def _record(
 ) -> None:
     await db.execute(
         """INSERT INTO appointment_history
-               (appointment_id, at, actor, from_status, to_status, note)
-           VALUES (?, ?, ?, ?, ?, ?)""",
-        (appointment_id, stamp, actor, from_status, to_status, note),
+               (appointment_id, at, actor, from_status, to_status, note, business_id)
+           SELECT ?, ?, ?, ?, ?, ?, business_id FROM appointments WHERE id = ?""",
+        (appointment_id, stamp, actor, from_status, to_status, note, appointment_id),
     )
