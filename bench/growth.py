@@ -47,7 +47,7 @@ from bot.summaries import Summaries
 from handlers import delivery, scheduled
 from storage import Store
 from storage.appointments import SlotTaken
-from storage.plans import explain, recorded
+from storage.plans import explain, partial_indexes, recorded
 
 BUSINESSES = 500
 WITH_HISTORY = 100
@@ -215,6 +215,7 @@ async def _bot(settings: Settings, store: Store, *, sweeps: bool) -> float:
             idle = delivery.deliverer(application).idle
             tg.add_idle_waiter(application.update_queue.join)
             tg.add_idle_waiter(idle)
+            await idle()  # what the bookings above owed the secretary: not counted
             started = time.process_time()
             for number in range(BOT_PATIENTS):
                 patient = tg.user(10_000_000 + number, f"Visitor{number}", language="fr")
@@ -257,14 +258,15 @@ async def _measure(folder: Path) -> None:
         f"(target <= x{CPU_TARGET:g}) {verdict}"
     )
     plans = await explain(store.db, statements)
+    partial = await partial_indexes(store.db)
     await store.close()
-    scanning = [plan for plan in plans if plan.scans()]
+    scanning = [plan for plan in plans if plan.scans(partial)]
     print(
         f"query plans: {len(plans)} distinct statements, "
         f"{len(scanning)} reading a large table whole"
     )
     for plan in plans:
-        flag = "SCAN " if plan.scans() else "     "
+        flag = "SCAN " if plan.scans(partial) else "     "
         print(f"  {flag}{plan.sql[:150]}")
         for step in plan.steps:
             print(f"           {step}")

@@ -454,6 +454,18 @@ class Appointments:
         )
         return [Appointment.from_row(row) for row in rows]
 
+    async def unflagged_before(self, cutoff: datetime) -> list[Appointment]:
+        """Patients' requests made before ``cutoff``, still waiting, never yet flagged to
+        their employers: what the minute's escalation reads, instead of every request."""
+        rows = await self._db.fetch_all(
+            """SELECT * FROM appointments a
+               WHERE a.status = 'requested' AND a.scheduled_at <= ? AND a.source = 'patient'
+                 AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.appointment_id = a.id)
+               ORDER BY a.scheduled_at""",
+            (to_epoch(cutoff),),
+        )
+        return [Appointment.from_row(row) for row in rows]
+
     async def count_requested(self, cutoff: datetime, business_id: int | None = None) -> int:
         """How many requests made before ``cutoff`` still wait: a business's, or everyone's."""
         if business_id is None:

@@ -15,6 +15,7 @@ LARGE = frozenset({"appointments", "appointment_history", "people", "outbox"})
 
 _SOURCE = re.compile(r"\b(?:FROM|JOIN|UPDATE)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?", re.IGNORECASE)
 _SCAN = re.compile(r"^SCAN (\w+)")
+_INDEX = re.compile(r"USING (?:COVERING )?INDEX (\w+)")
 _READS = ("SELECT", "UPDATE", "DELETE", "WITH")
 # A statement's shape: its values (bound when traced) and lists of them made alike.
 _VALUES = re.compile(r"'(?:[^']|'')*'|-?\b\d+(?:\.\d+)?\b|\bNULL\b")
@@ -29,8 +30,10 @@ class Plan:
     sql: str
     steps: tuple[str, ...]
 
-    def scans(self) -> list[str]:
-        """The steps that read a large table (or an index of one) from end to end."""
+    def scans(self, partial: frozenset[str] = frozenset()) -> list[str]:
+        """The steps that read a large table (or an index of one) from end to end; reading
+        one of the ``partial`` indexes whole reads only the few rows it keeps (messages
+        still owed, requests waiting), and is not one."""
         tables = {}
         for table, alias in _SOURCE.findall(self.sql):
             tables[table.lower()] = table.lower()
@@ -39,7 +42,9 @@ class Plan:
         return [
             step
             for step in self.steps
-            if (found := _SCAN.match(step)) and tables.get(found[1].lower()) in LARGE
+            if (found := _SCAN.match(step))
+            and tables.get(found[1].lower()) in LARGE
+            and not ((index := _INDEX.search(step)) and index[1] in partial)
         ]
 
 
@@ -70,3 +75,11 @@ async def explain(database: Database, statements: list[str]) -> list[Plan]:
         rows = await database.fetch_all(f"EXPLAIN QUERY PLAN {text}")
         plans.append(Plan(shape, tuple(row[-1] for row in rows)))
     return plans
+
+
+async def partial_indexes(database: Database) -> frozenset[str]:
+    """The indexes that keep some rows only (``CREATE INDEX ... WHERE``)."""
+    rows = await database.fetch_all(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    )
+    return frozenset(row[0] for row in rows if " WHERE " in " ".join(row[1].upper().split()))

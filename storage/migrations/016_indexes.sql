@@ -32,3 +32,6 @@ ALTER TABLE appointment_history ADD COLUMN business_id INTEGER REFERENCES busine
 UPDATE appointment_history SET business_id =
     (SELECT business_id FROM appointments WHERE appointments.id = appointment_id);
 CREATE INDEX appointment_history_by_business ON appointment_history (business_id, at);
+
+-- At start, the messages a dead deliverer left half-sent: few, found without the sent ones.
+CREATE INDEX outbox_sending ON outbox (id) WHERE status = 'sending';
