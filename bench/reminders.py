@@ -8,7 +8,6 @@ handful, as in steady state. Prints the sweep's time and the query plan.
 from __future__ import annotations
 
 import asyncio
-import random
 import sqlite3
 import statistics
 import tempfile
@@ -16,6 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.dataset import Span, fill, remind_all_but
 from storage import Store
 from storage.reminders import ReminderPlan
 
@@ -29,57 +29,9 @@ NOW = START + timedelta(days=DAYS // 2, hours=9, minutes=3)
 
 
 def _fill(path: Path) -> tuple[int, int]:
-    """Bulk-insert through plain sqlite3: the schema comes from the store's migrations."""
-    random.seed(7)
-    per_business_day = APPOINTMENTS // (BUSINESSES * DAYS) + 1
-    now = int(NOW.timestamp())
-    rows = []
-    for business in range(1, BUSINESSES + 1):
-        for day in range(DAYS):
-            opening = int((START + timedelta(days=day, hours=8)).timestamp())
-            for slot in range(per_business_day):
-                if len(rows) == APPOINTMENTS:
-                    break
-                start = opening + (slot // 2) * 1800
-                status = "done" if start < now else random.choice(("confirmed", "requested"))
-                rows.append(
-                    (
-                        business,
-                        ("A", "B")[slot % 2],
-                        "consultation",
-                        start,
-                        start + 1800,
-                        status,
-                        "patient",
-                        1,
-                        start - 86400 * 7,
-                        start - 86400 * 7,
-                        start - 86400 * 7,
-                    )
-                )
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO people (telegram_id, first_name, language, created_at) "
-            "VALUES (1, 'Bench', 'fr', 0)"
-        )
-        db.executemany(
-            """INSERT INTO appointments (business_id, practitioner, service, starts_at, ends_at,
-                   status, source, patient_id, created_at, updated_at, scheduled_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            rows,
-        )
-        window = db.execute(
-            """SELECT id, starts_at FROM appointments WHERE status = 'confirmed'
-               AND starts_at > ? AND starts_at <= ? ORDER BY id""",
-            (now, now + 48 * 3600),
-        ).fetchall()
-        reminded = window[DUE:]
-        db.executemany(
-            """INSERT INTO reminders_sent (appointment_id, offset_minutes, starts_at, claimed_at,
-                   sent_at) VALUES (?, ?, ?, ?, ?)""",
-            [(i, 2880 if s > now + 7200 else 120, s, now, now) for i, s in reminded],
-        )
-    return len(rows), len(window)
+    span = Span(1, BUSINESSES, START, DAYS, APPOINTMENTS // (BUSINESSES * DAYS) + 1)
+    stored = fill(path, [span], NOW, limit=APPOINTMENTS)
+    return stored, remind_all_but(path, NOW, DUE)
 
 
 async def _measure(path: Path) -> None:

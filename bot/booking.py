@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot import outbox
 from bot.agenda import (
+    NEAREST_DAYS,
     Occupancy,
     OpeningRules,
     Slot,
@@ -36,6 +37,12 @@ from storage.appointments import (
     Status,
 )
 from storage.outbox import Owed
+
+# How far around the days asked for an offer first reads the agenda: an exact time is
+# offered with the nearest free ones, up to NEAREST_DAYS away; a day or a range, when full,
+# with the earliest after it.
+_AROUND = timedelta(days=NEAREST_DAYS)
+_AFTER = timedelta(days=7)
 
 # History notes of a change asked inside the cancel notice, and the office's answer.
 LATE_CANCELLATION = "late cancellation"
@@ -115,7 +122,41 @@ class Booking:
         now = self.clock.now()
         today = rules.today(now)
         horizon = rules.last_day(now)
-        busy = await self._busy(business, today, horizon)
+        # The days around the ones asked for first: the whole horizon's agenda is read only
+        # when the answer may lie outside them.
+        first = min(max(wanted.day_from or today, today), horizon)
+        last = wanted.day_to or wanted.day_from or first
+        if wanted.exact:
+            first, last = first - _AROUND, last + _AROUND
+        else:
+            last += _AFTER
+        first, last = max(today, first), min(last, horizon)
+        busy = await self._busy(business, first, max(first, last))
+        offer = self._offer(business, service, wanted, busy, now, limit, within=(first, last))
+        if offer is None:
+            busy = await self._busy(business, today, horizon)
+            offer = self._offer(business, service, wanted, busy, now, limit, within=None)
+        return offer
+
+    def _offer(
+        self,
+        business: Business,
+        service: Service,
+        wanted: Wanted,
+        busy: Occupancy,
+        now: datetime,
+        limit: int,
+        *,
+        within: tuple[date, date] | None,
+    ) -> Offer | None:
+        """The offer, from ``busy`` known only ``within`` these days (None: the horizon);
+        None when it might differ with the rest of the horizon known.
+
+        Slots are searched in time order from the days asked for (an exact time: from the
+        days before it), so free slots found within the days known are the ones the whole
+        agenda gives; one beyond them, or a search from today, needs the rest.
+        """
+        rules = self.rules[business.slug]
         duration = timedelta(minutes=service.duration)
         if wanted.practitioner not in (None, *business.practitioners):
             wanted = replace(wanted, practitioner=None)
@@ -126,9 +167,13 @@ class Booking:
             slots = search(rules, duration, busy, wanted, now=now, limit=limit)
         why = unavailable(rules, duration, busy, wanted, now=now)
         if not slots and (why is None or why.why != Why.BEYOND):
+            if within is not None:
+                return None
             # Nothing from the day asked to the horizon: the earliest before it, if any, so
             # that "no free slot" is said only when there is none within the horizon.
             slots = search(rules, duration, busy, Wanted(), now=now, limit=limit)
+        if within is not None and any(not within[0] <= s.start.date() <= within[1] for s in slots):
+            return None
         exact = bool(
             slots
             and wanted.exact
@@ -136,7 +181,7 @@ class Booking:
             and wanted.day_from <= slots[0].start.date() <= (wanted.day_to or wanted.day_from)
             and slots[0].start.time() == wanted.time_from
         )
-        return Offer(slots, exact, None if exact else why, horizon)
+        return Offer(slots, exact, None if exact else why, rules.last_day(now))
 
     async def days_with_room(
         self,

@@ -15,6 +15,10 @@ from bot.missions import Month, kind_label
 from storage import Store
 from storage.appointments import HOLDING, Appointment, Status
 from storage.calls import Call
+from storage.people import Person
+
+# The people named in a summary, read at once by id.
+People = dict[int, Person]
 
 
 class Summaries:
@@ -23,14 +27,21 @@ class Summaries:
         self.store = store
         self.i18n = i18n
 
-    async def _who(self, appointment: Appointment) -> str:
-        if appointment.patient_id is not None:
-            person = await self.store.people.get(appointment.patient_id)
-            if person is not None:
-                return person.full_name
+    async def _people(self, appointments: list[Appointment]) -> People:
+        return await self.store.people.many(
+            a.patient_id for a in appointments if a.patient_id is not None
+        )
+
+    @staticmethod
+    def _who(appointment: Appointment, people: People) -> str:
+        person = people.get(appointment.patient_id) if appointment.patient_id is not None else None
+        if person is not None:
+            return person.full_name
         return appointment.caller_name or "?"
 
-    async def _line(self, language: str, business: Business, appointment: Appointment) -> str:
+    def _line(
+        self, language: str, business: Business, appointment: Appointment, people: People
+    ) -> str:
         local = self.booking.local(business, appointment.starts_at)
         service = business.service(appointment.service)
         if appointment.status == Status.REQUESTED:
@@ -43,7 +54,7 @@ class Summaries:
             language,
             "digest.appointment_line",
             time=self.i18n.time(language, local),
-            patient=await self._who(appointment),
+            patient=self._who(appointment, people),
             service=service.name if service else appointment.service,
             practitioner=appointment.practitioner,
             state=state,
@@ -52,14 +63,18 @@ class Summaries:
     async def _agenda_lines(
         self, language: str, business: Business, day: date
     ) -> tuple[list[Appointment], list[str]]:
+        held = await self._held_on(business, day)
+        people = await self._people(held)
+        return held, [self._line(language, business, a, people) for a in held]
+
+    async def _held_on(self, business: Business, day: date) -> list[Appointment]:
         start, end = day_bounds(day, self.booking.rules[business.slug].zone)
         business_id = self.booking.business_id(business)
-        held = [
+        return [
             a
             for a in await self.store.appointments.between(business_id, start, end)
             if a.status in HOLDING
         ]
-        return held, [await self._line(language, business, a) for a in held]
 
     async def employer_summary(self, language: str, business: Business, today: date) -> str:
         """Tomorrow's appointments, today's changes, what is pending, the day's call messages
@@ -116,12 +131,10 @@ class Summaries:
                     cancelled=office["cancelled"],
                 )
             )
-        pending = [
-            a
-            for a in await self.store.appointments.requested_before(self.booking.clock.now())
-            if a.business_id == business_id
-        ]
-        parts.append(self.i18n.text(language, "digest.pending", count=len(pending)))
+        pending = await self.store.appointments.count_requested(
+            self.booking.clock.now(), business_id
+        )
+        parts.append(self.i18n.text(language, "digest.pending", count=pending))
         calls = await self.store.calls.on_day(business_id, start, end)
         if calls:
             parts.append(self.i18n.text(language, "digest.calls", count=len(calls)))
@@ -183,15 +196,19 @@ class Summaries:
                     )
                 )
                 parts.extend(lines)
-            tomorrow, _ = await self._agenda_lines(language, business, today + timedelta(days=1))
+            tomorrow = [
+                a
+                for a in await self._held_on(business, today + timedelta(days=1))
+                if a.patient_confirmed_at is None
+            ]
+            people = await self._people(tomorrow)
             for appointment in tomorrow:
-                if appointment.patient_confirmed_at is None:
-                    line, callable_ = await self._call_line(language, business, appointment)
-                    (to_call if callable_ else no_number).append(line)
+                line, callable_ = self._call_line(language, business, appointment, people)
+                (to_call if callable_ else no_number).append(line)
         if len(parts) == 1:
             parts.append(self.i18n.text(language, "digest.nothing_today"))
-        pending = await self.store.appointments.requested_before(self.booking.clock.now())
-        parts.append(self.i18n.text(language, "digest.pending", count=len(pending)))
+        pending = await self.store.appointments.count_requested(self.booking.clock.now())
+        parts.append(self.i18n.text(language, "digest.pending", count=pending))
         if to_call:
             parts.append(self.i18n.text(language, "digest.to_call", count=len(to_call)))
             parts.extend(to_call)
@@ -200,18 +217,18 @@ class Summaries:
             parts.extend(no_number)
         return "\n".join(parts)
 
-    async def _call_line(
-        self, language: str, business: Business, appointment: Appointment
+    def _call_line(
+        self, language: str, business: Business, appointment: Appointment, people: People
     ) -> tuple[str, bool]:
         """The line about a patient to call, and whether there is a number to call."""
         local = self.booking.local(business, appointment.starts_at)
         phone = appointment.caller_phone
         if appointment.patient_id is not None:
-            person = await self.store.people.get(appointment.patient_id)
+            person = people.get(appointment.patient_id)
             phone = person.phone if person else None
         values = {
             "time": self.i18n.time(language, local),
-            "patient": await self._who(appointment),
+            "patient": self._who(appointment, people),
             "business": business.name,
         }
         if phone is None:

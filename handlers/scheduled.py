@@ -16,6 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot import outbox
 from bot.agenda import Wanted
+from bot.config import Business
 from bot.summaries import Summaries
 from handlers import handoff, notices, offers, privacy, secretary, waitlist
 from handlers.common import Deps, deps, keyboard, staff_language
@@ -141,20 +142,29 @@ async def send_summaries(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Each employer's summary once a day, from the business's ``daily_summary_at`` on."""
     d = deps(context)
     now = d.clock.now()
+    # By local day, as businesses may keep other zones: (target, business, employer).
+    due: dict[date, list[tuple[str, Business, int]]] = defaultdict(list)
     for business in d.settings.businesses:
         local = d.booking.local(business, now)
         if local.time() < business.daily_summary_at:
             continue
         for employer in business.employers:
+            due[local.date()].append((f"{business.slug}:{employer}", business, employer))
+    # Once the day's summaries are owed, each minute reads that in one query, not one
+    # transaction per employer.
+    for day, targets in due.items():
+        sent = await d.store.digests_sent.claimed("summary", day, (t for t, _, _ in targets))
+        for target, business, employer in targets:
+            if target in sent:
+                continue
             owed = [
                 Owed(
                     outbox.SUMMARY,
                     employer,
-                    payload={"business": business.slug, "day": local.date().isoformat()},
+                    payload={"business": business.slug, "day": day.isoformat()},
                 )
             ]
-            target = f"{business.slug}:{employer}"
-            await d.store.digests_sent.claim("summary", target, local.date(), owed, now)
+            await d.store.digests_sent.claim("summary", target, day, owed, now)
 
 
 async def _summary(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:

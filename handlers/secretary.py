@@ -400,7 +400,11 @@ async def escalate(context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     now = d.clock.now()
     flags = []
-    for appointment in await _pending(d):
+    soonest = min(_escalate_after(d, b) for b in d.settings.businesses)
+    known = {d.booking.business_id(b) for b in d.settings.businesses}
+    for appointment in await d.store.appointments.unflagged_before(now - soonest):
+        if appointment.business_id not in known:
+            continue  # dropped from config: nobody answers for it any more
         business = d.booking.business_of(appointment)
         waited = now - appointment.scheduled_at
         if waited >= _escalate_after(d, business):

@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -144,6 +145,23 @@ class HistoryEntry:
 
 _HOLDING_SQL = ", ".join(f"'{s}'" for s in HOLDING)
 
+# An appointment overlapping [start, end) starts before end and after start minus the longest
+# held appointment of the business (an index's maximum, one seek): with it every overlap reads
+# a range of starts bounded on both sides instead of the business's whole past. ?1 is the
+# business, ?2 the start of the range.
+_LATEST_START_SQL = f"""starts_at > ?2 - (
+    SELECT COALESCE(MAX(ends_at - starts_at), 0) FROM appointments
+    WHERE business_id = ?1 AND status IN ({_HOLDING_SQL}))"""
+
+
+class Held(NamedTuple):
+    """What of a held appointment the agenda needs to know the time taken."""
+
+    starts_at: datetime
+    ends_at: datetime
+    practitioner: str
+
+
 # What a change owes people, worked out from the appointment as the change leaves it and
 # written in the same transaction: pure, it must not touch the store.
 Tell = Callable[["Appointment"], Iterable[Owed]]
@@ -224,7 +242,7 @@ class Appointments:
                 raise
             raise SlotTaken(str(error)) from error
         appointment_id = cursor.lastrowid
-        await _record(db, appointment_id, stamp, actor, None, new.status, None)
+        await record_history(db, appointment_id, stamp, actor, None, new.status, None)
         booked = await _fetch(db, appointment_id)
         await self._outbox.write(db, tell(booked), now)
         return booked
@@ -267,7 +285,7 @@ class Appointments:
                 " WHERE id = ?",
                 (to, stamp, late, appointment_id),
             )
-            await _record(db, appointment_id, stamp, actor, current.status, to, note)
+            await record_history(db, appointment_id, stamp, actor, current.status, to, note)
             if fall_back and to not in HOLDING and current.previous_starts_at is not None:
                 await _restore_previous(db, current, to, stamp, actor)
             changed = await _fetch(db, appointment_id)
@@ -295,7 +313,7 @@ class Appointments:
                 raise LookupError(f"no appointment {appointment_id}")
             if current.status not in expected:
                 raise StaleStatus(current)
-            await _record(
+            await record_history(
                 db, appointment_id, to_epoch(now), actor, current.status, current.status, note
             )
             await self._outbox.write(db, tell(current), now)
@@ -371,7 +389,7 @@ class Appointments:
                 ),
             )
             note = f"moved from {current.starts_at.isoformat()} ({current.practitioner})"
-            await _record(db, appointment_id, stamp, actor, current.status, status, note)
+            await record_history(db, appointment_id, stamp, actor, current.status, status, note)
             moved = await _fetch(db, appointment_id)
             await self._outbox.write(db, tell(moved), now)
             return moved
@@ -403,7 +421,7 @@ class Appointments:
                 (stamp, request_id),
             )
             proposal = await self._insert(db, new, now, actor, tell)
-            await _record(
+            await record_history(
                 db,
                 request_id,
                 stamp,
@@ -440,6 +458,34 @@ class Appointments:
         )
         return [Appointment.from_row(row) for row in rows]
 
+    async def unflagged_before(self, cutoff: datetime) -> list[Appointment]:
+        """Patients' requests made before ``cutoff``, still waiting, never yet flagged to
+        their employers: what the minute's escalation reads, instead of every request."""
+        rows = await self._db.fetch_all(
+            """SELECT * FROM appointments a
+               WHERE a.status = 'requested' AND a.scheduled_at <= ? AND a.source = 'patient'
+                 AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.appointment_id = a.id)
+               ORDER BY a.scheduled_at""",
+            (to_epoch(cutoff),),
+        )
+        return [Appointment.from_row(row) for row in rows]
+
+    async def count_requested(self, cutoff: datetime, business_id: int | None = None) -> int:
+        """How many requests made before ``cutoff`` still wait: a business's, or everyone's."""
+        if business_id is None:
+            row = await self._db.fetch_one(
+                """SELECT COUNT(*) AS n FROM appointments
+                   WHERE status = 'requested' AND scheduled_at <= ?""",
+                (to_epoch(cutoff),),
+            )
+        else:
+            row = await self._db.fetch_one(
+                """SELECT COUNT(*) AS n FROM appointments
+                   WHERE business_id = ? AND status = 'requested' AND scheduled_at <= ?""",
+                (business_id, to_epoch(cutoff)),
+            )
+        return row["n"]
+
     async def between(self, business_id: int, start: datetime, end: datetime) -> list[Appointment]:
         """Every appointment of a business starting in [start, end), whatever its status."""
         rows = await self._db.fetch_all(
@@ -456,7 +502,7 @@ class Appointments:
         rows = await self._db.fetch_all(
             """SELECT h.at, h.actor, h.from_status, h.to_status, h.note, a.*
                FROM appointment_history h JOIN appointments a ON a.id = h.appointment_id
-               WHERE a.business_id = ? AND h.at >= ? AND h.at < ?
+               WHERE h.business_id = ? AND h.at >= ? AND h.at < ?
                ORDER BY h.id""",
             (business_id, to_epoch(start), to_epoch(end)),
         )
@@ -466,12 +512,24 @@ class Appointments:
         """Appointments of a business that hold time overlapping [start, end)."""
         rows = await self._db.fetch_all(
             f"""SELECT * FROM appointments
-                WHERE business_id = ? AND starts_at < ? AND ends_at > ?
-                  AND status IN ({_HOLDING_SQL})
+                WHERE business_id = ?1 AND status IN ({_HOLDING_SQL})
+                  AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2
                 ORDER BY starts_at""",
-            (business_id, to_epoch(end), to_epoch(start)),
+            (business_id, to_epoch(start), to_epoch(end)),
         )
         return [Appointment.from_row(row) for row in rows]
+
+    async def held(self, business_id: int, start: datetime, end: datetime) -> list[Held]:
+        """The time ``holding`` would return, read from the index alone: free-slot search
+        reads a whole horizon of it and needs nothing else."""
+        rows = await self._db.fetch_all(
+            f"""SELECT starts_at, ends_at, practitioner FROM appointments
+                WHERE business_id = ?1 AND status IN ({_HOLDING_SQL})
+                  AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2
+                ORDER BY starts_at""",
+            (business_id, to_epoch(start), to_epoch(end)),
+        )
+        return [Held(from_epoch(row[0]), from_epoch(row[1]), row[2]) for row in rows]
 
     async def of_patient(self, patient_id: int, since: datetime) -> list[Appointment]:
         rows = await self._db.fetch_all(
@@ -544,10 +602,10 @@ async def _is_held(
     """
     async with db.execute(
         f"""SELECT 1 FROM appointments
-            WHERE business_id = ? AND practitioner = ? AND status IN ({_HOLDING_SQL})
-              AND starts_at < ? AND ends_at > ? AND id IS NOT ?
+            WHERE business_id = ?1 AND practitioner = ?4 AND status IN ({_HOLDING_SQL})
+              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS NOT ?5
             LIMIT 1""",
-        (business_id, practitioner, to_epoch(end), to_epoch(start), other_than),
+        (business_id, to_epoch(start), to_epoch(end), practitioner, other_than),
     ) as cursor:
         return await cursor.fetchone() is not None
 
@@ -578,7 +636,7 @@ async def _restore_previous(
         (to_epoch(start), to_epoch(end), practitioner, stamp, stamp, current.id),
     )
     note = f"move refused: back to {start.isoformat()} ({practitioner})"
-    await _record(db, current.id, stamp, actor, ended, Status.CONFIRMED, note)
+    await record_history(db, current.id, stamp, actor, ended, Status.CONFIRMED, note)
 
 
 async def _patients_overlap(
@@ -593,10 +651,10 @@ async def _patients_overlap(
     """The patient's own appointment at the business that holds time in [start, end)."""
     async with db.execute(
         f"""SELECT * FROM appointments
-            WHERE patient_id = ? AND business_id = ? AND status IN ({_HOLDING_SQL})
-              AND starts_at < ? AND ends_at > ? AND id IS NOT ?
+            WHERE patient_id = ?4 AND business_id = ?1 AND status IN ({_HOLDING_SQL})
+              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS NOT ?5
             ORDER BY starts_at LIMIT 1""",
-        (patient_id, business_id, to_epoch(end), to_epoch(start), other_than),
+        (business_id, to_epoch(start), to_epoch(end), patient_id, other_than),
     ) as cursor:
         row = await cursor.fetchone()
     return Appointment.from_row(row) if row else None
@@ -608,7 +666,7 @@ async def _fetch(db: aiosqlite.Connection, appointment_id: int) -> Appointment |
     return Appointment.from_row(row) if row else None
 
 
-async def _record(
+async def record_history(
     db: aiosqlite.Connection,
     appointment_id: int,
     stamp: int,
@@ -619,7 +677,7 @@ async def _record(
 ) -> None:
     await db.execute(
         """INSERT INTO appointment_history
-               (appointment_id, at, actor, from_status, to_status, note)
-           VALUES (?, ?, ?, ?, ?, ?)""",
-        (appointment_id, stamp, actor, from_status, to_status, note),
+               (appointment_id, at, actor, from_status, to_status, note, business_id)
+           SELECT ?, ?, ?, ?, ?, ?, business_id FROM appointments WHERE id = ?""",
+        (appointment_id, stamp, actor, from_status, to_status, note, appointment_id),
     )

@@ -116,10 +116,16 @@ class Blocks:
     async def overlapping(self, business_id: int, start: datetime, end: datetime) -> list[Block]:
         """A business's blocks in force that overlap [start, end), by start."""
         rows = await self._db.fetch_all(
+            # A block overlapping [start, end) starts after start minus the business's
+            # longest block (one index seek): the range of starts read is bounded both sides.
             """SELECT * FROM blocks
-               WHERE business_id = ? AND removed_at IS NULL AND starts_at < ? AND ends_at > ?
+               WHERE business_id = ?1 AND removed_at IS NULL
+                 AND starts_at > ?2 - (
+                     SELECT COALESCE(MAX(ends_at - starts_at), 0) FROM blocks
+                     WHERE business_id = ?1 AND removed_at IS NULL)
+                 AND starts_at < ?3 AND ends_at > ?2
                ORDER BY starts_at, id""",
-            (business_id, to_epoch(end), to_epoch(start)),
+            (business_id, to_epoch(start), to_epoch(end)),
         )
         return [Block.from_row(row) for row in rows]
 

@@ -10,6 +10,9 @@ import aiosqlite
 
 from storage.db import Database, from_epoch, to_epoch
 
+# Ids bound in one IN (...): well under SQLite's limit on a statement's variables.
+_BATCH = 500
+
 
 @dataclass(frozen=True)
 class Person:
@@ -123,6 +126,19 @@ class People:
     async def get(self, telegram_id: int) -> Person | None:
         row = await self._db.fetch_one("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,))
         return Person.from_row(row) if row else None
+
+    async def many(self, telegram_ids: Iterable[int]) -> dict[int, Person]:
+        """The people among ``telegram_ids`` the store knows, by id, in one read a batch."""
+        wanted = sorted(set(telegram_ids))
+        found: dict[int, Person] = {}
+        for first in range(0, len(wanted), _BATCH):
+            batch = wanted[first : first + _BATCH]
+            rows = await self._db.fetch_all(
+                f"SELECT * FROM people WHERE telegram_id IN ({', '.join('?' * len(batch))})",
+                batch,
+            )
+            found.update((row["telegram_id"], Person.from_row(row)) for row in rows)
+        return found
 
     async def bind(self, telegram_id: int, business_id: int) -> None:
         await self._update(telegram_id, "business_id", business_id)

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.appointments import HOLDING, Appointment, HistoryEntry, Status
+from storage.appointments import HOLDING, Appointment, HistoryEntry, Status, record_history
 from storage.audit import AuditEntry, AuditLog
 from storage.db import Database, from_epoch, to_epoch
 from storage.outbox import Message, Outbox, Owed
@@ -326,11 +326,8 @@ async def _cancel_future(
             "UPDATE appointments SET status = ?, updated_at = ? WHERE id = ?",
             (Status.CANCELLED, stamp, appointment.id),
         )
-        await db.execute(
-            """INSERT INTO appointment_history
-                   (appointment_id, at, actor, from_status, to_status, note)
-               VALUES (?, ?, NULL, ?, ?, ?)""",
-            (appointment.id, stamp, appointment.status, Status.CANCELLED, ERASED_NOTE),
+        await record_history(
+            db, appointment.id, stamp, None, appointment.status, Status.CANCELLED, ERASED_NOTE
         )
     # As the office will read them once this commits: without the patient.
     return [

@@ -14,6 +14,9 @@ from storage.appointments import Appointment
 from storage.db import Database, to_epoch
 from storage.outbox import Outbox, Owed
 
+# Targets bound in one IN (...): well under SQLite's limit on a statement's variables.
+_BATCH = 500
+
 
 @dataclass(frozen=True)
 class DueReminder:
@@ -114,6 +117,20 @@ class DigestsSent:
     def __init__(self, db: Database, outbox: Outbox):
         self._db = db
         self._outbox = outbox
+
+    async def claimed(self, kind: str, day: date, targets: Iterable[str]) -> set[str]:
+        """Which of ``targets`` already had their ``kind`` for ``day``: one read for all."""
+        wanted = list(targets)
+        found: set[str] = set()
+        for first in range(0, len(wanted), _BATCH):
+            batch = wanted[first : first + _BATCH]
+            rows = await self._db.fetch_all(
+                f"""SELECT target FROM digests_sent WHERE kind = ? AND day = ?
+                    AND target IN ({", ".join("?" * len(batch))})""",
+                (kind, day.isoformat(), *batch),
+            )
+            found.update(row[0] for row in rows)
+        return found
 
     async def claim(
         self, kind: str, target: str, day: date, owed: Iterable[Owed], now: datetime

@@ -24,7 +24,7 @@ from storage.appointments import (
     Status,
     _fetch,
     _patients_overlap,
-    _record,
+    record_history,
 )
 from storage.db import Database, from_epoch, to_epoch
 from storage.outbox import Outbox, Owed
@@ -210,7 +210,7 @@ class SeriesStore:
                     "UPDATE appointments SET status = ?, updated_at = ? WHERE id = ?",
                     (Status.CANCELLED, stamp, appointment_id),
                 )
-                await _record(
+                await record_history(
                     db,
                     appointment_id,
                     stamp,

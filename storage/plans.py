@@ -1,0 +1,85 @@
+"""The query plans of what a piece of work asked the database: how the bench and the tests
+show that no hot query reads a large table whole, whatever its size."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from storage.db import Database
+
+# Tables that grow with the years: reading one of them whole is what must never happen.
+LARGE = frozenset({"appointments", "appointment_history", "people", "outbox"})
+
+_SOURCE = re.compile(r"\b(?:FROM|JOIN|UPDATE)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?", re.IGNORECASE)
+_SCAN = re.compile(r"^SCAN (\w+)")
+_INDEX = re.compile(r"USING (?:COVERING )?INDEX (\w+)")
+_READS = ("SELECT", "UPDATE", "DELETE", "WITH")
+# A statement's shape: its values (bound when traced) and lists of them made alike.
+_VALUES = re.compile(r"'(?:[^']|'')*'|-?\b\d+(?:\.\d+)?\b|\bNULL\b")
+_LISTS = re.compile(r"\?(?:\s*,\s*\?)+")
+_NOT_ALIASES = frozenset(
+    {"WHERE", "ON", "SET", "JOIN", "CROSS", "LEFT", "INNER", "GROUP", "ORDER", "LIMIT", "UNION"}
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    sql: str
+    steps: tuple[str, ...]
+
+    def scans(self, partial: frozenset[str] = frozenset()) -> list[str]:
+        """The steps that read a large table (or an index of one) from end to end; reading
+        one of the ``partial`` indexes whole reads only the few rows it keeps (messages
+        still owed, requests waiting), and is not one."""
+        tables = {}
+        for table, alias in _SOURCE.findall(self.sql):
+            tables[table.lower()] = table.lower()
+            if alias and alias.upper() not in _NOT_ALIASES:
+                tables[alias.lower()] = table.lower()
+        return [
+            step
+            for step in self.steps
+            if (found := _SCAN.match(step))
+            and tables.get(found[1].lower()) in LARGE
+            and not ((index := _INDEX.search(step)) and index[1] in partial)
+        ]
+
+
+@asynccontextmanager
+async def recorded(database: Database) -> AsyncIterator[list[str]]:
+    """Every statement run on ``database`` inside the block, its parameters bound."""
+    statements: list[str] = []
+    connection = database._connection
+    await connection.set_trace_callback(statements.append)
+    try:
+        yield statements
+    finally:
+        await connection.set_trace_callback(None)
+
+
+async def explain(database: Database, statements: list[str]) -> list[Plan]:
+    """The plan of each statement that reads tables, one for each shape, in the order first
+    run (the statement shown with its values as ``?``)."""
+    plans, done = [], set()
+    for sql in statements:
+        text = " ".join(sql.split())
+        upper = text.upper()
+        reads = upper.startswith(_READS) or (upper.startswith("INSERT") and "SELECT" in upper)
+        shape = _LISTS.sub("?", _VALUES.sub("?", text))
+        if shape in done or not reads:
+            continue
+        done.add(shape)
+        rows = await database.fetch_all(f"EXPLAIN QUERY PLAN {text}")
+        plans.append(Plan(shape, tuple(row[-1] for row in rows)))
+    return plans
+
+
+async def partial_indexes(database: Database) -> frozenset[str]:
+    """The indexes that keep some rows only (``CREATE INDEX ... WHERE``)."""
+    rows = await database.fetch_all(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    )
+    return frozenset(row[0] for row in rows if " WHERE " in " ".join(row[1].upper().split()))
