@@ -88,7 +88,8 @@ def business_buttons(
 
 
 def listing(d: Deps, language: str, names: Sequence[str]) -> str:
-    """``a, b, c`` or, for many, ``a, b, … h and 492 more``: a message Telegram takes."""
+    """``a, b, c`` or, for many, the first few and ``and 492 more``: one message, however
+    many businesses the office serves."""
     shown, more = paging.shortened(names)
     joined = ", ".join(shown)
     return d.i18n.text(language, "paging.and_more", names=joined, count=more) if more else joined
