@@ -143,6 +143,7 @@ def build_application(
     )
 
     application.add_handler(CallbackQueryHandler(patient.choose_business, pattern=route_is("biz")))
+    application.add_handler(CallbackQueryHandler(patient.business_page, pattern=route_is("bizp")))
     application.add_handler(CallbackQueryHandler(patient.book, pattern=route_is("book")))
     application.add_handler(CallbackQueryHandler(own.mine, pattern=route_is("mine")))
     application.add_handler(CallbackQueryHandler(patient.choose_service, pattern=route_is("svc")))
@@ -272,6 +273,7 @@ def build_application(
     application.add_handler(
         CallbackQueryHandler(agenda.agenda_week_button, pattern=route_is("agw"))
     )
+    application.add_handler(CallbackQueryHandler(agenda.agenda_week_page, pattern=route_is("agwp")))
     # The office acting on any appointment (om: is its move, for any secretary button),
     # on what a new block hits, and the patients' cards.
     application.add_handler(CallbackQueryHandler(office.appointment_view, pattern=route_is("oa")))

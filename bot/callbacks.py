@@ -75,6 +75,11 @@ def _flow(token: str) -> int:
     return _number(token, 0, 99_999)
 
 
+def _page(token: str) -> int:
+    """A page of a long picker (bot.paging): a thousand pages of a few choices each."""
+    return _number(token, 0, 999)
+
+
 def _minutes(token: str) -> int:
     return _number(token, 1, 100 * 60)
 
@@ -137,6 +142,7 @@ _FIELDS: dict[str, Callable[[str], Any]] = {
     "id": _id,
     "index": _index,
     "flow": _flow,
+    "page": _page,
     "minutes": _minutes,
     "start": _moment,
     "day": _day,
@@ -165,12 +171,15 @@ def _format(name: str, value: Any) -> str:
     return str(value)
 
 
-# Every button the bot makes; bot/app.py routes each to its handler.
+# Every button the bot makes; bot/app.py routes each to its handler. A picker of businesses
+# turns its pages (bot.paging) with a route of its own, its name ending in ``p``, that carries
+# what the picker's buttons carry but the business, and the page to show.
 TEMPLATES: tuple[str, ...] = (
     # patients: the menu, booking with buttons, their appointments (handlers.patient)
     "book",
     "mine",
     "biz:{slug}",
+    "bizp:{page}",
     "svc:{key}",
     "day:{key}:{day}",
     "days:{key}:{day}",
@@ -210,6 +219,7 @@ TEMPLATES: tuple[str, ...] = (
     "late:cx:{id}",
     "late:keep:{id}",
     "agw:{slug}:{day}",
+    "agwp:{day}:{page}",
     # series of appointments: repeat a booking, book a conflict's nearest time (handlers.series)
     "ser:rep:{id}",
     "ser:go:{id}:{index}:{index}",  # the appointment, weeks between, occurrences
@@ -244,14 +254,17 @@ TEMPLATES: tuple[str, ...] = (
     "obt:{id}:{key}:{start}:{index}",
     # the phone desk: /rdv and /appel drafts (handlers.desk)
     "rdv:{flow}:b:{slug}",
+    "rdv:{flow}:bp:{page}",
     "rdv:{flow}:v:{key}",
     "rdv:{flow}:o",
     "rdv:{flow}:d:{day}",
     "rdv:{flow}:s:{start}:{index}",
     "call:{flow}:b:{slug}",
+    "call:{flow}:bp:{page}",
     "call:{flow}:send:{urgent}",
     # missions and statements (handlers.missions, statements): business and mission ids
     "m:nb:{id}",
+    "m:nbp:{page}",
     "m:nk:{index}",
     "m:nf",
     "m:nd:{day?}",
@@ -263,9 +276,11 @@ TEMPLATES: tuple[str, ...] = (
     "m:cc:{id}",
     "m:k:{id}",
     "m:r:{id}:{month}",
+    "m:rp:{month?}:{page}",
     "m:i:{id}:{month}:{start}",  # {start}: when the statement was shown
     # mail merges (handlers.mailmerge)
     "mm:b:{id}",
+    "mm:bp:{page}",
     "mm:a:{audience}",
     "mm:d:{day}",
     "mm:s:{day}",

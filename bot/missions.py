@@ -225,7 +225,8 @@ def parse_mission_line(
         raise InputError("missions.usage")
     slug, kind_name, description, *rest = words
     if slug.lower() not in slugs:
-        raise InputError("missions.unknown_business", slug=slug, known=", ".join(slugs))
+        # The handler lists them: the first few when there are many.
+        raise InputError("missions.unknown_business", slug=slug, known=tuple(slugs))
     kind = kind_names.get(normalise(kind_name))
     if kind is None:
         known = ", ".join(sorted(set(kind_names.values())))

@@ -11,7 +11,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, ContextTypes
 
 from bot import callbacks
@@ -19,11 +19,13 @@ from bot.agenda_image import Day, Entry, Kind, Legend, render_week
 from bot.config import Business
 from bot.ics import CalendarEvent, calendar_file
 from bot.nlu import parse_request
+from handlers import lookups
 from handlers.common import (
     Deps,
     appointment_values,
     deps,
     keyboard,
+    reply,
     send_safely,
     split_message,
     staff_language,
@@ -108,16 +110,16 @@ async def send_agenda(
     period = _period(" ".join(words), now)
     if period is None:
         await update.effective_message.reply_text(
-            d.i18n.text(language, "agenda.usage", businesses=", ".join(b.slug for b in visible))
+            d.i18n.text(language, "agenda.usage", businesses=business_slugs(d, language, visible))
         )
         return
     if period.week:
         if len(businesses) == 1:
             await _send_week(update, context, user.id, language, businesses[0], period.first)
             return
-        buttons = [[(b.name, f"agw:{b.slug}:{day_code(period.first)}")] for b in businesses]
         await update.effective_message.reply_text(
-            d.i18n.text(language, "agenda.which_business"), reply_markup=keyboard(*buttons)
+            d.i18n.text(language, "agenda.which_business"),
+            reply_markup=_week_picker(d, language, businesses, period.first, 0),
         )
         return
     sections = []
@@ -171,17 +173,48 @@ def _pack(sections: list[str]) -> list[str]:
     return split_message("\n\n".join(sections))
 
 
+def _week_picker(
+    d: Deps, language: str, businesses: list[Business], day: date, page: int
+) -> InlineKeyboardMarkup:
+    return keyboard(
+        *lookups.business_picker(
+            d,
+            language,
+            lambda b: f"agw:{b.slug}:{day_code(day)}",
+            lambda number: f"agwp:{day_code(day)}:{number}",
+            page,
+            businesses,
+        )
+    )
+
+
+def _visible(d: Deps, user_id: int) -> list[Business]:
+    if d.settings.is_secretary(user_id):
+        return d.settings.businesses
+    return d.settings.businesses_of_employer(user_id)
+
+
+async def agenda_week_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``agwp:<monday>:<page>``: another page of the businesses whose week to show, in place."""
+    d = deps(context)
+    user = update.effective_user
+    day, page = callbacks.read(update.callback_query.data, "agwp")
+    visible = _visible(d, user.id)
+    if not visible:
+        await refuse(update, context)
+        return
+    language = staff_language(context, user.id)
+    text = d.i18n.text(language, "agenda.which_business")
+    await reply(update, text, _week_picker(d, language, visible, day, page))
+
+
 async def agenda_week_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``agw:<slug>:<monday>``: the week of one business, for whoever may see it."""
     d = deps(context)
     user = update.effective_user
     slug, day = callbacks.read(update.callback_query.data, "agw")
     business = d.settings.business(slug)
-    visible = (
-        d.settings.businesses
-        if d.settings.is_secretary(user.id)
-        else d.settings.businesses_of_employer(user.id)
-    )
+    visible = _visible(d, user.id)
     if business is None or business not in visible:
         await refuse(update, context)
         return
@@ -464,7 +497,7 @@ async def ics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         business = None
     if business is None:
         await update.effective_message.reply_text(
-            d.i18n.text(language, "ics.usage", businesses=business_slugs(d))
+            d.i18n.text(language, "ics.usage", businesses=business_slugs(d, language))
         )
         return
     today = d.booking.today(business)

@@ -170,7 +170,7 @@ async def block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         shown = (context.args or [])[:2]
         log.info("secretary %s: /bloquer %r not understood (%s)", user.id, shown, asked)
         await update.effective_message.reply_text(
-            d.i18n.text(language, asked, businesses=business_slugs(d), limit=REASON_LIMIT)
+            d.i18n.text(language, asked, businesses=business_slugs(d, language), limit=REASON_LIMIT)
         )
         return
     business = asked.business

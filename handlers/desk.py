@@ -31,7 +31,7 @@ from bot.callers import read_booking, read_caller
 from bot.config import Business, Service
 from bot.series import Recurrence, read_series_booking
 from bot.series_booking import Who
-from handlers import offers, series
+from handlers import lookups, offers, series
 from handlers.common import (
     Deps,
     appointment_values,
@@ -117,10 +117,26 @@ def _start_draft(context: ContextTypes.DEFAULT_TYPE, kind: int) -> _Draft:
     return draft
 
 
-def _business_buttons(d: Deps, prefix: str, draft: _Draft) -> InlineKeyboardMarkup:
+def _business_buttons(
+    d: Deps, language: str, prefix: str, draft: _Draft, page: int = 0
+) -> InlineKeyboardMarkup:
     return keyboard(
-        *[[(b.name, f"{prefix}:{draft.flow}:b:{b.slug}")] for b in d.settings.businesses]
+        *lookups.business_picker(
+            d,
+            language,
+            lambda b: f"{prefix}:{draft.flow}:b:{b.slug}",
+            lambda number: f"{prefix}:{draft.flow}:bp:{number}",
+            page,
+        )
     )
+
+
+async def _business_page(
+    update: Update, d: Deps, language: str, prefix: str, draft: _Draft, page: int
+) -> None:
+    """``rdv:<flow>:bp:<page>`` (``call:``): another page of the businesses, in place."""
+    markup = _business_buttons(d, language, prefix, draft, page)
+    await reply(update, d.i18n.text(language, "desk.which_business"), markup)
 
 
 def _understood(d: Deps, language: str, draft: _Draft) -> str:
@@ -254,7 +270,9 @@ async def _rdv_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: _
         draft.business = business.slug if business is not None else None
     if business is None:
         await reply(
-            update, d.i18n.text(language, "desk.which_business"), _business_buttons(d, "rdv", draft)
+            update,
+            d.i18n.text(language, "desk.which_business"),
+            _business_buttons(d, language, "rdv", draft),
         )
         return RDV
     _merge_booking(d, draft, business)
@@ -375,6 +393,9 @@ async def rdv_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if action == "b" and arguments and d.settings.business(arguments[0]):
         draft.business = arguments[0]
         return await _rdv_next(update, context, draft)
+    if action == "bp":
+        await _business_page(update, d, language, "rdv", draft, arguments[0])
+        return RDV
     business = d.settings.business(draft.business) if draft.business else None
     if business is None:
         await answer_stale(update, d, language)
@@ -519,7 +540,7 @@ async def _call_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: 
         await reply(
             update,
             d.i18n.text(language, "desk.which_business"),
-            _business_buttons(d, "call", draft),
+            _business_buttons(d, language, "call", draft),
         )
         return CALL
     _merge_call(d, draft, business)
@@ -557,6 +578,10 @@ async def call_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     if action == "b" and arguments and d.settings.business(arguments[0]):
         draft.business = arguments[0]
         return await _call_next(update, context, draft)
+    if action == "bp":
+        language = staff_language(context, update.effective_user.id)
+        await _business_page(update, d, language, "call", draft, arguments[0])
+        return CALL
     business = d.settings.business(draft.business) if draft.business else None
     ready = business is not None and draft.name and draft.phone and draft.message
     if action == "send" and ready:

@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 from bot.summaries import Summaries
 from handlers.agenda import send_agenda
 from handlers.common import deps, split_message, staff_language
+from handlers.lookups import listing
 from handlers.staff import refuse
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             language,
             "employer.welcome",
             name=user.first_name,
-            businesses=", ".join(b.name for b in businesses),
+            businesses=listing(d, language, [b.name for b in businesses]),
         )
     )
 

@@ -13,7 +13,7 @@ from bot.config import Business
 from bot.i18n import pick_language
 from bot.journal import DEFAULT_DAYS, PERIOD_DAYS, first_day, write_journal
 from handlers.common import Deps, deps, split_message, staff_language
-from handlers.staff import find_business
+from handlers.staff import business_slugs, find_business
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ async def journal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if asked is None:
         await update.effective_message.reply_text(
-            d.i18n.text(language, "journal.usage", businesses=", ".join(b.slug for b in own))
+            d.i18n.text(language, "journal.usage", businesses=business_slugs(d, language, own))
         )
         return
     days, businesses = asked

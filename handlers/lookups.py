@@ -1,5 +1,6 @@
 """What the secretary's flows look up alike: a business by the id that storage and buttons
-carry, its name and zone, today's date, a mission kind's label.
+carry, its name and zone, today's date, a mission kind's label; the picker of businesses
+every flow shows, a page at a time, and lists of their names that fit in a message.
 
 Storage and buttons name a business by its id, config by its slug; one dropped from config
 since still has missions, shown under its slug.
@@ -7,9 +8,11 @@ since still has missions, shown under its slug.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from bot import paging
 from bot.config import Business
 from bot.missions import kind_label
 from handlers.common import Deps
@@ -51,5 +54,42 @@ def today(d: Deps, zone: ZoneInfo) -> date:
     return d.clock.now().astimezone(zone).date()
 
 
-def business_buttons(d: Deps, prefix: str) -> list[list[tuple[str, str]]]:
-    return [[(b.name, f"{prefix}:{business_id(d, b)}")] for b in d.settings.businesses]
+def turn_labels(d: Deps, language: str) -> paging.TurnLabels:
+    return paging.TurnLabels(
+        previous=d.i18n.text(language, "paging.previous"),
+        position=d.i18n.text(language, "paging.position"),
+        next=d.i18n.text(language, "paging.next"),
+    )
+
+
+def business_picker(
+    d: Deps,
+    language: str,
+    data_of: Callable[[Business], str],
+    turn: Callable[[int], str],
+    page: int = 0,
+    businesses: Sequence[Business] | None = None,
+) -> list[list[tuple[str, str]]]:
+    """A button a business (every one in config unless ``businesses`` are named), in config
+    order, a page at a time: ``data_of`` is a business's button, ``turn(n)`` shows page n."""
+    shown = d.settings.businesses if businesses is None else businesses
+    choices = [(b.name, data_of(b)) for b in shown]
+    return paging.picker_rows(choices, page, turn, turn_labels(d, language))
+
+
+def business_buttons(
+    d: Deps, language: str, prefix: str, page: int = 0
+) -> list[list[tuple[str, str]]]:
+    """The picker of a flow whose buttons carry the business's id: ``<prefix>:<id>``, its
+    pages turned by ``<prefix>p:<page>`` (bot.callbacks)."""
+    return business_picker(
+        d, language, lambda b: f"{prefix}:{business_id(d, b)}", lambda n: f"{prefix}p:{n}", page
+    )
+
+
+def listing(d: Deps, language: str, names: Sequence[str]) -> str:
+    """``a, b, c`` or, for many, the first few and ``and 492 more``: one message, however
+    many businesses the office serves."""
+    shown, more = paging.shortened(names)
+    joined = ", ".join(shown)
+    return d.i18n.text(language, "paging.and_more", names=joined, count=more) if more else joined

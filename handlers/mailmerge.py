@@ -15,7 +15,7 @@ import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes
 
@@ -60,8 +60,20 @@ async def mail_merge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             update, context, d, language, lookups.business_id(d, d.settings.businesses[0])
         )
         return
-    rows = [*lookups.business_buttons(d, "mm:b"), [_merge_abandon_button(d, language)]]
-    await reply(update, d.i18n.text(language, "mailmerge.which_business"), keyboard(*rows))
+    text = d.i18n.text(language, "mailmerge.which_business")
+    await reply(update, text, _business_picker(d, language, 0))
+
+
+def _business_picker(d: Deps, language: str, page: int) -> InlineKeyboardMarkup:
+    rows = lookups.business_buttons(d, language, "mm:b", page)
+    return keyboard(*rows, [_merge_abandon_button(d, language)])
+
+
+async def _merge_business_page(update, context, d: Deps, language: str, args: list) -> None:
+    """``mm:bp:<page>``: another page of the businesses, in place."""
+    (page,) = args
+    text = d.i18n.text(language, "mailmerge.which_business")
+    await reply(update, text, _business_picker(d, language, page))
 
 
 def _merge_abandon_button(d: Deps, language: str) -> tuple[str, str]:
@@ -477,6 +489,7 @@ async def _tell(application: Application, chat_id: int | None, text: str) -> int
 
 BUTTONS: dict[str, tuple[int, steps.StepHandler]] = {
     "b": (1, _merge_business),
+    "bp": (1, _merge_business_page),
     "a": (1, _merge_audience),
     "d": (1, _merge_day_button),
     "s": (1, _merge_since_button),

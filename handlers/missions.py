@@ -28,7 +28,7 @@ from bot.missions import (
 )
 from handlers import lookups, steps
 from handlers.common import Deps, deps, keyboard, reply
-from handlers.staff import audit
+from handlers.staff import audit, business_slugs
 from storage.missions import (
     Mission,
     MissionBusy,
@@ -83,8 +83,21 @@ async def new_mission(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             update, context, d, language, lookups.business_id(d, d.settings.businesses[0])
         )
         return
-    rows = [*lookups.business_buttons(d, "m:nb"), [_abandon_button(d, language)]]
-    await reply(update, d.i18n.text(language, "missions.which_business"), keyboard(*rows))
+    text = d.i18n.text(language, "missions.which_business")
+    await reply(update, text, _business_picker(d, language, 0))
+
+
+def _business_picker(d: Deps, language: str, page: int) -> InlineKeyboardMarkup:
+    rows = lookups.business_buttons(d, language, "m:nb", page)
+    return keyboard(*rows, [_abandon_button(d, language)])
+
+
+async def _new_business_page(update, context, d: Deps, language: str, args: list) -> None:
+    """``m:nbp:<page>``: another page of the businesses, in place, while the draft waits."""
+    (page,) = args
+    _draft(context)
+    text = d.i18n.text(language, "missions.which_business")
+    await reply(update, text, _business_picker(d, language, page))
 
 
 async def _one_line(
@@ -282,7 +295,7 @@ async def list_missions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if context.args:
         business = d.settings.business(context.args[0].lower())
         if business is None:
-            known = ", ".join(b.slug for b in d.settings.businesses)
+            known = business_slugs(d, language)
             await update.effective_message.reply_text(
                 d.i18n.text(
                     language, "missions.unknown_business", slug=context.args[0], known=known
@@ -482,6 +495,7 @@ async def _keep(update, context, d: Deps, language: str, args: list) -> None:
 
 BUTTONS: dict[str, tuple[int, steps.StepHandler]] = {
     "nb": (1, _new_business),
+    "nbp": (1, _new_business_page),
     "nk": (1, _new_kind),
     "nf": (0, _default_fee),
     "nd": (1, _chosen_due),

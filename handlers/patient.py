@@ -24,7 +24,7 @@ from bot.config import Business
 from bot.handoff import Reason, is_pleasantry, needs_person
 from bot.i18n import LANGUAGES
 from bot.nlu import Intent, mentions_waitlist, parse_request
-from handlers import handoff, offers, own, waitlist
+from handlers import handoff, lookups, offers, own, waitlist
 from handlers.answers import answer_text
 from handlers.common import (
     Deps,
@@ -56,8 +56,12 @@ def _business_of(d: Deps, patient: Person) -> Business | None:
     return None
 
 
-def _business_choice(d: Deps) -> InlineKeyboardMarkup:
-    return keyboard(*[[(b.name, f"biz:{b.slug}")] for b in d.settings.businesses])
+def _business_choice(d: Deps, language: str, page: int = 0) -> InlineKeyboardMarkup:
+    return keyboard(
+        *lookups.business_picker(
+            d, language, lambda b: f"biz:{b.slug}", lambda number: f"bizp:{number}", page
+        )
+    )
 
 
 def _day_code(day: date | None) -> str:
@@ -101,7 +105,7 @@ async def _patient_and_business(
 
 
 async def _ask_business(update: Update, d: Deps, language: str, key: str) -> None:
-    await reply(update, d.i18n.text(language, key), _business_choice(d))
+    await reply(update, d.i18n.text(language, key), _business_choice(d, language))
 
 
 # -- /start and the menu ---------------------------------------------------------------------
@@ -122,6 +126,15 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await d.store.people.bind(patient.telegram_id, d.booking.business_id(business))
     text = d.i18n.text(language, "patient.welcome", name=patient.first_name, business=business.name)
     await update.effective_message.reply_text(text, reply_markup=offers.menu(d, language))
+
+
+async def business_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``bizp:<page>``: another page of the businesses to choose from, in place."""
+    d = deps(context)
+    patient = await person(update, context)
+    (page,) = callbacks.read(update.callback_query.data, "bizp")
+    text = d.i18n.text(patient.language, "patient.which")
+    await reply(update, text, _business_choice(d, patient.language, page))
 
 
 async def choose_business(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

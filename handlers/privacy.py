@@ -18,6 +18,7 @@ from bot import callbacks, outbox, privacy
 from bot.i18n import pick_language
 from handlers.common import Deps, deps, keyboard, person, reply
 from handlers.delivery import Rendered, Renderer
+from handlers.lookups import listing
 from handlers.notices import staff_notice
 from handlers.staff import answer_stale
 from storage.outbox import Message
@@ -72,7 +73,9 @@ def _summary_text(d: Deps, language: str, data: privacy.PatientData, places: pri
             phone=said.phone or none,
             spoken=d.i18n.text(said.language or language, "language.name"),
         ),
-        d.i18n.text(language, "privacy.businesses", names=", ".join(said.businesses) or none),
+        d.i18n.text(
+            language, "privacy.businesses", names=listing(d, language, said.businesses) or none
+        ),
         d.i18n.text(
             language,
             "privacy.appointments",

@@ -24,7 +24,7 @@ async def qr(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     business = find_business(d, context.args[0]) if len(context.args or []) == 1 else None
     if business is None:
         await update.effective_message.reply_text(
-            d.i18n.text(language, "qr.which", businesses=business_slugs(d))
+            d.i18n.text(language, "qr.which", businesses=business_slugs(d, language))
         )
         return
     link = deep_link(context.bot.username, business.slug)

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks, outbox
 from bot.agenda import Wanted
 from bot.config import Business
-from handlers import series, waitlist
+from handlers import lookups, series, waitlist
 from handlers.common import (
     Deps,
     appointment_values,
@@ -192,7 +192,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     user = update.effective_user
     language = staff_language(context, user.id)
-    businesses = ", ".join(b.name for b in d.settings.businesses)
+    businesses = lookups.listing(d, language, [b.name for b in d.settings.businesses])
     welcome = d.i18n.text(
         language, "secretary.welcome", name=secretary_name(d, user.id), businesses=businesses
     )

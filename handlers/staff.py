@@ -8,6 +8,7 @@ callback data can be replayed by anyone who has seen it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date
 
 from telegram import Update, User
@@ -16,6 +17,7 @@ from telegram.ext import ContextTypes, ConversationHandler
 from bot.config import Business
 from bot.i18n import pick_language
 from handlers.common import Deps, deps, is_secretary, staff_language
+from handlers.lookups import listing
 from storage.appointments import Appointment
 from storage.people import Person
 
@@ -127,8 +129,11 @@ def find_business(d: Deps, word: str) -> Business | None:
     return starting[0] if len(starting) == 1 else None
 
 
-def business_slugs(d: Deps) -> str:
-    return ", ".join(b.slug for b in d.settings.businesses)
+def business_slugs(d: Deps, language: str, businesses: Sequence[Business] | None = None) -> str:
+    """The slugs to type, of every business unless ``businesses`` are named: the first few
+    when there are many, so that a usage text stays one message."""
+    shown = d.settings.businesses if businesses is None else businesses
+    return listing(d, language, [b.slug for b in shown])
 
 
 def day_code(day: date) -> str:

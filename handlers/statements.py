@@ -20,7 +20,7 @@ from bot.config import Business
 from bot.invoice import StatementRow, long_date, short_date, statement_csv
 from bot.missions import InputError, Month, invoice_number, month_label, totals_by_kind
 from handlers import lookups, steps
-from handlers.common import Deps, deps, keyboard, telegram_length
+from handlers.common import Deps, deps, keyboard, reply, telegram_length
 from storage.missions import Invoice, Mission, Party
 
 log = logging.getLogger(__name__)
@@ -47,13 +47,34 @@ async def statement(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         business = d.settings.businesses[0]
     if business is None:
         text = d.i18n.text(language, "statement.which_business")
-        rows = [
-            [(b.name, f"m:r:{lookups.business_id(d, b)}:{(month or _current_month(d, b)).code}")]
-            for b in d.settings.businesses
-        ]
-        await update.effective_message.reply_text(text, reply_markup=keyboard(*rows))
+        markup = _business_picker(d, language, month, 0)
+        await update.effective_message.reply_text(text, reply_markup=markup)
         return
     await _send_statement(update, d, language, business, month or _current_month(d, business))
+
+
+def _business_picker(
+    d: Deps, language: str, month: Month | None, page: int
+) -> InlineKeyboardMarkup:
+    """A button a business, for ``month`` or, when none was asked, each one's current month."""
+    asked = month.code if month is not None else "-"
+    return keyboard(
+        *lookups.business_picker(
+            d,
+            language,
+            lambda b: f"m:r:{lookups.business_id(d, b)}:{(month or _current_month(d, b)).code}",
+            lambda number: f"m:rp:{asked}:{number}",
+            page,
+        )
+    )
+
+
+async def _business_page(update, context, d: Deps, language: str, args: list) -> None:
+    """``m:rp:<month>:<page>``: another page of the businesses, in place."""
+    first_day, page = args
+    month = Month.of(first_day) if first_day is not None else None
+    text = d.i18n.text(language, "statement.which_business")
+    await reply(update, text, _business_picker(d, language, month, page))
 
 
 def _statement_arguments(d: Deps, args: list[str]) -> tuple[Business | None, Month | None]:
@@ -68,7 +89,7 @@ def _statement_arguments(d: Deps, args: list[str]) -> tuple[Business | None, Mon
         elif month is None and any(c.isdigit() for c in arg):
             month = Month.parse(arg)
         else:
-            known = ", ".join(b.slug for b in d.settings.businesses)
+            known = tuple(b.slug for b in d.settings.businesses)
             raise InputError("missions.unknown_business", slug=arg, known=known)
     return business, month
 
@@ -324,5 +345,6 @@ async def _send_invoice(message: Message, d: Deps, business: Business, invoice: 
 
 BUTTONS: dict[str, tuple[int, steps.StepHandler]] = {
     "r": (2, _statement_button),
+    "rp": (2, _business_page),
     "i": (3, _issue),
 }

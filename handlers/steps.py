@@ -25,6 +25,7 @@ from bot import callbacks
 from bot.i18n import pick_language
 from bot.missions import InputError
 from handlers.common import Deps, deps, is_secretary, staff_language
+from handlers.lookups import listing
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,13 @@ _QUOTES = ("text", "slug", "kind", "name")
 
 
 def error_text(d: Deps, language: str, error: InputError) -> str:
+    """The error in words; a tuple of names (the known slugs) is listed, its first few
+    when there are many."""
     values = {
         key: f"{value[: QUOTED - 1]}…"
         if key in _QUOTES and isinstance(value, str) and len(value) > QUOTED
+        else listing(d, language, value)
+        if isinstance(value, tuple)
         else value
         for key, value in error.values.items()
     }

@@ -17,6 +17,7 @@ FIELD_VALUES = {
     "id": st.integers(1, MAX_ID),
     "index": st.integers(0, 999),
     "flow": st.integers(0, 99_999),
+    "page": st.integers(0, 999),
     "minutes": st.integers(1, 6000),
     "start": st.integers(
         int(datetime(2000, 1, 1, tzinfo=UTC).timestamp()),

@@ -206,6 +206,7 @@ VALID_FIELD = {
     "id": st.integers(1, 40).map(str),
     "index": st.integers(0, 3).map(str),
     "flow": st.integers(0, 5).map(str),
+    "page": st.integers(0, 3).map(str),
     "minutes": st.sampled_from(["15", "90", "-"]),
     "start": st.integers(0, 14 * 24 * 4).map(lambda k: str(_FIRST_SLOT + 900 * k)),
     "day": st.integers(0, 20).map(lambda k: (MONDAY_9AM + timedelta(days=k)).strftime("%Y%m%d")),

@@ -389,6 +389,42 @@ async def test_an_empty_text_is_refused_as_telegram_does(tg: Simulator) -> None:
     tg.violations.clear()
 
 
+def buttons(count: int) -> str:
+    """An inline keyboard of ``count`` buttons, eight a row, as a form carries it."""
+    labels = [{"text": str(n), "callback_data": f"n:{n}"} for n in range(count)]
+    return json.dumps({"inline_keyboard": [labels[i : i + 8] for i in range(0, count, 8)]})
+
+
+async def test_a_keyboard_of_more_than_a_hundred_buttons_is_refused_as_telegram_does(
+    tg: Simulator,
+) -> None:
+    alice = tg.user(5001, "Alice")
+    async with httpx.AsyncClient() as client:
+        hundred = await client.post(
+            api(tg, "sendMessage"),
+            data={"chat_id": "5001", "text": "Ok ?", "reply_markup": buttons(100)},
+        )
+        more = await client.post(
+            api(tg, "sendMessage"),
+            data={"chat_id": "5001", "text": "Ok ?", "reply_markup": buttons(101)},
+        )
+        edited = await client.post(
+            api(tg, "editMessageReplyMarkup"),
+            data={"chat_id": "5001", "message_id": "1", "reply_markup": buttons(101)},
+        )
+
+    assert hundred.status_code == 200
+    assert len([b for row in alice.last.buttons for b in row]) == 100
+    assert [more.status_code, edited.status_code] == [400, 400]
+    assert more.json()["description"] == "Bad Request: reply markup is too long"
+    assert len(alice.messages) == 1
+    assert tg.violations == [
+        "sendMessage: reply markup is too long",
+        "editMessageReplyMarkup: reply markup is too long",
+    ]
+    tg.violations.clear()
+
+
 async def test_unknown_methods_and_tokens_are_refused(tg: Simulator) -> None:
     async with httpx.AsyncClient() as client:
         unknown = await client.post(api(tg, "sendTelegram"))

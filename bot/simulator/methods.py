@@ -18,6 +18,10 @@ _LENGTH_LIMITS = {
     "caption": (1024, "message caption is too long"),
 }
 _ENTITIES_FIELD = {"text": "entities", "caption": "caption_entities"}
+# Telegram refuses an inline keyboard of more buttons than this; the Bot API spec does not
+# say so, Telegram's answer does (tginfo/Telegram-Limits lists it).
+_INLINE_BUTTONS = 100
+_TOO_MANY_BUTTONS = "reply markup is too long"
 
 
 class BotApiMethods:
@@ -113,7 +117,7 @@ class BotApiMethods:
             self.bot_user,
             text=text,
             entities=entities,
-            reply_markup=self._keyboards(user, params),
+            reply_markup=self._keyboards("sendMessage", user, params),
         )
         self._record_bot_line(user, message, params)
         return message.to_api()
@@ -132,7 +136,7 @@ class BotApiMethods:
             caption_entities=original.caption_entities,
             photo_file=original.photo_file,
             document_file=original.document_file,
-            reply_markup=self._keyboards(user, params),
+            reply_markup=self._keyboards("copyMessage", user, params),
         )
         self._record_bot_line(user, message, params)
         return {"message_id": message.message_id}
@@ -155,7 +159,7 @@ class BotApiMethods:
             self.bot_user,
             caption=caption,
             caption_entities=caption_entities,
-            reply_markup=self._keyboards(user, params),
+            reply_markup=self._keyboards(method, user, params),
             **{f"{kind}_file": sent},
         )
         self._record_bot_line(user, message, params)
@@ -168,7 +172,7 @@ class BotApiMethods:
             raise bad_request("there is no text in the message to edit")
         text, entities = self._formatted_text("editMessageText", params, "text")
         # Like Telegram: an edit without reply_markup removes the inline keyboard.
-        markup = _inline_keyboard(params.get("reply_markup"))
+        markup = self._inline_keyboard("editMessageText", params)
         if (text, entities, markup) == (message.text, message.entities, message.reply_markup):
             raise bad_request(NOT_MODIFIED)
         message.text, message.entities, message.reply_markup = text, entities, markup
@@ -179,7 +183,7 @@ class BotApiMethods:
     ) -> Any:
         user = self._chat(params)
         message = self._message_to_edit(user, params)
-        markup = _inline_keyboard(params.get("reply_markup"))
+        markup = self._inline_keyboard("editMessageReplyMarkup", params)
         if markup == message.reply_markup:
             raise bad_request(NOT_MODIFIED)
         message.reply_markup = markup
@@ -283,7 +287,9 @@ class BotApiMethods:
             raise self._violation(method, too_long)
         return text, entities
 
-    def _keyboards(self, user: SimUser, params: dict[str, Any]) -> dict[str, Any] | None:
+    def _keyboards(
+        self, method: str, user: SimUser, params: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """The message's inline keyboard; a reply keyboard goes to the user's input field."""
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "keyboard" in markup:
@@ -293,7 +299,17 @@ class BotApiMethods:
             ]
         elif isinstance(markup, dict) and markup.get("remove_keyboard"):
             user._reply_keyboard = None
-        return _inline_keyboard(markup)
+        return self._inline_keyboard(method, params)
+
+    def _inline_keyboard(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The message's inline keyboard, refused as Telegram does when it has too many buttons
+        (each button's data was checked against the spec: 1-64 bytes)."""
+        markup = _inline_keyboard(params.get("reply_markup"))
+        rows = markup["inline_keyboard"] if markup is not None else []
+        buttons = sum(len(row) for row in rows if isinstance(row, list))
+        if buttons > _INLINE_BUTTONS:
+            raise self._violation(method, _TOO_MANY_BUTTONS)
+        return markup
 
     def _file(self, kind: str, params: dict[str, Any], uploads: dict[str, Upload]) -> SimFile:
         """The uploaded file, or the one a file_id names."""
