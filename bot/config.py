@@ -27,7 +27,7 @@ from pydantic import (
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LANGUAGES = ("fr", "en")
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
 class ConfigError(Exception):
@@ -262,7 +262,7 @@ class Business(_Model):
     @classmethod
     def _slug(cls, value: str) -> str:
         if not _SLUG.match(value):
-            raise ValueError(f"{value!r} must be lowercase letters, digits and dashes")
+            raise ValueError(f"{value!r} must be 1 to 40 lowercase letters, digits and dashes")
         return value
 
     @field_validator("hours")

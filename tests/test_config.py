@@ -61,6 +61,16 @@ def test_two_businesses_cannot_share_a_slug(config_data):
     assert errors_of(config_data) == ["(top level): business slugs must be unique: cabinet-dupont"]
 
 
+def test_a_slug_is_as_long_as_a_button_can_carry(config_data):
+    """Pickers carry the slug in callback data, which reads at most 40 characters of it."""
+    config_data["businesses"][1]["slug"] = "c" * 40
+    assert parse_settings(config_data).businesses[1].slug == "c" * 40
+    config_data["businesses"][1]["slug"] = "c" * 41
+    assert errors_of(config_data) == [
+        f"businesses[1].slug: {'c' * 41!r} must be 1 to 40 lowercase letters, digits and dashes"
+    ]
+
+
 def test_the_token_cannot_be_put_in_the_file(config_data):
     config_data["telegram"]["token"] = "123:ABC"
     assert errors_of(config_data) == ["telegram.token: unknown key"]
