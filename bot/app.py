@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -83,7 +83,7 @@ class Webhook:
     url: str
     host: str
     port: int
-    secret: str
+    secret: str = field(repr=False)
 
     @property
     def path(self) -> str:
