@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, one after the other, each printing what it measures."""
 
-from bench import growth, nlu, reminders, startup, throughput
+from bench import growth, nlu, reminders, startup, throughput, webhook
 
 
 def main() -> None:
@@ -10,6 +10,8 @@ def main() -> None:
     reminders.main()
     print("\n== The whole bot over HTTP against the simulator (bench.throughput) ==")
     throughput.main()
+    print("\n== Webhook mode beside polling (bench.webhook) ==")
+    webhook.main()
     print("\n== A million appointments and 500 businesses (bench.growth) ==")
     growth.main()
     print("\n== Start-up and the week image (bench.startup) ==")

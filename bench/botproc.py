@@ -1,6 +1,7 @@
 """A bot under test in its own process, polling the bench's simulator.
 
-``python -m bench.botproc echo|booking <base_url> <token> <folder>``. Its CPU time, memory
+``python -m bench.botproc echo|booking <base_url> <token> <folder>``, or
+``booking-webhook <base_url> <token> <folder> <port>``. Its CPU time, memory
 and SQL counts are then the bot's alone, not mixed with the simulator's. It talks to the
 bench over stdin and stdout, one word a line:
 
@@ -16,6 +17,8 @@ bench over stdin and stdout, one word a line:
 - ``booking``: secretary-bot's own application, as ``secretary-bot run`` builds it, on the
   example config and a fresh database in ``folder``; Telegram's pacing is lifted, as the
   bench measures the bot's own work.
+- ``booking-webhook``: the same, in webhook mode, listening on 127.0.0.1:``port`` (its
+  ``ready`` comes once setWebhook is done).
 """
 
 from __future__ import annotations
@@ -108,16 +111,20 @@ def _stats(store) -> str:
     return json.dumps(figures)
 
 
-async def _serve(kind: str, base_url: str, token: str, folder: Path) -> None:
+async def _serve(kind: str, base_url: str, token: str, folder: Path, port: str | None) -> None:
     store = None
     if kind == "echo":
         application = _echo_bot(base_url, token)
         serving = _polling(application)
     else:
-        from bot.app import running
+        from bot.app import Webhook, running
 
+        webhook = None
+        if kind == "booking-webhook":
+            url = f"http://127.0.0.1:{port}/tg"
+            webhook = Webhook(url=url, host="127.0.0.1", port=int(port), secret="bench-secret")
         application, store = await _booking_bot(base_url, token, folder)
-        serving = running(application)
+        serving = running(application, webhook)
     loop = asyncio.get_running_loop()
     commands = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
@@ -142,9 +149,10 @@ def _say(line: str) -> None:
 
 def main() -> None:
     kind, base_url, token, folder = sys.argv[1:5]
-    if kind not in ("echo", "booking"):
-        raise SystemExit(f"unknown bot {kind!r}: echo or booking")
-    asyncio.run(_serve(kind, base_url, token, Path(folder)))
+    if kind not in ("echo", "booking", "booking-webhook"):
+        raise SystemExit(f"unknown bot {kind!r}: echo, booking or booking-webhook")
+    port = sys.argv[5] if kind == "booking-webhook" else None
+    asyncio.run(_serve(kind, base_url, token, Path(folder), port))
 
 
 if __name__ == "__main__":

@@ -49,8 +49,8 @@ TARGET_RATIO = 0.5
 class BotProcess:
     """A bot in its own process, polling ``tg``."""
 
-    def __init__(self, kind: str, tg: Simulator, folder: Path):
-        self.kind, self.tg, self.folder = kind, tg, folder
+    def __init__(self, kind: str, tg: Simulator, folder: Path, *arguments: str):
+        self.kind, self.tg, self.folder, self.arguments = kind, tg, folder, arguments
         self._process: asyncio.subprocess.Process | None = None
 
     async def __aenter__(self) -> BotProcess:
@@ -62,6 +62,7 @@ class BotProcess:
             self.tg.base_url,
             self.tg.token,
             str(self.folder),
+            *self.arguments,
             cwd=ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -103,10 +104,10 @@ class Run:
     last: dict[str, float] = field(default_factory=dict)
 
 
-async def _round(bot: BotProcess, run: Run, first_patient: int) -> None:
+async def _round(bot: BotProcess, run: Run, first_patient: int, patients: int = PATIENTS) -> None:
     before = await bot.stats()
     started = time.perf_counter()
-    for number in range(first_patient, first_patient + PATIENTS):
+    for number in range(first_patient, first_patient + patients):
         patient = bot.tg.user(10_000 + number, f"Patient{number}", language="fr")
         text = REQUESTS[number % len(REQUESTS)].format(hour=8 + number % 10)
         for step, action in (
@@ -119,7 +120,7 @@ async def _round(bot: BotProcess, run: Run, first_patient: int) -> None:
             run.steps[step].append((time.perf_counter() - began) * 1000)
     elapsed = time.perf_counter() - started
     after = await bot.stats()
-    updates = PATIENTS * len(STEPS)
+    updates = patients * len(STEPS)
     run.updates_per_s.append(updates / elapsed)
     run.cpu_ms.append((after["cpu"] - before["cpu"]) * 1000 / updates)
     if "round_trips" in after:

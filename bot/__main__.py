@@ -7,27 +7,36 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.config import ConfigError, Settings, load_settings
 
+if TYPE_CHECKING:
+    from bot.app import Webhook
+
 log = logging.getLogger("secretary-bot")
 
 TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
+SECRET_VARIABLE = "TELEGRAM_WEBHOOK_SECRET"
+# What Telegram accepts as a webhook's secret_token.
+SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def _configure_logging(verbose: bool, *, token: str, log_content: bool) -> None:
+def _configure_logging(verbose: bool, *, secrets: list[str], log_content: bool) -> None:
     from bot.logsafety import SafeFormatter
 
     handler = logging.StreamHandler()
-    handler.setFormatter(SafeFormatter(LOG_FORMAT, secrets=[token], content=log_content))
+    handler.setFormatter(SafeFormatter(LOG_FORMAT, secrets=secrets, content=log_content))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     if not verbose:
         # httpx says every request at INFO, a long poll every 30 seconds: noise unless asked.
@@ -54,7 +63,7 @@ def check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(settings: Settings, token: str) -> None:
+async def _serve(settings: Settings, token: str, webhook: Webhook | None) -> None:
     from bot.app import build_application, running
     from bot.clock import SystemClock
     from storage import Store
@@ -66,12 +75,49 @@ async def _serve(settings: Settings, token: str) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        async with running(application):
-            log.info("polling %s", settings.telegram.base_url or "Telegram")
+        async with running(application, webhook):
+            if webhook is None:
+                log.info("polling %s", settings.telegram.base_url or "Telegram")
+            else:
+                log.info("webhook %s, listening on %s:%d", webhook.url, webhook.host, webhook.port)
             await stop.wait()
             log.info("stopping")
     finally:
         await store.close()
+
+
+def _webhook(args: argparse.Namespace) -> Webhook | None:
+    """Webhook mode as the flags and the environment say, None to poll; SystemExit(2) with
+    the reason when they say it wrong."""
+    from bot.app import Webhook
+
+    if args.webhook is None and args.listen is None:
+        return None
+    if args.webhook is None or args.listen is None:
+        _refuse("--webhook and --listen go together: the URL Telegram posts to, where to listen")
+    url = urlsplit(args.webhook)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        _refuse(f"--webhook {args.webhook!r} is not a URL such as https://bot.example.org/tg")
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        _refuse(f"--listen {args.listen!r} is not HOST:PORT, such as 127.0.0.1:8443")
+    secret = os.environ.get(SECRET_VARIABLE, "").strip()
+    if not secret:
+        _refuse(
+            f"{SECRET_VARIABLE} is not set: webhook mode needs a secret, so that only Telegram's "
+            "requests are taken (1 to 256 characters among A-Z, a-z, 0-9, _ and -)"
+        )
+    if not SECRET_SHAPE.fullmatch(secret):
+        _refuse(
+            f"{SECRET_VARIABLE} must be 1 to 256 characters among A-Z, a-z, 0-9, _ and -, "
+            "as Telegram requires"
+        )
+    return Webhook(url=args.webhook, host=host.strip("[]"), port=int(port), secret=secret)
+
+
+def _refuse(reason: str) -> NoReturn:
+    sys.stderr.write(f"{reason}\n")
+    raise SystemExit(2)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,9 +126,11 @@ def run(args: argparse.Namespace) -> int:
     if not token:
         sys.stderr.write(f"{TOKEN_VARIABLE} is not set: put the token BotFather gave you there\n")
         return 2
-    _configure_logging(args.verbose, token=token, log_content=args.log_content)
+    webhook = _webhook(args)
+    secrets = [token] if webhook is None else [token, webhook.secret]
+    _configure_logging(args.verbose, secrets=secrets, log_content=args.log_content)
     try:
-        asyncio.run(_serve(settings, token))
+        asyncio.run(_serve(settings, token, webhook))
     except Exception:
         # Through the log, not Python's own printout: the traceback may quote the token.
         log.critical("the bot stopped on an error", exc_info=True)
@@ -163,8 +211,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="secretary-bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    command = commands.add_parser("run", help="poll Telegram (or telegram.base_url) and serve")
+    command = commands.add_parser(
+        "run",
+        help="poll Telegram (or telegram.base_url) and serve, or take its updates by webhook",
+        description=(
+            "Poll Telegram for updates (the default), or, given --webhook and --listen, have "
+            f"Telegram POST them: the secret it must send is read from {SECRET_VARIABLE}."
+        ),
+    )
     command.add_argument("--config", default="config.yaml")
+    command.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="webhook mode: the URL Telegram posts updates to (behind a proxy, the proxy's, "
+        "the same for every worker); told to Telegram at start-up",
+    )
+    command.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="webhook mode: where this worker listens, e.g. 127.0.0.1:8443 behind a proxy",
+    )
     command.add_argument("--verbose", action="store_true", help="log at DEBUG level")
     command.add_argument(
         "--log-content",

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
+    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -59,6 +63,32 @@ log = logging.getLogger(__name__)
 
 # Long-poll length: Telegram holds getUpdates open this long when nothing happens.
 POLL_TIMEOUT = 30
+
+# The kinds of update each kind of handler reads. Every message handler here is for private
+# chats, so channel posts never match one; business messages come only to a bot connected to
+# a business account, which this one is not.
+_UPDATES_READ: dict[type[BaseHandler], tuple[str, ...]] = {
+    CallbackQueryHandler: (Update.CALLBACK_QUERY,),
+    CommandHandler: (Update.MESSAGE, Update.EDITED_MESSAGE),
+    MessageHandler: (Update.MESSAGE, Update.EDITED_MESSAGE),
+}
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Webhook mode: Telegram POSTs each update to ``url``, this worker listens on
+    ``host:port``. With several workers behind a proxy, ``url`` is the proxy's, the same for
+    all; each worker tells Telegram again as it starts, which changes nothing."""
+
+    url: str
+    host: str
+    port: int
+    secret: str = field(repr=False)
+
+    @property
+    def path(self) -> str:
+        """Where on this worker the updates come: the URL's path, as a proxy passes it on."""
+        return urlsplit(self.url).path or "/"
 
 
 def build_application(
@@ -329,13 +359,38 @@ def build_application(
     return application
 
 
+def allowed_updates(application: Application) -> list[str]:
+    """The kinds of update the application's handlers read, in the Bot API's order: what to
+    ask Telegram for, so that it sends nothing the bot would only drop."""
+    kinds: set[str] = set()
+    for handler in _leaves(h for group in application.handlers.values() for h in group):
+        read = next((k for cls, k in _UPDATES_READ.items() if isinstance(handler, cls)), None)
+        if read is None:
+            raise TypeError(f"which updates does a {type(handler).__name__} read? say in app.py")
+        kinds.update(read)
+    return [kind for kind in Update.ALL_TYPES if kind in kinds]
+
+
+def _leaves(handlers: Iterable[BaseHandler]) -> Iterable[BaseHandler]:
+    for handler in handlers:
+        if isinstance(handler, ConversationHandler):
+            yield from _leaves(handler.entry_points)
+            yield from _leaves(h for state in handler.states.values() for h in state)
+            yield from _leaves(handler.fallbacks)
+        else:
+            yield handler
+
+
 def _with_argument() -> filters.MessageFilter:
     return filters.Regex(r"^/start\s+\S")
 
 
 @asynccontextmanager
-async def running(application: Application) -> AsyncIterator[Application]:
-    """Start polling; stop and shut down cleanly on the way out, whatever happened inside."""
+async def running(
+    application: Application, webhook: Webhook | None = None
+) -> AsyncIterator[Application]:
+    """Start polling, or serve ``webhook``; stop and shut down cleanly on the way out,
+    whatever happened inside. Stopping leaves the webhook set: other workers may serve it."""
     async with application:
         # run_polling would call post_init itself; this runs the same steps by hand.
         if application.post_init is not None:
@@ -343,12 +398,25 @@ async def running(application: Application) -> AsyncIterator[Application]:
         await application.start()
         deliverer = delivery.deliverer(application)
         await deliverer.start()
-        await application.updater.start_polling(
-            poll_interval=0,
-            timeout=POLL_TIMEOUT,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-        )
+        if webhook is None:
+            await application.updater.start_polling(
+                poll_interval=0,
+                timeout=POLL_TIMEOUT,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
+        else:
+            # python-telegram-bot's server answers 403 to a request without the secret in
+            # X-Telegram-Bot-Api-Secret-Token, before reading it: nothing else happens.
+            await application.updater.start_webhook(
+                listen=webhook.host,
+                port=webhook.port,
+                url_path=webhook.path,
+                webhook_url=webhook.url,
+                secret_token=webhook.secret,
+                allowed_updates=allowed_updates(application),
+                drop_pending_updates=False,
+            )
         try:
             yield application
         finally:

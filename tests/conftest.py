@@ -17,7 +17,7 @@ import pytest
 import yaml
 from telegram.ext import Application, CallbackContext
 
-from bot.app import build_application, running
+from bot.app import Webhook, build_application, running
 from bot.clock import ManualClock
 from bot.config import Settings, parse_settings
 from bot.simulator import Simulator, find_spec
@@ -76,14 +76,18 @@ async def tg(clock: ManualClock) -> AsyncIterator[Simulator]:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, store: Store, clock: ManualClock, tg: Simulator
+    settings: Settings,
+    store: Store,
+    clock: ManualClock,
+    tg: Simulator,
+    webhook: Webhook | None = None,
 ) -> AsyncIterator[Application]:
     telegram = settings.telegram.model_copy(
         update={"base_url": tg.base_url, "base_file_url": tg.base_file_url}
     )
     settings = settings.model_copy(update={"telegram": telegram})
     application = build_application(settings, store, clock, token=tg.token, sweep_every=None)
-    async with running(application):
+    async with running(application, webhook):
         # Settled means every update handled, every message it owed delivered and every week
         # image it asked for sent.
         idle = delivery.deliverer(application).idle

@@ -23,7 +23,9 @@ checked against it; what fails lands in ``tg.violations`` so a test can assert t
 Modules: ``server`` (the HTTP server and the tests' controls), ``methods`` (the Bot API
 methods), ``chats`` (users, chats, messages), ``forms`` (decoding requests), ``markup``
 (HTML parse mode), ``errors`` (Telegram's error answers), ``faults`` (calls failing as
-Telegram's do: ``tg.inject_faults``), ``spec`` (the spec checker, and ``botapi/`` the spec).
+Telegram's do: ``tg.inject_faults``), ``webhook`` (setWebhook, and updates POSTed to the bot
+as Telegram does, retried until it takes them), ``spec`` (the spec checker, and ``botapi/``
+the spec).
 """
 
 from bot.simulator.chats import SimFile, SimMessage, SimUser
@@ -32,12 +34,15 @@ from bot.simulator.forms import RecordedRequest
 from bot.simulator.markup import MarkupError, parse_html
 from bot.simulator.server import DEFAULT_TOKEN, Simulator
 from bot.simulator.spec import BotApiSpec, find_spec, load_spec
+from bot.simulator.webhook import SECRET_HEADER, Delivery
 
 __all__ = [
     "ALL_FAULTS",
     "DEFAULT_TOKEN",
     "NOT_FAULTED_BY_DEFAULT",
+    "SECRET_HEADER",
     "BotApiSpec",
+    "Delivery",
     "Fault",
     "MarkupError",
     "RecordedRequest",

@@ -13,6 +13,10 @@ CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
 DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
     401: "Unauthorized",

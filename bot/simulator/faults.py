@@ -32,12 +32,15 @@ class Fault(StrEnum):
 
 ALL_FAULTS = frozenset(Fault)
 # Start-up calls and the long poll: faulting them tests python-telegram-bot's start-up and
-# retry loop rather than the bot. Name them in ``methods=`` to fault them anyway.
+# retry loop rather than the bot. Name them in ``methods=`` to fault them anyway. Webhook
+# deliveries fail with ``fail_next_delivery``.
 NOT_FAULTED_BY_DEFAULT = frozenset(
     {
         "getUpdates",
         "getMe",
         "deleteWebhook",
+        "setWebhook",
+        "getWebhookInfo",
         "setMyCommands",
         "getMyCommands",
         "deleteMyCommands",

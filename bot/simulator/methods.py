@@ -8,7 +8,14 @@ import json
 from typing import Any
 
 from bot.simulator.chats import SimFile, SimMessage, SimUser
-from bot.simulator.errors import BLOCKED, CONFLICT, NOT_MODIFIED, ApiError, bad_request
+from bot.simulator.errors import (
+    BLOCKED,
+    CONFLICT,
+    NOT_MODIFIED,
+    WEBHOOK_ACTIVE,
+    ApiError,
+    bad_request,
+)
 from bot.simulator.forms import Upload, as_int
 from bot.simulator.markup import MarkupError, parse_html, utf16_len
 
@@ -39,6 +46,7 @@ class BotApiMethods:
     _poll_generation: int
     _polled: bool
     _closing: bool
+    _webhook: object | None  # a webhook.Webhook while one is set
 
     # Bot API methods ----------------------------------------------------------------------------
 
@@ -49,6 +57,8 @@ class BotApiMethods:
         return self.bot_user
 
     async def _get_updates(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
+        if self._webhook is not None:
+            raise ApiError(409, WEBHOOK_ACTIVE)
         self._poll_generation += 1
         generation = self._poll_generation
         self._polled = True
@@ -89,13 +99,6 @@ class BotApiMethods:
         self._allowed_updates = frozenset(allowed) if allowed else None
         if self._allowed_updates is not None:
             self._pending = [u for u in self._pending if self._allowed_updates & u.keys()]
-
-    async def _delete_webhook(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
-        if params.get("drop_pending_updates") is True:
-            async with self._updates_changed:
-                self._pending.clear()
-                self._updates_changed.notify_all()
-        return True
 
     async def _set_my_commands(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
         key = (scope_key(params.get("scope")), params.get("language_code") or "")

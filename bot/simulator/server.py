@@ -18,6 +18,7 @@ from bot.simulator.faults import ALL_FAULTS, Fault, Faults
 from bot.simulator.forms import RecordedRequest, Upload, decode_form_value, read_body
 from bot.simulator.methods import BotApiMethods, scope_key
 from bot.simulator.spec import BotApiSpec, load_spec
+from bot.simulator.webhook import Delivery, DeliveryState, WebhookMethods
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
 _MAX_UPLOAD = 50 * 1024 * 1024  # Telegram's limit for a bot's upload
@@ -26,7 +27,7 @@ Waiter = Callable[[], Awaitable[object]]
 Handler = Callable[[dict[str, Any], dict[str, Upload]], Awaitable[Any]]
 
 
-class Simulator(BotApiMethods):
+class Simulator(BotApiMethods, WebhookMethods):
     """A Telegram Bot API server on 127.0.0.1 for one bot, and the users talking to it."""
 
     def __init__(
@@ -41,6 +42,9 @@ class Simulator(BotApiMethods):
         quiet_period: float = 0.15,
         settle_timeout: float = 10.0,
         clock: Callable[[], datetime] | None = None,
+        webhook_retry_first: float = 0.05,
+        webhook_retry_max: float = 1.0,
+        webhook_timeout: float = 10.0,
     ) -> None:
         bot_id, _, _ = token.partition(":")
         if not bot_id.isdigit():
@@ -85,6 +89,15 @@ class Simulator(BotApiMethods):
         self._poll_generation = 0
         self._polled = False
         self._closing = False
+        # Webhook mode (setWebhook): updates are POSTed instead, each attempt recorded.
+        self._webhook = None
+        self._delivery = DeliveryState()
+        self._delivery_loop = None
+        self._http = None
+        self.deliveries: list[Delivery] = []
+        self.webhook_retry_first = webhook_retry_first
+        self.webhook_retry_max = webhook_retry_max
+        self.webhook_timeout = webhook_timeout
         # For settle() when no idle waiter is registered: is the bot still talking?
         self._requests_in_flight = 0
         self._last_request_at = time.monotonic()
@@ -93,7 +106,9 @@ class Simulator(BotApiMethods):
             for name, handler in {
                 "getMe": self._get_me,
                 "getUpdates": self._get_updates,
+                "setWebhook": self._set_webhook,
                 "deleteWebhook": self._delete_webhook,
+                "getWebhookInfo": self._get_webhook_info,
                 "close": self._true,
                 "logOut": self._true,
                 "setMyCommands": self._set_my_commands,
@@ -137,6 +152,7 @@ class Simulator(BotApiMethods):
         self._closing = True
         async with self._updates_changed:
             self._updates_changed.notify_all()
+        await self._stop_delivering()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -283,6 +299,9 @@ class Simulator(BotApiMethods):
             raise TimeoutError(f"settle() gave up after {limit}s: {self._stuck(stage)}") from None
 
     def _stuck(self, stage: str) -> str:
+        if stage == "updates" and self._webhook is not None:
+            ids = [update["update_id"] for update in self._pending]
+            return f"updates {ids} not taken by the webhook: {self._webhook_problem()}"
         if stage == "updates":
             ids = [update["update_id"] for update in self._pending]
             hint = "" if self._polled else " (no getUpdates call yet: is the bot polling?)"
