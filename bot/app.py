@@ -22,7 +22,7 @@ from bot.callbacks import route_is
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
-from bot.persistence import SQLitePersistence
+from bot.persistence import StorePersistence, WorkerApplication
 from handlers import (
     agenda,
     blocks,
@@ -95,7 +95,10 @@ def build_application(
         )
     )
     application = (
-        builder.persistence(SQLitePersistence(store.sessions)).post_init(menus.publish).build()
+        builder.application_class(WorkerApplication)
+        .persistence(StorePersistence(store.sessions))
+        .post_init(menus.publish)
+        .build()
     )
     application.bot_data[DEPS_KEY] = Deps(
         settings=settings,
