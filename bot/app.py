@@ -26,12 +26,12 @@ from bot.callbacks import route_is
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
-from bot.persistence import SQLitePersistence
+from bot.persistence import StorePersistence, WorkerApplication
 from handlers import (
     agenda,
     blocks,
+    calls,
     delivery,
-    desk,
     earnings,
     employer,
     handoff,
@@ -46,6 +46,7 @@ from handlers import (
     own,
     patient,
     patients,
+    phone_booking,
     privacy,
     qr,
     scheduled,
@@ -124,7 +125,10 @@ def build_application(
         )
     )
     application = (
-        builder.persistence(SQLitePersistence(store.sessions)).post_init(menus.publish).build()
+        builder.application_class(WorkerApplication)
+        .persistence(StorePersistence(store.sessions))
+        .post_init(menus.publish)
+        .build()
     )
     application.bot_data[DEPS_KEY] = Deps(
         settings=settings,
@@ -139,7 +143,7 @@ def build_application(
         secretary.RENDERERS
         | notices.RENDERERS
         | scheduled.RENDERERS
-        | desk.RENDERERS
+        | calls.RENDERERS
         | mailmerge.RENDERERS
         | handoff.RENDERERS
         | late.RENDERERS
@@ -209,11 +213,11 @@ def build_application(
     application.add_handler(CallbackQueryHandler(waitlist.take, pattern=route_is("wl:take")))
     application.add_handler(CallbackQueryHandler(waitlist.refuse, pattern=route_is("wl:no")))
 
-    # Missions, statements, earnings, mail merge: the secretary's business.
+    # Missions, statements, earnings, mail merge, the phone desk: the secretary's business.
     # Commands are open to all so that anyone else is refused in words, not ignored. The
     # typed steps run in group -1, ahead of patient.text_message, and stop the update only
-    # when one of these flows is waiting for text. Any command ends such a wait: that
-    # handler runs in group -3, ahead of every group that may stop a command.
+    # when one of these flows is waiting for text. Any command ends such a wait (/annuler
+    # says so): those handlers run in group -3, ahead of every group that may stop a command.
     application.add_handler(CommandHandler("mission", missions.new_mission, filters=private))
     application.add_handler(CommandHandler("missions", missions.list_missions, filters=private))
     application.add_handler(CommandHandler("releve", statements.statement, filters=private))
@@ -228,13 +232,28 @@ def build_application(
         CallbackQueryHandler(steps.buttons(mailmerge.BUTTONS), pattern=route_is("mm"))
     )
     application.add_handler(
+        CallbackQueryHandler(steps.buttons(phone_booking.BUTTONS), pattern=route_is("rdv"))
+    )
+    application.add_handler(
+        CallbackQueryHandler(steps.buttons(calls.BUTTONS), pattern=route_is("call"))
+    )
+    application.add_handler(
         MessageHandler(
             private & secretaries & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
             steps.typed_text(
-                missions.TEXT_STEPS | mailmerge.TEXT_STEPS | office.TEXT_STEPS | patients.TEXT_STEPS
+                missions.TEXT_STEPS
+                | mailmerge.TEXT_STEPS
+                | office.TEXT_STEPS
+                | patients.TEXT_STEPS
+                | phone_booking.TEXT_STEPS
+                | calls.TEXT_STEPS
             ),
         ),
         group=-1,
+    )
+    application.add_handler(
+        CommandHandler(["annuler", "cancel"], steps.cancel, filters=private & secretaries),
+        group=-3,
     )
     application.add_handler(
         MessageHandler(private & secretaries & filters.COMMAND, steps.forget_step), group=-3
@@ -249,10 +268,8 @@ def build_application(
 
     # The secretary's phone: inbox, agenda, phone bookings, calls, blocks.
     # Commands are open to all, so that anyone else is refused in words; /agenda also serves
-    # employers, for their own business only. /rdv and /appel read typed text: their
-    # conversation runs in group -2, ahead of the missions' typed steps and of
-    # patient.text_message; what it handles stops there, any other command ends its draft.
-    application.add_handler(desk.desk(private & secretaries), group=-2)
+    # employers, for their own business only. /rdv and /appel read typed text: their drafts
+    # wait as typed steps, like the missions'.
     # A secretary's reply to a patient's passed-on message goes back to the patient, ahead
     # of every typed step; any other reply goes on to them.
     application.add_handler(
@@ -277,7 +294,13 @@ def build_application(
     application.add_handler(
         CommandHandler(["presences", "attendance"], secretary.attendance, filters=private)
     )
-    application.add_handler(  # a secretary's /rdv and /appel are the conversation's
+    application.add_handler(
+        CommandHandler(["rdv", "appointment"], phone_booking.rdv, filters=private & secretaries)
+    )
+    application.add_handler(
+        CommandHandler(["appel", "call"], calls.call, filters=private & secretaries)
+    )
+    application.add_handler(
         CommandHandler(
             ["rdv", "appointment", "appel", "call"],
             staff.refuse,
@@ -335,7 +358,6 @@ def build_application(
     application.add_handler(CallbackQueryHandler(series.repeat, pattern=route_is("ser:rep")))
     application.add_handler(CallbackQueryHandler(series.repeat_go, pattern=route_is("ser:go")))
     application.add_handler(CallbackQueryHandler(series.add, pattern=route_is("ser:add")))
-    application.add_handler(CallbackQueryHandler(desk.desk_stale, pattern=route_is("rdv", "call")))
 
     # Buttons are routed by bot.callbacks, which reads only the data the bot writes, bounded:
     # anything else (an older version's button, a forged id) is answered here as expired.
@@ -348,8 +370,7 @@ def build_application(
     application.add_handler(
         MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, patient.unsupported)
     )
-    # Last of all: a command nobody took (a typo, another bot's) is not met with
-    # silence. The desk's commands stop in their own group, so they never reach this one.
+    # Last of all: a command nobody took (a typo, another bot's) is not met with silence.
     application.add_handler(MessageHandler(private & filters.COMMAND, menus.unknown_command))
     application.add_error_handler(on_error)
     if sweep_every is not None:

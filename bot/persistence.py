@@ -1,22 +1,27 @@
-"""python-telegram-bot's persistence over the bot's own SQLite file.
+"""python-telegram-bot's persistence over the store's sessions, shared by every worker.
 
-What a person was in the middle of — a phone booking half typed, a mission being described —
-survives a restart: their ``user_data`` and the conversations' states. Chat and bot data are
-not kept: the bot's services live in ``bot_data`` and are rebuilt at each start, and
-everything else is in the store's own tables.
+What a person is in the middle of — a phone booking half typed, a mission being described, a
+mail merge being prepared — is their ``user_data``. Several workers may serve the same bot
+(behind a reverse proxy, on one database) and any of them may get that person's next update,
+so their ``user_data`` is read from the store for each update that concerns them
+(``refresh_user_data``, which the application calls before the first handler runs) and
+written, when it changed, before that update is done (``WorkerApplication``). Memory only
+caches what was read last; it is never trusted for the next update.
+
+Chat and bot data are not kept: the bot's services live in ``bot_data`` and are rebuilt at
+each start, and everything else is in the store's own tables.
 
 The values are pickled: they are the bot's own dataclasses, written and read by the bot
-alone, in the file that already holds every appointment.
+alone, in the database that already holds every appointment.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import pickle
 from typing import Any
 
-from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext import Application, BasePersistence, PersistenceInput
 
 from storage.sessions import Sessions
 
@@ -25,15 +30,11 @@ log = logging.getLogger(__name__)
 ConversationKey = tuple[int | str, ...]
 ConversationDict = dict[ConversationKey, object]
 
-# How often the application hands changed user data over, in seconds; a state change of a
-# conversation is written at once.
-UPDATE_INTERVAL = 5
-
 
 def _load(value: bytes, what: str) -> Any:
     """The kept value, or None when this version of the bot can no longer read it.
 
-    A half-typed draft is not worth refusing to start over: it is dropped and logged.
+    A half-typed draft is not worth failing an update over: it is dropped and logged.
     """
     try:
         return pickle.loads(value)
@@ -42,30 +43,34 @@ def _load(value: bytes, what: str) -> Any:
         return None
 
 
-class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    def __init__(self, sessions: Sessions, update_interval: float = UPDATE_INTERVAL):
+class StorePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    def __init__(self, sessions: Sessions):
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=False, user_data=True, callback_data=False
-            ),
-            update_interval=update_interval,
+            )
         )
         self._sessions = sessions
-        # What user_sessions holds for each user, as this process last read or wrote it. The
-        # application hands over the data of every user it heard from at each interval,
-        # nearly always unchanged or empty: only a difference is worth a write transaction.
+        # What the store held for each user when this process last read or wrote it: the
+        # application hands over the data of every user of every update, nearly always
+        # unchanged or empty, and only a difference is worth a write transaction.
         self._kept: dict[int, bytes] = {}
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
-        found = {}
-        for user_id, value in (await self._sessions.user_data()).items():
-            data = _load(value, f"user {user_id}")
-            if data is None:
-                await self._sessions.put_user_data(user_id, None)
-            else:
-                found[user_id] = data
-                self._kept[user_id] = value
-        return found
+        """Nothing is loaded at start: each update reads its own person's data."""
+        return {}
+
+    async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
+        """The user's data as the store holds it now, whichever worker wrote it last."""
+        value = await self._sessions.get(user_id)
+        loaded = _load(value, f"user {user_id}") if value is not None else None
+        if value is not None and loaded is None:
+            await self._sessions.put(user_id, None)
+            value = None
+        user_data.clear()
+        if loaded:
+            user_data.update(loaded)
+        self._remember(user_id, value)
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         await self._keep(user_id, pickle.dumps(data) if data else None)
@@ -76,35 +81,28 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
     async def _keep(self, user_id: int, value: bytes | None) -> None:
         if self._kept.get(user_id) == value:
             return
-        await self._sessions.put_user_data(user_id, value)
+        await self._sessions.put(user_id, value)
+        self._remember(user_id, value)
+
+    def _remember(self, user_id: int, value: bytes | None) -> None:
         if value is None:
-            del self._kept[user_id]
+            self._kept.pop(user_id, None)
         else:
             self._kept[user_id] = value
 
+    async def flush(self) -> None:
+        """Nothing to flush: every update was written as it ended."""
+
+    # Not kept (see the module's docstring); the interface still asks for them.
+
     async def get_conversations(self, name: str) -> ConversationDict:
-        found: ConversationDict = {}
-        for key, state in (await self._sessions.conversations(name)).items():
-            loaded = _load(state, f"conversation {name} {key}")
-            if loaded is None:
-                await self._sessions.put_conversation(name, key, None)
-            else:
-                found[tuple(json.loads(key))] = loaded
-        return found
+        """No ConversationHandler is persistent: typed steps live in user data."""
+        return {}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        state = pickle.dumps(new_state) if new_state is not None else None
-        await self._sessions.put_conversation(name, json.dumps(list(key)), state)
-
-    async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
-        """Nothing to refresh: this process is the only writer."""
-
-    async def flush(self) -> None:
-        """Nothing to flush: every update was written as it came."""
-
-    # Not kept (see the module's docstring); the interface still asks for them.
+        """No ConversationHandler is persistent: typed steps live in user data."""
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
         return {}
@@ -132,3 +130,16 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
 
     async def update_callback_data(self, data: object) -> None:
         """Buttons carry their own data: there is no callback data cache to keep."""
+
+
+class WorkerApplication(Application):
+    """An application whose updates end with their person's data written.
+
+    python-telegram-bot writes user data on a timer (``update_interval``): a worker that
+    stopped or crashed within it would lose a half-typed step, and another worker would not
+    see it. Here each update hands over what it changed before it counts as handled.
+    """
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        await self.update_persistence()

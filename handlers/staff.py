@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from telegram import Update, User
-from telegram.ext import ContextTypes, ConversationHandler
+from telegram.ext import ContextTypes
 
 from bot.config import Business
 from bot.i18n import pick_language
@@ -41,7 +41,7 @@ def _command_word(update: Update) -> str:
     return words[0] if words else ""
 
 
-async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A polite no to someone who may not do this; nothing changes, the attempt is logged."""
     d = deps(context)
     user = update.effective_user
@@ -54,7 +54,6 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await query.answer(text, show_alert=True)
     else:
         await update.effective_message.reply_text(text)
-    return ConversationHandler.END
 
 
 async def require_secretary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

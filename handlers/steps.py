@@ -1,15 +1,18 @@
 """What the secretary's own flows share: her check, their typed steps, their buttons.
 
-Missions, statements, earnings and mail merges are hers alone: the sender is checked against
-config at each call (a button's data can be replayed by anyone who has seen it); anyone else
-is refused politely, the attempt is logged, and nothing changes.
+Missions, statements, earnings, mail merges and the phone desk are hers alone: the sender is
+checked against config at each call (a button's data can be replayed by anyone who has seen
+it); anyone else is refused politely, the attempt is logged, and nothing changes.
 
-Buttons carry what they choose (``m:`` for missions and statements, ``mm:`` for mail merges).
-Typed steps (a description, a fee, a day, a mail-merge text) wait in ``context.user_data``
-with the draft they belong to; a command, half an hour of silence or a restart forgets them,
-and the flow is simply started again. Each flow module has its own tables of buttons and of
-typed steps; ``bot.app`` joins them, one handler per button prefix and one for typed text,
-because a group gives an update to only one of its handlers.
+Buttons carry what they choose (``m:`` for missions and statements, ``mm:`` for mail merges,
+``rdv:`` and ``call:`` for the desk). The one typed step a secretary is asked for (a
+description, a fee, a day, a mail-merge text, what a caller said) waits in
+``context.user_data`` with the draft it belongs to; ``/annuler``, any other command or half
+an hour of silence forgets it, and the flow is simply started again. User data is read and
+written for each update (bot.persistence): a step typed on one worker goes on on another,
+and through a restart. Each flow module has its own tables of buttons and of typed steps;
+``bot.app`` joins them, one handler per button prefix and one for typed text, because a
+group gives an update to only one of its handlers.
 """
 
 from __future__ import annotations
@@ -128,6 +131,10 @@ def awaited(context: ContextTypes.DEFAULT_TYPE) -> dict | None:
     return step
 
 
+def end_step(context: ContextTypes.DEFAULT_TYPE) -> None:
+    context.user_data.pop(STEP_KEY, None)
+
+
 def forget(context: ContextTypes.DEFAULT_TYPE) -> None:
     for key in (STEP_KEY, DRAFT_KEY, MERGE_KEY):
         context.user_data.pop(key, None)
@@ -135,7 +142,19 @@ def forget(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def forget_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any command ends a typed step: the secretary moved on (the command itself goes on)."""
-    context.user_data.pop(STEP_KEY, None)
+    end_step(context)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/annuler`` (``/cancel``) while a typed step waits: its flow is given up, nothing
+    saved. With nothing waiting it is a command like any other nobody takes."""
+    if awaited(context) is None:
+        return
+    forget(context)
+    d = deps(context)
+    language = language_of(context, update.effective_user)
+    await update.effective_message.reply_text(d.i18n.text(language, "steps.cancelled"))
+    raise ApplicationHandlerStop
 
 
 def typed_text(table: dict[str, StepHandler]) -> Callback:

@@ -239,11 +239,6 @@ class Privacy:
                 (telegram_id,),
             )
             await db.execute("DELETE FROM user_sessions WHERE user_id = ?", (telegram_id,))
-            await db.execute(
-                """DELETE FROM conversation_states
-                   WHERE EXISTS (SELECT 1 FROM json_each(key) WHERE value = ?)""",
-                (telegram_id,),
-            )
             # A table added later that names a person (a waitlist): its rows are theirs.
             for table, column in await _other_references(db, "people", _PERSON_TABLES):
                 await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (telegram_id,))

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.persistence import SQLitePersistence
+from bot.persistence import StorePersistence
 from storage import Store
 from storage import db as db_module
 from storage.appointments import NewAppointment, Source, Status
@@ -84,12 +84,13 @@ async def book(store: Store, patient_id: int, now) -> None:
 
 
 async def test_persistence_writes_what_changed_and_nothing_for_empty_data(store, monkeypatch):
-    persistence = SQLitePersistence(store.sessions)
-    assert await persistence.get_user_data() == {}
-    writes = count_calls(store.sessions, "put_user_data", monkeypatch)
+    persistence = StorePersistence(store.sessions)
+    writes = count_calls(store.sessions, "put", monkeypatch)
 
     for user_id in PATIENTS:  # every user the bot heard from, most with nothing to keep
-        await persistence.update_user_data(user_id, {})
+        data: dict = {}
+        await persistence.refresh_user_data(user_id, data)
+        await persistence.update_user_data(user_id, data)
     await persistence.drop_user_data(PATIENTS[0])
     assert writes.n == 0
 
@@ -101,29 +102,31 @@ async def test_persistence_writes_what_changed_and_nothing_for_empty_data(store,
     await persistence.update_user_data(CLAIRE, {})
     await persistence.update_user_data(CLAIRE, {})
     assert writes.n == 3
-    assert await store.sessions.user_data() == {}
+    assert await store.sessions.get(CLAIRE) is None
 
 
-async def test_after_a_restart_what_was_kept_is_not_written_again(store, monkeypatch):
-    await SQLitePersistence(store.sessions).update_user_data(CLAIRE, {"draft": {"step": "fee"}})
-    restarted = SQLitePersistence(store.sessions)
-    kept = await restarted.get_user_data()
-    writes = count_calls(store.sessions, "put_user_data", monkeypatch)
-    await restarted.update_user_data(CLAIRE, kept[CLAIRE])
+async def test_what_another_worker_wrote_is_read_and_not_written_again(store, monkeypatch):
+    await StorePersistence(store.sessions).update_user_data(CLAIRE, {"draft": {"step": "fee"}})
+    other = StorePersistence(store.sessions)
+    data: dict = {"draft": {"step": "stale, from this worker's memory"}}
+    await other.refresh_user_data(CLAIRE, data)
+    assert data == {"draft": {"step": "fee"}}
+    writes = count_calls(store.sessions, "put", monkeypatch)
+    await other.update_user_data(CLAIRE, data)
     assert writes.n == 0
-    await restarted.drop_user_data(CLAIRE)
+    await other.drop_user_data(CLAIRE)
     assert writes.n == 1
-    assert await store.sessions.user_data() == {}
+    assert await store.sessions.get(CLAIRE) is None
 
 
 async def test_the_running_bot_writes_no_session_for_patients_who_have_none(
     bot, tg, store, monkeypatch
 ):
     handed_over = count_calls(bot.persistence, "update_user_data", monkeypatch)
-    writes = count_calls(store.sessions, "put_user_data", monkeypatch)
+    writes = count_calls(store.sessions, "put", monkeypatch)
     for user_id in PATIENTS:
         await tg.user(user_id, f"Patient{user_id}", language="fr").send("/start cabinet-dupont")
-    await bot.update_persistence()
+    # Each update hands its person's data over as it ends, however empty.
     assert handed_over.n == len(PATIENTS)
     assert writes.n == 0
 
@@ -133,7 +136,6 @@ async def test_the_running_bot_writes_no_session_for_patients_who_have_none(
     await alice.tap("Détartrage")
     await alice.tap("mar. 12 janv.")
     await alice.tap("09:00")
-    await bot.update_persistence()
     assert writes.n == 1
     await alice.send("merci")
     await bot.update_persistence()
@@ -191,8 +193,8 @@ async def test_visitors_are_forgotten_after_the_retention_and_nobody_else_is(
         now=long_ago,
         actor=CLAIRE,
     )
-    await store.sessions.put_user_data(7001, b"kept state")
-    await store.sessions.put_user_data(7002, b"kept state")
+    await store.sessions.put(7001, b"kept state")
+    await store.sessions.put(7002, b"kept state")
 
     def purge():
         return store.people.purge_visitors(before=now - retention, keep=settings.staff_ids())
@@ -200,7 +202,8 @@ async def test_visitors_are_forgotten_after_the_retention_and_nobody_else_is(
     assert await purge() == 2
     remaining = {r[0] for r in await store.db.fetch_all("SELECT telegram_id FROM people")}
     assert remaining == {7002, 7003, 7005, CLAIRE, EMPLOYER}
-    assert set(await store.sessions.user_data()) == {7002}
+    assert await store.sessions.get(7001) is None
+    assert await store.sessions.get(7002) == b"kept state"
     assert await purge() == 0
 
 

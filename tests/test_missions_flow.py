@@ -137,6 +137,19 @@ async def test_abandoning_saves_nothing(bot, tg, store, claire):
     assert await store.missions.active() == []
 
 
+async def test_annuler_gives_up_whichever_flow_waits_for_words(bot, tg, store, claire):
+    await claire.send("/mission")
+    await claire.tap("Cabinet dentaire Dupont")
+    await claire.tap("Appel")
+    await claire.send("/annuler")
+    assert claire.last.text == "Abandonné : rien n'a été enregistré."
+    await claire.send("Rappeler M. Martin")  # no longer a description
+    assert await store.missions.active() == []
+    # With nothing waiting, /annuler is a command nobody takes.
+    await claire.send("/annuler")
+    assert claire.last.text.startswith("Je ne connais pas cette commande.")
+
+
 async def test_a_command_ends_a_typed_step_and_patients_are_never_caught(bot, tg, store, claire):
     await claire.send("/mission")
     await claire.tap("Cabinet dentaire Dupont")

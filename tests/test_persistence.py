@@ -44,11 +44,10 @@ async def test_a_mission_being_described_goes_on_after_a_restart(settings, store
 async def test_a_kept_state_this_version_cannot_read_is_dropped_not_fatal(
     settings, store, clock, tg, caplog
 ):
-    await store.sessions.put_user_data(CLAIRE, b"\x80\x04not a pickle")
-    await store.sessions.put_conversation("desk", "[111111111, 111111111]", b"garbage")
+    await store.sessions.put(CLAIRE, b"\x80\x04not a pickle")
     claire = tg.user(CLAIRE, "Claire", language="fr")
     async with running_bot(settings, store, clock, tg):
         await claire.send("/demandes")
         assert claire.last.text
-    assert await store.sessions.user_data() == {}
+    assert await store.sessions.get(CLAIRE) is None
     assert "dropping the kept state of user 111111111" in caplog.text

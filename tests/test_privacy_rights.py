@@ -222,7 +222,7 @@ async def test_forget_me_erases_the_patient_frees_the_future_and_keeps_the_past_
         assert ALICE not in [h.actor for h in await store.appointments.history(appointment_id)]
     assert await store.threads.get(thread.id) is None
     assert [m for m in await store.outbox.messages() if m.chat_id == ALICE] == []
-    assert ALICE not in await store.sessions.user_data()
+    assert await store.sessions.get(ALICE) is None
     (entry,) = await store.audit.entries(target=f"person:{ALICE}")
     assert (entry.actor, entry.action) == (ALICE, ERASE_ACTION)
     assert entry.after == {"cancelled": [tuesday.id], "anonymised": [tuesday.id, visit.id]}
