@@ -1,4 +1,5 @@
-"""SQLite storage: repositories that take and return dataclasses, and know nothing of Telegram."""
+"""Storage: repositories that take and return dataclasses, and know nothing of Telegram, on
+a SQLite file or a PostgreSQL database alike."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from storage.audit import AuditLog
 from storage.blocks import Blocks
 from storage.busy import BusyTimes
 from storage.calls import Calls
-from storage.db import Database
+from storage.db import Database, open_database
 from storage.escalations import Escalations
 from storage.missions import Missions
 from storage.outbox import Outbox
@@ -49,7 +50,8 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | Path, businesses: Iterable[tuple[str, str]] = ()) -> Store:
-        db = await Database.open(path)
+        """``path``: a SQLite file, or a ``postgresql://`` URL."""
+        db = await open_database(path)
         outbox = Outbox(db)
         appointments = Appointments(db, outbox)
         audit = AuditLog(db)

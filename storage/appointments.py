@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-import aiosqlite
-
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Duplicate, Row, from_epoch, to_epoch
 from storage.outbox import Outbox, Owed
 
 
@@ -95,7 +92,7 @@ class Appointment:
     series_id: int | None = None  # one occurrence of a series the office booked
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Appointment:
+    def from_row(cls, row: Row) -> Appointment:
         return cls(
             id=row["id"],
             business_id=row["business_id"],
@@ -133,7 +130,7 @@ class HistoryEntry:
     note: str | None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> HistoryEntry:
+    def from_row(cls, row: Row) -> HistoryEntry:
         return cls(
             at=from_epoch(row["at"]),
             actor=row["actor"],
@@ -205,7 +202,7 @@ class Appointments:
 
     async def _insert(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         new: NewAppointment,
         now: datetime,
         actor: int | None,
@@ -219,7 +216,7 @@ class Appointments:
                 """INSERT INTO appointments (business_id, practitioner, service, starts_at,
                    ends_at, status, source, patient_id, caller_name, caller_phone,
                    created_at, updated_at, scheduled_at, series_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 (
                     new.business_id,
                     new.practitioner,
@@ -237,11 +234,9 @@ class Appointments:
                     new.series_id,
                 ),
             )
-        except sqlite3.IntegrityError as error:
-            if error.sqlite_errorname != "SQLITE_CONSTRAINT_UNIQUE":
-                raise
+        except Duplicate as error:
             raise SlotTaken(str(error)) from error
-        appointment_id = cursor.lastrowid
+        (appointment_id,) = await cursor.fetchone()
         await record_history(db, appointment_id, stamp, actor, None, new.status, None)
         booked = await _fetch(db, appointment_id)
         await self._outbox.write(db, tell(booked), now)
@@ -366,7 +361,7 @@ class Appointments:
                 if current.status == Status.CONFIRMED and status == Status.REQUESTED
                 else None
             )
-            await db.execute(
+            moving = db.execute(
                 """UPDATE appointments SET starts_at = ?, ends_at = ?, practitioner = ?,
                        status = ?, source = ?, scheduled_at = ?, updated_at = ?,
                        patient_confirmed_at = NULL,
@@ -388,6 +383,10 @@ class Appointments:
                     appointment_id,
                 ),
             )
+            try:
+                await moving
+            except Duplicate as error:
+                raise SlotTaken(str(error)) from error
             note = f"moved from {current.starts_at.isoformat()} ({current.practitioner})"
             await record_history(db, appointment_id, stamp, actor, current.status, status, note)
             moved = await _fetch(db, appointment_id)
@@ -551,8 +550,9 @@ class Appointments:
     ) -> None:
         async with self._db.transaction() as db:
             await db.execute(
-                """INSERT OR REPLACE INTO inbox_messages (appointment_id, chat_id, message_id)
-                   VALUES (?, ?, ?)""",
+                """INSERT INTO inbox_messages (appointment_id, chat_id, message_id)
+                   VALUES (?, ?, ?) ON CONFLICT (appointment_id, chat_id)
+                   DO UPDATE SET message_id = excluded.message_id""",
                 (appointment_id, chat_id, message_id),
             )
 
@@ -588,7 +588,7 @@ class Appointments:
 
 
 async def _is_held(
-    db: aiosqlite.Connection,
+    db: Connection,
     business_id: int,
     practitioner: str,
     start: datetime,
@@ -598,12 +598,13 @@ async def _is_held(
 ) -> bool:
     """Whether another appointment holds the practitioner in [start, end).
 
-    Run inside a BEGIN IMMEDIATE transaction, so the answer stays true until it commits.
+    On SQLite, run inside a BEGIN IMMEDIATE transaction, the answer stays true until it
+    commits; on PostgreSQL the exclusion constraint refuses what a concurrent writer slipped in.
     """
     async with db.execute(
         f"""SELECT 1 FROM appointments
             WHERE business_id = ?1 AND practitioner = ?4 AND status IN ({_HOLDING_SQL})
-              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS NOT ?5
+              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS DISTINCT FROM ?5
             LIMIT 1""",
         (business_id, to_epoch(start), to_epoch(end), practitioner, other_than),
     ) as cursor:
@@ -611,7 +612,7 @@ async def _is_held(
 
 
 async def _restore_previous(
-    db: aiosqlite.Connection,
+    db: Connection,
     current: Appointment,
     ended: Status,
     stamp: int,
@@ -640,7 +641,7 @@ async def _restore_previous(
 
 
 async def _patients_overlap(
-    db: aiosqlite.Connection,
+    db: Connection,
     business_id: int,
     patient_id: int,
     start: datetime,
@@ -652,7 +653,7 @@ async def _patients_overlap(
     async with db.execute(
         f"""SELECT * FROM appointments
             WHERE patient_id = ?4 AND business_id = ?1 AND status IN ({_HOLDING_SQL})
-              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS NOT ?5
+              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS DISTINCT FROM ?5
             ORDER BY starts_at LIMIT 1""",
         (business_id, to_epoch(start), to_epoch(end), patient_id, other_than),
     ) as cursor:
@@ -660,14 +661,14 @@ async def _patients_overlap(
     return Appointment.from_row(row) if row else None
 
 
-async def _fetch(db: aiosqlite.Connection, appointment_id: int) -> Appointment | None:
+async def _fetch(db: Connection, appointment_id: int) -> Appointment | None:
     async with db.execute("SELECT * FROM appointments WHERE id = ?", (appointment_id,)) as cursor:
         row = await cursor.fetchone()
     return Appointment.from_row(row) if row else None
 
 
 async def record_history(
-    db: aiosqlite.Connection,
+    db: Connection,
     appointment_id: int,
     stamp: int,
     actor: int | None,
@@ -678,6 +679,6 @@ async def record_history(
     await db.execute(
         """INSERT INTO appointment_history
                (appointment_id, at, actor, from_status, to_status, note, business_id)
-           SELECT ?, ?, ?, ?, ?, ?, business_id FROM appointments WHERE id = ?""",
+           VALUES (?, ?, ?, ?, ?, ?, (SELECT business_id FROM appointments WHERE id = ?))""",
         (appointment_id, stamp, actor, from_status, to_status, note, appointment_id),
     )

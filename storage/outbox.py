@@ -17,9 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, to_epoch
 
 
 class Status(StrEnum):
@@ -48,6 +46,10 @@ class Owed:
     # confirmation owed in the middle of a mailing does not wait for its end.
     bulk: bool = False
 
+    def payload_text(self) -> str:
+        """The payload as the outbox row holds it."""
+        return json.dumps(dict(self.payload), sort_keys=True)
+
 
 @dataclass(frozen=True)
 class Message:
@@ -64,7 +66,7 @@ class Message:
     error: str | None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Message:
+    def from_row(cls, row: Row) -> Message:
         return cls(
             id=row["id"],
             kind=row["kind"],
@@ -86,9 +88,7 @@ class Outbox:
         # Set whenever something is owed, so the deliverer need not poll to hear of it.
         self.changed = asyncio.Event()
 
-    async def write(
-        self, connection: aiosqlite.Connection, owed: Iterable[Owed], now: datetime
-    ) -> None:
+    async def write(self, connection: Connection, owed: Iterable[Owed], now: datetime) -> None:
         """Record ``owed`` inside the caller's transaction: it commits with the change.
 
         The deliverer may wake before the commit; it claims through the same lock, so it
@@ -99,7 +99,7 @@ class Outbox:
                 message.kind,
                 message.chat_id,
                 message.appointment_id,
-                json.dumps(dict(message.payload), sort_keys=True),
+                message.payload_text(),
                 to_epoch(now),
                 int(message.bulk),
             )
@@ -129,19 +129,21 @@ class Outbox:
         )
         if due is None:
             return []
+        # Several deliverers may claim at once on a server: each passes over the rows another
+        # is claiming, and a row is taken only while still pending, so it goes out once.
         async with (
             self._db.transaction() as connection,
             connection.execute(
-                """UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,
+                f"""UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,
                           attempts = attempts + 1
-                   WHERE id IN (
+                   WHERE status = 'pending' AND id IN (
                        SELECT o.id FROM outbox o
                        WHERE o.status = 'pending' AND o.not_before <= ?
                          AND NOT EXISTS (
                              SELECT 1 FROM outbox e
                              WHERE e.chat_id = o.chat_id AND e.id < o.id
                                AND e.status IN ('pending', 'sending'))
-                       ORDER BY o.bulk, o.id LIMIT ?)
+                       ORDER BY o.bulk, o.id LIMIT ?{self._db.skip_locked})
                    RETURNING *""",
                 (worker, wall, wall, limit),
             ) as cursor,
@@ -155,7 +157,8 @@ class Outbox:
         One process serves one SQLite file, so every other claim is a dead one.
         """
         rows = await self._db.fetch_all(
-            "SELECT * FROM outbox WHERE status = 'sending' AND claimed_by IS NOT ? ORDER BY id",
+            """SELECT * FROM outbox WHERE status = 'sending' AND claimed_by IS DISTINCT FROM ?
+               ORDER BY id""",
             (worker,),
         )
         return [Message.from_row(row) for row in rows]
@@ -239,9 +242,9 @@ class Outbox:
         """What was owed, oldest first: of a kind, about an appointment, or all."""
         rows = await self._db.fetch_all(
             """SELECT * FROM outbox
-               WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR appointment_id = ?)
+               WHERE (kind = ?1 OR ?1 IS NULL) AND (appointment_id = ?2 OR ?2 IS NULL)
                ORDER BY id""",
-            (kind, kind, appointment_id, appointment_id),
+            (kind, appointment_id),
         )
         return [Message.from_row(row) for row in rows]
 

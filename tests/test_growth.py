@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from bot.persistence import SQLitePersistence
 from storage import Store
-from storage import db as db_module
+from storage import sqlite as db_module
 from storage.appointments import NewAppointment, Source, Status
 from storage.db import to_epoch
 from storage.missions import NewMission
@@ -230,9 +230,9 @@ async def test_after_the_upgrade_known_people_count_from_their_first_contact_and
     tmp_path, monkeypatch
 ):
     path = tmp_path / "secretary.sqlite3"
-    every_migration = db_module._migrations()
+    every_migration = db_module.migrations(db_module.MIGRATIONS)
     # The database as the version before visitors were counted left it...
-    monkeypatch.setattr(db_module, "_migrations", lambda: [m for m in every_migration if m[0] < 8])
+    monkeypatch.setattr(db_module, "migrations", lambda _: [m for m in every_migration if m[0] < 8])
     await (await Store.open(path, [("cabinet-dupont", "Cabinet Dupont")])).close()
     first_contact = to_epoch(MONDAY_9AM - timedelta(days=400))
     with closing(sqlite3.connect(path)) as db, db:
@@ -247,7 +247,7 @@ async def test_after_the_upgrade_known_people_count_from_their_first_contact_and
             (first_contact + 86400, first_contact + 88200, first_contact, first_contact),
         )
     # ...upgraded.
-    monkeypatch.setattr(db_module, "_migrations", lambda: every_migration)
+    monkeypatch.setattr(db_module, "migrations", lambda _: every_migration)
     store = await Store.open(path)
     try:
         person = await store.people.get(5001)

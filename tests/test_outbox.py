@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from handlers import delivery
 from storage.calls import NewCall
 from storage.outbox import Owed, Status
 from tests.conftest import MONDAY_9AM
+
+pytestmark = pytest.mark.backends
 
 
 async def test_a_chat_reads_its_messages_in_the_order_they_were_owed(store):
