@@ -12,7 +12,7 @@ from storage.audit import AuditLog
 from storage.blocks import Blocks
 from storage.busy import BusyTimes
 from storage.calls import Calls
-from storage.db import Database, open_database
+from storage.db import Database, Leadership, open_database
 from storage.escalations import Escalations
 from storage.missions import Missions
 from storage.outbox import Outbox
@@ -47,6 +47,8 @@ class Store:
     privacy: Privacy
     business_ids: dict[str, int]
     busy: BusyTimes
+    # The minute's sweep: of the workers sharing the database, the one holding this does it.
+    sweeper: Leadership
 
     @classmethod
     async def open(cls, path: str | Path, businesses: Iterable[tuple[str, str]] = ()) -> Store:
@@ -75,6 +77,7 @@ class Store:
             privacy=Privacy(db, outbox, audit),
             business_ids=await sync_businesses(db, businesses),
             busy=BusyTimes(db),
+            sweeper=db.leader("sweep"),
         )
 
     def business_slug(self, business_id: int) -> str:

@@ -8,7 +8,7 @@ and runs transactions its own way.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Generator, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from importlib import resources
@@ -82,6 +82,10 @@ class Connection(Protocol):
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> Statement: ...
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None: ...
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once what this transaction wrote can be read by others."""
+        ...
 
 
 class Counts:

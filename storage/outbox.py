@@ -89,11 +89,8 @@ class Outbox:
         self.changed = asyncio.Event()
 
     async def write(self, connection: Connection, owed: Iterable[Owed], now: datetime) -> None:
-        """Record ``owed`` inside the caller's transaction: it commits with the change.
-
-        The deliverer may wake before the commit; it claims through the same lock, so it
-        only ever sees committed rows.
-        """
+        """Record ``owed`` inside the caller's transaction: it commits with the change,
+        and the deliverer is woken once it can read it."""
         rows = [
             (
                 message.kind,
@@ -112,7 +109,7 @@ class Outbox:
                VALUES (?, ?, ?, ?, ?, ?)""",
             rows,
         )
-        self.changed.set()
+        connection.on_commit(self.changed.set)
 
     async def add(self, owed: Iterable[Owed], now: datetime) -> None:
         """Owed messages that are the whole change (a call message, a notice)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from functools import lru_cache
@@ -99,8 +99,12 @@ class PostgresDatabase:
         """A write transaction on a connection of its own (read committed): what must hold
         against concurrent writers is held by constraints and single-statement claims."""
         self.counts.write_transactions += 1
-        async with self._pool.connection() as connection, connection.transaction():
-            yield _Bound(connection, self.counts)
+        async with self._pool.connection() as connection:
+            bound = _Bound(connection, self.counts)
+            async with connection.transaction():
+                yield bound
+            for callback in bound.committed:
+                callback()
 
     async def fetch_all(self, sql: str, parameters: Sequence[object] = ()) -> list[_Row]:
         async with (
@@ -185,6 +189,10 @@ class _Bound:
     def __init__(self, connection: psycopg.AsyncConnection, counts: Counts):
         self._connection = connection
         self._counts = counts
+        self.committed: list[Callable[[], None]] = []
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        self.committed.append(callback)
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> Statement:
         return Statement(self._execute(sql, parameters))

@@ -7,7 +7,7 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -159,6 +159,10 @@ class _Bound:
     async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         cursor = await self._run(self._connection.executemany, sql, rows)
         await cursor.close()
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        # At once: every reader waits on Database's lock, so none reads before the commit.
+        callback()
 
     @staticmethod
     async def _run(method, sql, parameters) -> aiosqlite.Cursor:

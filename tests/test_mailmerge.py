@@ -18,6 +18,8 @@ from handlers import mailmerge as mail_merge_handlers
 from storage.missions import MissionStatus, RecipientStatus
 from tests.conftest import running_bot
 
+pytestmark = pytest.mark.backends
+
 CLAIRE = 111111111
 FIRST_PATIENT = 100_000
 
