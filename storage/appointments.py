@@ -212,28 +212,29 @@ class Appointments:
             raise SlotTaken(f"{new.practitioner} is busy at {new.starts_at:%Y-%m-%d %H:%M}Z")
         stamp = to_epoch(now)
         try:
-            cursor = await db.execute(
-                """INSERT INTO appointments (business_id, practitioner, service, starts_at,
-                   ends_at, status, source, patient_id, caller_name, caller_phone,
-                   created_at, updated_at, scheduled_at, series_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-                (
-                    new.business_id,
-                    new.practitioner,
-                    new.service,
-                    to_epoch(new.starts_at),
-                    to_epoch(new.ends_at),
-                    new.status,
-                    new.source,
-                    new.patient_id,
-                    new.caller_name,
-                    new.caller_phone,
-                    stamp,
-                    stamp,
-                    stamp,
-                    new.series_id,
-                ),
-            )
+            async with db.attempt():
+                cursor = await db.execute(
+                    """INSERT INTO appointments (business_id, practitioner, service, starts_at,
+                       ends_at, status, source, patient_id, caller_name, caller_phone,
+                       created_at, updated_at, scheduled_at, series_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                    (
+                        new.business_id,
+                        new.practitioner,
+                        new.service,
+                        to_epoch(new.starts_at),
+                        to_epoch(new.ends_at),
+                        new.status,
+                        new.source,
+                        new.patient_id,
+                        new.caller_name,
+                        new.caller_phone,
+                        stamp,
+                        stamp,
+                        stamp,
+                        new.series_id,
+                    ),
+                )
         except Duplicate as error:
             raise SlotTaken(str(error)) from error
         (appointment_id,) = await cursor.fetchone()
@@ -275,11 +276,15 @@ class Appointments:
             if current.status not in expected:
                 raise StaleStatus(current)
             stamp = to_epoch(now)
-            await db.execute(
+            # Only from the status read: on a server, of two workers changing it at once the
+            # second finds it changed once the first commits.
+            cursor = await db.execute(
                 "UPDATE appointments SET status = ?, updated_at = ?, cancelled_late = ?"
-                " WHERE id = ?",
-                (to, stamp, late, appointment_id),
+                " WHERE id = ? AND status = ?",
+                (to, stamp, late, appointment_id, current.status),
             )
+            if cursor.rowcount == 0:
+                raise StaleStatus(await _fetch(db, appointment_id))
             await record_history(db, appointment_id, stamp, actor, current.status, to, note)
             if fall_back and to not in HOLDING and current.previous_starts_at is not None:
                 await _restore_previous(db, current, to, stamp, actor)
@@ -368,7 +373,7 @@ class Appointments:
                        previous_starts_at = COALESCE(?, previous_starts_at),
                        previous_ends_at = COALESCE(?, previous_ends_at),
                        previous_practitioner = COALESCE(?, previous_practitioner)
-                   WHERE id = ?""",
+                   WHERE id = ? AND status = ?""",
                 (
                     to_epoch(starts_at),
                     to_epoch(ends_at),
@@ -381,12 +386,15 @@ class Appointments:
                     to_epoch(keep.ends_at) if keep else None,
                     keep.practitioner if keep else None,
                     appointment_id,
+                    current.status,
                 ),
             )
             try:
-                await moving
+                cursor = await moving
             except Duplicate as error:
                 raise SlotTaken(str(error)) from error
+            if cursor.rowcount == 0:
+                raise StaleStatus(await _fetch(db, appointment_id))
             note = f"moved from {current.starts_at.isoformat()} ({current.practitioner})"
             await record_history(db, appointment_id, stamp, actor, current.status, status, note)
             moved = await _fetch(db, appointment_id)
@@ -415,10 +423,13 @@ class Appointments:
             if request.status != Status.REQUESTED:
                 raise StaleStatus(request)
             stamp = to_epoch(now)
-            await db.execute(
-                "UPDATE appointments SET status = 'declined', updated_at = ? WHERE id = ?",
+            cursor = await db.execute(
+                """UPDATE appointments SET status = 'declined', updated_at = ?
+                   WHERE id = ? AND status = 'requested'""",
                 (stamp, request_id),
             )
+            if cursor.rowcount == 0:
+                raise StaleStatus(await _fetch(db, request_id))
             proposal = await self._insert(db, new, now, actor, tell)
             await record_history(
                 db,
@@ -630,12 +641,17 @@ async def _restore_previous(
     )
     if await _is_held(db, current.business_id, practitioner, start, end, other_than=current.id):
         return
-    await db.execute(
+    back = db.execute(
         """UPDATE appointments SET starts_at = ?, ends_at = ?, practitioner = ?,
                status = 'confirmed', scheduled_at = ?, updated_at = ?
            WHERE id = ?""",
         (to_epoch(start), to_epoch(end), practitioner, stamp, stamp, current.id),
     )
+    try:
+        async with db.attempt():
+            await back
+    except Duplicate:
+        return  # taken meanwhile by another worker: the old time is gone
     note = f"move refused: back to {start.isoformat()} ({practitioner})"
     await record_history(db, current.id, stamp, actor, ended, Status.CONFIRMED, note)
 

@@ -83,6 +83,12 @@ class Connection(Protocol):
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None: ...
 
+    def attempt(self) -> AbstractAsyncContextManager[None]:
+        """A statement that may be refused (``Duplicate``) while the transaction goes on:
+        on PostgreSQL a refused statement spoils the transaction unless inside a savepoint;
+        SQLite undoes the statement alone anyway."""
+        ...
+
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once what this transaction wrote can be read by others."""
         ...
@@ -134,6 +140,10 @@ class Leadership(Protocol):
     async def held(self) -> bool:
         """Whether this worker does the work now: taken when free, kept while this worker
         lives, and taken over by another once it dies."""
+        ...
+
+    async def release(self) -> None:
+        """Let another worker take it."""
         ...
 
 

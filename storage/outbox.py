@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from storage.db import Connection, Database, Row, from_epoch, to_epoch
+from storage.db import Connection, Database, Leadership, Row, from_epoch, to_epoch
 
 
 class Status(StrEnum):
@@ -87,6 +87,7 @@ class Outbox:
         self._db = db
         # Set whenever something is owed, so the deliverer need not poll to hear of it.
         self.changed = asyncio.Event()
+        self._living: dict[str, Leadership] = {}
 
     async def write(self, connection: Connection, owed: Iterable[Owed], now: datetime) -> None:
         """Record ``owed`` inside the caller's transaction: it commits with the change,
@@ -126,6 +127,7 @@ class Outbox:
         )
         if due is None:
             return []
+        await self._live(worker)
         # Several deliverers may claim at once on a server: each passes over the rows another
         # is claiming, and a row is taken only while still pending, so it goes out once.
         async with (
@@ -151,14 +153,37 @@ class Outbox:
     async def abandoned(self, worker: str) -> list[Message]:
         """Messages another deliverer claimed and never finished: it died while sending.
 
-        One process serves one SQLite file, so every other claim is a dead one.
+        One process serves one SQLite file, so there every other claim is a dead one; on a
+        server, a live deliverer holds a lock naming it, and its claims are its own.
         """
+        await self._live(worker)
         rows = await self._db.fetch_all(
             """SELECT * FROM outbox WHERE status = 'sending' AND claimed_by IS DISTINCT FROM ?
                ORDER BY id""",
             (worker,),
         )
-        return [Message.from_row(row) for row in rows]
+        dead: dict[str | None, bool] = {}
+        for row in rows:
+            owner = row["claimed_by"]
+            if owner not in dead:
+                dead[owner] = owner is None or await self._gone(owner)
+        return [Message.from_row(row) for row in rows if dead[row["claimed_by"]]]
+
+    async def _live(self, worker: str) -> None:
+        """Say, for as long as this process lives, that ``worker`` does: its claims are not
+        another's to take over."""
+        if worker not in self._living:
+            lead = self._db.leader(f"deliverer:{worker}")
+            if not await lead.held():
+                raise RuntimeError(f"deliverer {worker} is already running")
+            self._living[worker] = lead
+
+    async def _gone(self, worker: str) -> bool:
+        """Whether the deliverer ``worker`` died (always, for another on a SQLite file)."""
+        lead = self._db.leader(f"deliverer:{worker}")
+        taken = await lead.held()
+        await lead.release()
+        return taken
 
     async def part_sent(self, message_id: int, parts_sent: int) -> None:
         """A long text goes in several messages: what went already is never sent again."""

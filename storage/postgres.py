@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -164,7 +164,7 @@ class _Lead:
                 return True
             except psycopg.OperationalError:
                 # The server dropped the session, and the lock with it: take it again.
-                await self.close()
+                await self.release()
         connection = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
         cursor = await connection.execute(
             "SELECT pg_try_advisory_lock(hashtext(%s))", (self._name,)
@@ -176,10 +176,12 @@ class _Lead:
         await connection.close()
         return False
 
-    async def close(self) -> None:
+    async def release(self) -> None:
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
+
+    close = release
 
 
 class _Bound:
@@ -190,6 +192,9 @@ class _Bound:
         self._connection = connection
         self._counts = counts
         self.committed: list[Callable[[], None]] = []
+
+    def attempt(self) -> AbstractAsyncContextManager[Any]:
+        return self._connection.transaction()  # nested: a savepoint
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self.committed.append(callback)

@@ -8,7 +8,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 
 import aiosqlite
@@ -145,6 +145,9 @@ class _Alone:
     async def held(self) -> bool:
         return True
 
+    async def release(self) -> None:
+        return None
+
 
 class _Bound:
     """The connection as a transaction hands it out: SQLite's constraint errors become the
@@ -159,6 +162,9 @@ class _Bound:
     async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         cursor = await self._run(self._connection.executemany, sql, rows)
         await cursor.close()
+
+    def attempt(self) -> AbstractAsyncContextManager[None]:
+        return nullcontext()
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         # At once: every reader waits on Database's lock, so none reads before the commit.

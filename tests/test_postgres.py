@@ -7,14 +7,18 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from storage import Store
-from storage.appointments import NewAppointment, Source, Status
-from storage.db import Duplicate
+from storage.appointments import NewAppointment, Source, StaleStatus, Status
+from storage.db import Duplicate, migrations
 from storage.outbox import Owed
+from storage.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
+from storage.sqlite import MIGRATIONS as SQLITE_MIGRATIONS
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 NOW = datetime(2027, 1, 11, 8, 0, tzinfo=UTC)
 TEN = datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
+# The PostgreSQL schema starts whole at SQLite's 019; every later number is in both folders.
+FIRST_POSTGRES = 19
 
 
 async def _workers(settings, count: int) -> list[Store]:
@@ -118,3 +122,76 @@ async def test_one_worker_sweeps_and_another_takes_over_when_it_dies(store, sett
     finally:
         await second.close()
         await third.close()
+
+
+async def test_of_two_secretaries_answering_a_request_at_once_one_wins(store, settings):
+    request = await store.appointments.book(
+        NewAppointment(
+            business_id=store.business_ids["cabinet-dupont"],
+            practitioner="Dr Dupont",
+            service="detartrage",
+            starts_at=TEN,
+            ends_at=TEN + timedelta(minutes=30),
+            status=Status.REQUESTED,
+            source=Source.PHONE,
+        ),
+        now=NOW,
+    )
+    (other,) = await _workers(settings, 1)
+    try:
+
+        async def answer(which: Store, to: Status):
+            try:
+                return await which.appointments.change_status(
+                    request.id, expected={Status.REQUESTED}, to=to, now=NOW, actor=1
+                )
+            except StaleStatus as error:
+                return error
+
+        results = await asyncio.gather(
+            *(
+                answer(which, to)
+                for _ in range(5)
+                for which, to in ((store, Status.CONFIRMED), (other, Status.DECLINED))
+            )
+        )
+    finally:
+        await other.close()
+    assert sum(not isinstance(r, StaleStatus) for r in results) == 1
+    history = await store.appointments.history(request.id)
+    assert [entry.to_status for entry in history][0] == Status.REQUESTED
+    assert len(history) == 2
+
+
+async def test_a_live_deliverers_messages_are_its_own_a_dead_ones_are_taken_over(store, settings):
+    await store.outbox.add([Owed("notice", 2000 + n) for n in range(3)], NOW)
+    (other,) = await _workers(settings, 1)
+    try:
+        claimed = await store.outbox.claim("first", wall=10**10, limit=10)
+        assert len(claimed) == 3
+        assert await other.outbox.abandoned("second") == []
+        await store.close()  # the first deliverer dies with its messages half-sent
+        taken_over = await other.outbox.abandoned("second")
+        assert sorted(m.id for m in taken_over) == sorted(m.id for m in claimed)
+    finally:
+        await other.close()
+
+
+async def test_both_backends_migrate_to_the_same_version_and_tables(store, tmp_path):
+    on_sqlite = await Store.open(tmp_path / "same.sqlite3")
+    try:
+        assert await on_sqlite.db.version() == await store.db.version()
+        assert await on_sqlite.db.tables() == await store.db.tables()
+        for table in sorted(await store.db.tables()):
+            here = await store.db.fetch_all(
+                """SELECT column_name FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = ?""",
+                (table,),
+            )
+            there = await on_sqlite.db.fetch_all("SELECT name FROM pragma_table_info(?)", (table,))
+            assert {row[0] for row in here} == {row[0] for row in there}, table
+    finally:
+        await on_sqlite.close()
+    sqlite_numbers = {n for n, _, _ in migrations(SQLITE_MIGRATIONS) if n >= FIRST_POSTGRES}
+    postgres_numbers = {n for n, _, _ in migrations(POSTGRES_MIGRATIONS)}
+    assert sqlite_numbers == postgres_numbers
