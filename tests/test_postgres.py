@@ -11,6 +11,7 @@ from storage.appointments import NewAppointment, Source, StaleStatus, Status
 from storage.db import Duplicate, migrations
 from storage.outbox import Owed
 from storage.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
+from storage.reminders import DueReminder
 from storage.sqlite import MIGRATIONS as SQLITE_MIGRATIONS
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -195,3 +196,49 @@ async def test_both_backends_migrate_to_the_same_version_and_tables(store, tmp_p
     sqlite_numbers = {n for n, _, _ in migrations(SQLITE_MIGRATIONS) if n >= FIRST_POSTGRES}
     postgres_numbers = {n for n, _, _ in migrations(POSTGRES_MIGRATIONS)}
     assert sqlite_numbers == postgres_numbers
+
+
+async def test_a_reminder_is_claimed_once_by_workers_racing_for_it(store, settings):
+    appointment = await store.appointments.book(
+        NewAppointment(
+            business_id=store.business_ids["cabinet-dupont"],
+            practitioner="Dr Dupont",
+            service="detartrage",
+            starts_at=TEN,
+            ends_at=TEN + timedelta(minutes=30),
+            status=Status.CONFIRMED,
+            source=Source.PHONE,
+        ),
+        now=NOW,
+    )
+    due = DueReminder(appointment, timedelta(hours=2), (timedelta(hours=48),))
+    others = await _workers(settings, 3)
+    try:
+        won = await asyncio.gather(
+            *(
+                which.reminders.claim(due, [Owed("reminder", 42, appointment.id)], NOW)
+                for which in [store, *others]
+                for _ in range(3)
+            )
+        )
+    finally:
+        for other in others:
+            await other.close()
+    assert won.count(True) == 1
+    assert len(await store.outbox.messages(kind="reminder")) == 1
+
+
+async def test_when_the_sweeping_workers_session_dies_another_sweeps(store, settings):
+    (other,) = await _workers(settings, 1)
+    try:
+        assert await store.sweeper.held()
+        assert not await other.sweeper.held()
+        # As if its process were killed: the server ends the session holding the lock.
+        await store.db.fetch_all(
+            """SELECT pg_terminate_backend(pid) FROM pg_locks
+               WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"""
+        )
+        assert await other.sweeper.held()
+        assert not await store.sweeper.held()  # back, it finds the sweep taken
+    finally:
+        await other.close()
