@@ -148,7 +148,15 @@ class Leadership(Protocol):
 
 
 def migrations(folder: str) -> list[tuple[int, str, str]]:
-    """The numbered scripts (NNN_name.sql) of one backend, in order."""
+    """The numbered scripts (NNN_name.sql) of one backend, in order.
+
+    One numbering for both backends (storage.migrations for SQLite, its postgres folder for
+    PostgreSQL, which starts whole at 019): a change is one script in each, the same number,
+    and a test checks both end at the same version with the same tables and columns. Each
+    backend applies its own inside one transaction (yoyo-migrations would do both, but it
+    keeps its own table, so every SQLite database already recorded in ``user_version`` would
+    need adopting, and it migrates through a second, synchronous driver at start-up).
+    """
     found = []
     for entry in resources.files(folder).iterdir():
         if entry.name.endswith(".sql"):

@@ -178,6 +178,12 @@ class Outbox:
                 raise RuntimeError(f"deliverer {worker} is already running")
             self._living[worker] = lead
 
+    async def retire(self, worker: str) -> None:
+        """``worker`` stopped: whatever it left half-sent is for the next deliverer."""
+        lead = self._living.pop(worker, None)
+        if lead is not None:
+            await lead.release()
+
     async def _gone(self, worker: str) -> bool:
         """Whether the deliverer ``worker`` died (always, for another on a SQLite file)."""
         lead = self._db.leader(f"deliverer:{worker}")
