@@ -126,16 +126,10 @@ class Threads:
             if current is not None and current.last_at <= now - quiet:
                 await _close(db, current.id, None, stamp)  # gone quiet: a new subject
                 current = None
-            opened = current is None
-            if opened:
-                cursor = await db.execute(
-                    """INSERT INTO threads (business_id, patient_id, opened_at, last_at)
-                       VALUES (?, ?, ?, ?) RETURNING id""",
-                    (business_id, patient_id, stamp, stamp),
-                )
-                thread_id = await new_id(cursor)
+            if current is None:
+                thread_id, opened = await _open(db, business_id, patient_id, stamp)
             else:
-                thread_id = current.id
+                thread_id, opened = current.id, False
             said = await self._add(
                 db, thread_id, None, content, is_file, chat_id, message_id, stamp
             )
@@ -203,12 +197,7 @@ class Threads:
             if row is not None:
                 thread_id, opened = row["id"], False
             else:
-                cursor = await db.execute(
-                    """INSERT INTO threads (business_id, patient_id, opened_at, last_at)
-                       VALUES (?, ?, ?, ?) RETURNING id""",
-                    (business_id, patient_id, stamp, stamp),
-                )
-                thread_id, opened = await new_id(cursor), True
+                thread_id, opened = await _open(db, business_id, patient_id, stamp)
             said = await self._add(
                 db, thread_id, author, content, False, chat_id, message_id, stamp
             )
@@ -274,6 +263,24 @@ class Threads:
         async with db.execute("SELECT * FROM thread_messages WHERE id = ?", (said_id,)) as rows:
             message = ThreadMessage.from_row(await rows.fetchone())
         return Said(await _fetch(db, thread_id), message, False)
+
+
+async def _open(db: Connection, business_id: int, patient_id: int, stamp: int) -> tuple[int, bool]:
+    """The patient's open thread, opened now if there is none (True); of two workers opening
+    it at once, the one-open-thread index lets one in and the other finds it."""
+    cursor = await db.execute(
+        """INSERT INTO threads (business_id, patient_id, opened_at, last_at)
+           VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id""",
+        (business_id, patient_id, stamp, stamp),
+    )
+    row = await cursor.fetchone()
+    if row is not None:
+        return row[0], True
+    async with db.execute(
+        "SELECT id FROM threads WHERE patient_id = ? AND closed_at IS NULL", (patient_id,)
+    ) as cursor:
+        (thread_id,) = await cursor.fetchone()
+    return thread_id, False
 
 
 async def _close(db: Connection, thread_id: int, by: int | None, stamp: int) -> None:

@@ -242,3 +242,33 @@ async def test_when_the_sweeping_workers_session_dies_another_sweeps(store, sett
         assert not await store.sweeper.held()  # back, it finds the sweep taken
     finally:
         await other.close()
+
+
+async def test_a_patient_writing_to_two_workers_at_once_has_one_thread(store, settings):
+    await store.people.seen(
+        5001, first_name="Alice", last_name=None, username=None, language="fr", now=NOW
+    )
+    others = await _workers(settings, 2)
+    try:
+        said = await asyncio.gather(
+            *(
+                which.threads.from_patient(
+                    which.business_ids["cabinet-dupont"],
+                    5001,
+                    content=f"message {n}",
+                    is_file=False,
+                    chat_id=5001,
+                    message_id=n,
+                    now=NOW,
+                    quiet=timedelta(days=1),
+                    tell=lambda _: (),
+                )
+                for n, which in enumerate([store, *others] * 2)
+            )
+        )
+    finally:
+        for other in others:
+            await other.close()
+    assert len({s.thread.id for s in said}) == 1
+    assert [s.opened for s in said].count(True) == 1
+    assert len(await store.threads.messages(said[0].thread.id)) == 6
