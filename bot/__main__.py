@@ -142,6 +142,9 @@ def backup(args: argparse.Namespace) -> int:
     from storage.backup import backup_database
 
     settings = _load(args.config)
+    if isinstance(settings.database, str):
+        sys.stderr.write("the database is a PostgreSQL server's: back it up with pg_dump\n")
+        return 2
     if not settings.database.is_file():
         sys.stderr.write(f"{settings.database}: no database there to back up\n")
         return 2

@@ -409,7 +409,8 @@ class Settings(_Model):
     telegram: TelegramSettings = TelegramSettings()
     timezone: str = "Europe/Paris"
     language: str = "fr"
-    database: Path = Path("data/secretary.sqlite3")
+    # A SQLite file, or a PostgreSQL database as a postgresql:// URL (several workers).
+    database: Path | str = Path("data/secretary.sqlite3")
     secretaries: list[Secretary] = Field(min_length=1)
     reminders: list[Duration] = [timedelta(hours=48), timedelta(hours=2)]
     request_ttl: Duration = timedelta(hours=24)
@@ -437,6 +438,15 @@ class Settings(_Model):
     @classmethod
     def _zone(cls, value: str) -> str:
         return _check_zone(value)
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database(cls, value: Any) -> Path | str:
+        if isinstance(value, str) and value.startswith(("postgresql://", "postgres://")):
+            return value
+        if isinstance(value, str | Path) and str(value):
+            return Path(value)
+        raise ValueError("a SQLite file's path, or a postgresql:// URL")
 
     @field_validator("language")
     @classmethod

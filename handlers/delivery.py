@@ -120,6 +120,7 @@ class Deliverer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._task = None
+        await self._store.outbox.retire(self._worker)
 
     async def idle(self) -> None:
         """Return once nothing is owed any more: delivered, or final."""

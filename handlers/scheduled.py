@@ -33,7 +33,11 @@ DIGEST_LATEST = timedelta(hours=4)
 
 
 async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The minute's work. A failing step is logged and does not hold up the others."""
+    """The minute's work. A failing step is logged and does not hold up the others.
+
+    Of several workers on one database, one sweeps; another takes over once it dies."""
+    if not await deps(context).store.sweeper.held():
+        return
     steps = (
         send_reminders,
         expire_requests,

@@ -1,4 +1,5 @@
-"""SQLite storage: repositories that take and return dataclasses, and know nothing of Telegram."""
+"""Storage: repositories that take and return dataclasses, and know nothing of Telegram, on
+a SQLite file or a PostgreSQL database alike."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from storage.audit import AuditLog
 from storage.blocks import Blocks
 from storage.busy import BusyTimes
 from storage.calls import Calls
-from storage.db import Database
+from storage.db import Database, Leadership, open_database
 from storage.escalations import Escalations
 from storage.missions import Missions
 from storage.outbox import Outbox
@@ -46,10 +47,13 @@ class Store:
     privacy: Privacy
     business_ids: dict[str, int]
     busy: BusyTimes
+    # The minute's sweep: of the workers sharing the database, the one holding this does it.
+    sweeper: Leadership
 
     @classmethod
     async def open(cls, path: str | Path, businesses: Iterable[tuple[str, str]] = ()) -> Store:
-        db = await Database.open(path)
+        """``path``: a SQLite file, or a ``postgresql://`` URL."""
+        db = await open_database(path)
         outbox = Outbox(db)
         appointments = Appointments(db, outbox)
         audit = AuditLog(db)
@@ -73,6 +77,7 @@ class Store:
             privacy=Privacy(db, outbox, audit),
             business_ids=await sync_businesses(db, businesses),
             busy=BusyTimes(db),
+            sweeper=db.leader("sweep"),
         )
 
     def business_slug(self, business_id: int) -> str:

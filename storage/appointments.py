@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-import aiosqlite
-
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Duplicate, Row, from_epoch, to_epoch
 from storage.outbox import Outbox, Owed
 
 
@@ -95,7 +92,7 @@ class Appointment:
     series_id: int | None = None  # one occurrence of a series the office booked
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Appointment:
+    def from_row(cls, row: Row) -> Appointment:
         return cls(
             id=row["id"],
             business_id=row["business_id"],
@@ -133,7 +130,7 @@ class HistoryEntry:
     note: str | None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> HistoryEntry:
+    def from_row(cls, row: Row) -> HistoryEntry:
         return cls(
             at=from_epoch(row["at"]),
             actor=row["actor"],
@@ -205,7 +202,7 @@ class Appointments:
 
     async def _insert(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         new: NewAppointment,
         now: datetime,
         actor: int | None,
@@ -215,33 +212,32 @@ class Appointments:
             raise SlotTaken(f"{new.practitioner} is busy at {new.starts_at:%Y-%m-%d %H:%M}Z")
         stamp = to_epoch(now)
         try:
-            cursor = await db.execute(
-                """INSERT INTO appointments (business_id, practitioner, service, starts_at,
-                   ends_at, status, source, patient_id, caller_name, caller_phone,
-                   created_at, updated_at, scheduled_at, series_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    new.business_id,
-                    new.practitioner,
-                    new.service,
-                    to_epoch(new.starts_at),
-                    to_epoch(new.ends_at),
-                    new.status,
-                    new.source,
-                    new.patient_id,
-                    new.caller_name,
-                    new.caller_phone,
-                    stamp,
-                    stamp,
-                    stamp,
-                    new.series_id,
-                ),
-            )
-        except sqlite3.IntegrityError as error:
-            if error.sqlite_errorname != "SQLITE_CONSTRAINT_UNIQUE":
-                raise
+            async with db.attempt():
+                cursor = await db.execute(
+                    """INSERT INTO appointments (business_id, practitioner, service, starts_at,
+                       ends_at, status, source, patient_id, caller_name, caller_phone,
+                       created_at, updated_at, scheduled_at, series_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                    (
+                        new.business_id,
+                        new.practitioner,
+                        new.service,
+                        to_epoch(new.starts_at),
+                        to_epoch(new.ends_at),
+                        new.status,
+                        new.source,
+                        new.patient_id,
+                        new.caller_name,
+                        new.caller_phone,
+                        stamp,
+                        stamp,
+                        stamp,
+                        new.series_id,
+                    ),
+                )
+        except Duplicate as error:
             raise SlotTaken(str(error)) from error
-        appointment_id = cursor.lastrowid
+        (appointment_id,) = await cursor.fetchone()
         await record_history(db, appointment_id, stamp, actor, None, new.status, None)
         booked = await _fetch(db, appointment_id)
         await self._outbox.write(db, tell(booked), now)
@@ -280,11 +276,15 @@ class Appointments:
             if current.status not in expected:
                 raise StaleStatus(current)
             stamp = to_epoch(now)
-            await db.execute(
+            # Only from the status read: on a server, of two workers changing it at once the
+            # second finds it changed once the first commits.
+            cursor = await db.execute(
                 "UPDATE appointments SET status = ?, updated_at = ?, cancelled_late = ?"
-                " WHERE id = ?",
-                (to, stamp, late, appointment_id),
+                " WHERE id = ? AND status = ?",
+                (to, stamp, late, appointment_id, current.status),
             )
+            if cursor.rowcount == 0:
+                raise StaleStatus(await _fetch(db, appointment_id))
             await record_history(db, appointment_id, stamp, actor, current.status, to, note)
             if fall_back and to not in HOLDING and current.previous_starts_at is not None:
                 await _restore_previous(db, current, to, stamp, actor)
@@ -366,14 +366,14 @@ class Appointments:
                 if current.status == Status.CONFIRMED and status == Status.REQUESTED
                 else None
             )
-            await db.execute(
+            moving = db.execute(
                 """UPDATE appointments SET starts_at = ?, ends_at = ?, practitioner = ?,
                        status = ?, source = ?, scheduled_at = ?, updated_at = ?,
                        patient_confirmed_at = NULL,
                        previous_starts_at = COALESCE(?, previous_starts_at),
                        previous_ends_at = COALESCE(?, previous_ends_at),
                        previous_practitioner = COALESCE(?, previous_practitioner)
-                   WHERE id = ?""",
+                   WHERE id = ? AND status = ?""",
                 (
                     to_epoch(starts_at),
                     to_epoch(ends_at),
@@ -386,8 +386,15 @@ class Appointments:
                     to_epoch(keep.ends_at) if keep else None,
                     keep.practitioner if keep else None,
                     appointment_id,
+                    current.status,
                 ),
             )
+            try:
+                cursor = await moving
+            except Duplicate as error:
+                raise SlotTaken(str(error)) from error
+            if cursor.rowcount == 0:
+                raise StaleStatus(await _fetch(db, appointment_id))
             note = f"moved from {current.starts_at.isoformat()} ({current.practitioner})"
             await record_history(db, appointment_id, stamp, actor, current.status, status, note)
             moved = await _fetch(db, appointment_id)
@@ -416,10 +423,13 @@ class Appointments:
             if request.status != Status.REQUESTED:
                 raise StaleStatus(request)
             stamp = to_epoch(now)
-            await db.execute(
-                "UPDATE appointments SET status = 'declined', updated_at = ? WHERE id = ?",
+            cursor = await db.execute(
+                """UPDATE appointments SET status = 'declined', updated_at = ?
+                   WHERE id = ? AND status = 'requested'""",
                 (stamp, request_id),
             )
+            if cursor.rowcount == 0:
+                raise StaleStatus(await _fetch(db, request_id))
             proposal = await self._insert(db, new, now, actor, tell)
             await record_history(
                 db,
@@ -551,8 +561,9 @@ class Appointments:
     ) -> None:
         async with self._db.transaction() as db:
             await db.execute(
-                """INSERT OR REPLACE INTO inbox_messages (appointment_id, chat_id, message_id)
-                   VALUES (?, ?, ?)""",
+                """INSERT INTO inbox_messages (appointment_id, chat_id, message_id)
+                   VALUES (?, ?, ?) ON CONFLICT (appointment_id, chat_id)
+                   DO UPDATE SET message_id = excluded.message_id""",
                 (appointment_id, chat_id, message_id),
             )
 
@@ -588,7 +599,7 @@ class Appointments:
 
 
 async def _is_held(
-    db: aiosqlite.Connection,
+    db: Connection,
     business_id: int,
     practitioner: str,
     start: datetime,
@@ -598,12 +609,13 @@ async def _is_held(
 ) -> bool:
     """Whether another appointment holds the practitioner in [start, end).
 
-    Run inside a BEGIN IMMEDIATE transaction, so the answer stays true until it commits.
+    On SQLite, run inside a BEGIN IMMEDIATE transaction, the answer stays true until it
+    commits; on PostgreSQL the exclusion constraint refuses what a concurrent writer slipped in.
     """
     async with db.execute(
         f"""SELECT 1 FROM appointments
             WHERE business_id = ?1 AND practitioner = ?4 AND status IN ({_HOLDING_SQL})
-              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS NOT ?5
+              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS DISTINCT FROM ?5
             LIMIT 1""",
         (business_id, to_epoch(start), to_epoch(end), practitioner, other_than),
     ) as cursor:
@@ -611,7 +623,7 @@ async def _is_held(
 
 
 async def _restore_previous(
-    db: aiosqlite.Connection,
+    db: Connection,
     current: Appointment,
     ended: Status,
     stamp: int,
@@ -629,18 +641,23 @@ async def _restore_previous(
     )
     if await _is_held(db, current.business_id, practitioner, start, end, other_than=current.id):
         return
-    await db.execute(
+    back = db.execute(
         """UPDATE appointments SET starts_at = ?, ends_at = ?, practitioner = ?,
                status = 'confirmed', scheduled_at = ?, updated_at = ?
            WHERE id = ?""",
         (to_epoch(start), to_epoch(end), practitioner, stamp, stamp, current.id),
     )
+    try:
+        async with db.attempt():
+            await back
+    except Duplicate:
+        return  # taken meanwhile by another worker: the old time is gone
     note = f"move refused: back to {start.isoformat()} ({practitioner})"
     await record_history(db, current.id, stamp, actor, ended, Status.CONFIRMED, note)
 
 
 async def _patients_overlap(
-    db: aiosqlite.Connection,
+    db: Connection,
     business_id: int,
     patient_id: int,
     start: datetime,
@@ -652,7 +669,7 @@ async def _patients_overlap(
     async with db.execute(
         f"""SELECT * FROM appointments
             WHERE patient_id = ?4 AND business_id = ?1 AND status IN ({_HOLDING_SQL})
-              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS NOT ?5
+              AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2 AND id IS DISTINCT FROM ?5
             ORDER BY starts_at LIMIT 1""",
         (business_id, to_epoch(start), to_epoch(end), patient_id, other_than),
     ) as cursor:
@@ -660,14 +677,14 @@ async def _patients_overlap(
     return Appointment.from_row(row) if row else None
 
 
-async def _fetch(db: aiosqlite.Connection, appointment_id: int) -> Appointment | None:
+async def _fetch(db: Connection, appointment_id: int) -> Appointment | None:
     async with db.execute("SELECT * FROM appointments WHERE id = ?", (appointment_id,)) as cursor:
         row = await cursor.fetchone()
     return Appointment.from_row(row) if row else None
 
 
 async def record_history(
-    db: aiosqlite.Connection,
+    db: Connection,
     appointment_id: int,
     stamp: int,
     actor: int | None,
@@ -678,6 +695,6 @@ async def record_history(
     await db.execute(
         """INSERT INTO appointment_history
                (appointment_id, at, actor, from_status, to_status, note, business_id)
-           SELECT ?, ?, ?, ?, ?, ?, business_id FROM appointments WHERE id = ?""",
+           VALUES (?, ?, ?, ?, ?, ?, (SELECT business_id FROM appointments WHERE id = ?))""",
         (appointment_id, stamp, actor, from_status, to_status, note, appointment_id),
     )

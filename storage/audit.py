@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, to_epoch
 
 
 @dataclass(frozen=True)
@@ -55,6 +53,14 @@ LEFT JOIN missions m ON entries.kind = 'mission' AND m.id = target_id
 WHERE coalesce(a.business_id, b.business_id, c.business_id, m.business_id) = ?
 ORDER BY entries.at, entries.id
 """
+# PostgreSQL has no instr, and its CAST refuses a target whose id is not a number.
+OF_BUSINESS_POSTGRES = OF_BUSINESS.replace(
+    "substr(target, 1, instr(target, ':') - 1)", "split_part(target, ':', 1)"
+).replace(
+    "CAST(substr(target, instr(target, ':') + 1) AS INTEGER)",
+    "CASE WHEN split_part(target, ':', 2) ~ '^[0-9]{1,18}$'"
+    " THEN CAST(split_part(target, ':', 2) AS BIGINT) END",
+)
 
 
 class AuditLog:
@@ -76,7 +82,7 @@ class AuditLog:
 
     async def write(
         self,
-        connection: aiosqlite.Connection,
+        connection: Connection,
         actor: int,
         action: str,
         target: str | None,
@@ -116,11 +122,12 @@ class AuditLog:
         the primary key, so no entry has to repeat it and the older ones need no back-fill.
         The time range is read through ``audit_log_by_time``.
         """
-        rows = await self._db.fetch_all(OF_BUSINESS, (to_epoch(start), to_epoch(end), business_id))
+        sql = OF_BUSINESS_POSTGRES if self._db.dialect == "postgres" else OF_BUSINESS
+        rows = await self._db.fetch_all(sql, (to_epoch(start), to_epoch(end), business_id))
         return [_entry(row) for row in rows]
 
 
-def _entry(row: aiosqlite.Row) -> AuditEntry:
+def _entry(row: Row) -> AuditEntry:
     return AuditEntry(
         id=row["id"],
         at=from_epoch(row["at"]),

@@ -7,7 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from storage.db import BUSY_TIMEOUT_MS
+from storage.sqlite import BUSY_TIMEOUT_MS
 
 
 def backup_database(source: Path, destination: Path) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, new_id, to_epoch
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ class Block:
     series: int | None = None  # one of a block a day over several days: the first's id
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Block:
+    def from_row(cls, row: Row) -> Block:
         return cls(
             id=row["id"],
             business_id=row["business_id"],
@@ -67,7 +65,7 @@ class Blocks:
                 cursor = await db.execute(
                     """INSERT INTO blocks (business_id, practitioner, starts_at, ends_at, reason,
                                            created_by, created_at, series)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                     (
                         new.business_id,
                         new.practitioner,
@@ -79,11 +77,10 @@ class Blocks:
                         added[0].id if added else None,
                     ),
                 )
+                block_id = await new_id(cursor)
                 if not added and len(news) > 1:
-                    await db.execute(
-                        "UPDATE blocks SET series = id WHERE id = ?", (cursor.lastrowid,)
-                    )
-                added.append(await _fetch(db, cursor.lastrowid))
+                    await db.execute("UPDATE blocks SET series = id WHERE id = ?", (block_id,))
+                added.append(await _fetch(db, block_id))
         return added
 
     async def series(self, block: Block) -> list[Block]:
@@ -130,7 +127,7 @@ class Blocks:
         return [Block.from_row(row) for row in rows]
 
 
-async def _fetch(db: aiosqlite.Connection, block_id: int) -> Block | None:
+async def _fetch(db: Connection, block_id: int) -> Block | None:
     async with db.execute("SELECT * FROM blocks WHERE id = ?", (block_id,)) as cursor:
         row = await cursor.fetchone()
     return Block.from_row(row) if row else None

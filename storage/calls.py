@@ -6,9 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Database, Row, from_epoch, to_epoch
 from storage.outbox import Outbox, Owed
 
 
@@ -33,7 +31,7 @@ class Call:
     taken_at: datetime
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Call:
+    def from_row(cls, row: Row) -> Call:
         return cls(
             id=row["id"],
             business_id=row["business_id"],
@@ -64,7 +62,7 @@ class Calls:
             cursor = await db.execute(
                 """INSERT INTO calls (business_id, caller_name, caller_phone, message, urgent,
                                       taken_by, taken_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *""",
                 (
                     new.business_id,
                     new.caller_name,
@@ -75,8 +73,7 @@ class Calls:
                     to_epoch(now),
                 ),
             )
-            async with db.execute("SELECT * FROM calls WHERE id = ?", (cursor.lastrowid,)) as rows:
-                call = Call.from_row(await rows.fetchone())
+            call = Call.from_row(await cursor.fetchone())
             await self._outbox.write(db, tell(call), now)
             return call
 

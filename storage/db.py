@@ -1,23 +1,21 @@
-"""The SQLite connection: pragmas, migrations, and serialised transactions."""
+"""What the repositories see of a database, whichever backend holds it.
+
+The repositories write their SQL once, in the dialect SQLite 3.40 and PostgreSQL 15 both
+accept (``?`` and ``?N`` placeholders, ``ON CONFLICT``, ``RETURNING``, ``IS DISTINCT FROM``);
+each backend (storage.sqlite, storage.postgres) binds it, maps its errors to the ones below,
+and runs transactions its own way.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
-import sqlite3
-import stat
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any, Protocol
 
-import aiosqlite
-
-log = logging.getLogger(__name__)
-
-BUSY_TIMEOUT_MS = 10_000
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def to_epoch(moment: datetime) -> int:
@@ -30,157 +28,151 @@ def from_epoch(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _migrations() -> list[tuple[int, str, str]]:
+def is_postgres(where: str | Path) -> bool:
+    return isinstance(where, str) and where.startswith(POSTGRES_SCHEMES)
+
+
+class Refused(Exception):
+    """The database refused a change: a constraint, a foreign key, a trigger."""
+
+
+class Duplicate(Refused):
+    """A unique index or an exclusion constraint refused the row: it is there already, or
+    something else holds what it wanted."""
+
+
+class Row(Protocol):
+    """A result row: by column name or position, like sqlite3.Row."""
+
+    def __getitem__(self, key: int | str) -> Any: ...
+
+    def keys(self) -> list[str]: ...
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    async def fetchone(self) -> Row | None: ...
+
+    async def fetchall(self) -> Iterable[Row]: ...
+
+
+class Statement:
+    """A statement being run: awaited for its cursor, or entered (``async with``) to have
+    the cursor closed after."""
+
+    def __init__(self, run: Awaitable[Any]):
+        self._run = run
+        self._cursor: Any = None
+
+    def __await__(self) -> Generator[Any, None, Cursor]:
+        return self._run.__await__()
+
+    async def __aenter__(self) -> Cursor:
+        self._cursor = await self._run
+        return self._cursor
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._cursor.close()
+
+
+class Connection(Protocol):
+    """One transaction's connection, as ``Database.transaction`` hands it out."""
+
+    def execute(self, sql: str, parameters: Sequence[object] = ()) -> Statement: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None: ...
+
+    def attempt(self) -> AbstractAsyncContextManager[None]:
+        """A statement that may be refused (``Duplicate``) while the transaction goes on:
+        on PostgreSQL a refused statement spoils the transaction unless inside a savepoint;
+        SQLite undoes the statement alone anyway."""
+        ...
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once what this transaction wrote can be read by others."""
+        ...
+
+
+class Counts:
+    """What the bench reports per update: statements run, write transactions."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.write_transactions = 0
+
+
+class Database(Protocol):
+    counts: Counts
+    dialect: str  # "sqlite" or "postgres", for the rare statement written twice
+    # Appended to a SELECT that picks rows to claim: on a server, a row another worker is
+    # claiming is passed over instead of waited for (SQLite has one writer at a time).
+    skip_locked: str
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
+
+    async def fetch_all(self, sql: str, parameters: Sequence[object] = ()) -> list[Row]: ...
+
+    async def fetch_one(self, sql: str, parameters: Sequence[object] = ()) -> Row | None: ...
+
+    async def references(self, table: str) -> list[tuple[str, str]]:
+        """(table, column) of every foreign key that points at ``table``."""
+        ...
+
+    async def tables(self) -> frozenset[str]: ...
+
+    def json_integer(self, column: str, key: str) -> str:
+        """SQL for the integer at ``key`` of the JSON object in ``column``."""
+        ...
+
+    def leader(self, name: str) -> Leadership:
+        """Who of the workers sharing this database does the work called ``name``."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Leadership(Protocol):
+    async def held(self) -> bool:
+        """Whether this worker does the work now: taken when free, kept while this worker
+        lives, and taken over by another once it dies."""
+        ...
+
+    async def release(self) -> None:
+        """Let another worker take it."""
+        ...
+
+
+def migrations(folder: str) -> list[tuple[int, str, str]]:
+    """The numbered scripts (NNN_name.sql) of one backend, in order.
+
+    One numbering for both backends (storage.migrations for SQLite, its postgres folder for
+    PostgreSQL, which starts whole at 019): a change is one script in each, the same number,
+    and a test checks both end at the same version with the same tables and columns. Each
+    backend applies its own inside one transaction (yoyo-migrations would do both, but it
+    keeps its own table, so every SQLite database already recorded in ``user_version`` would
+    need adopting, and it migrates through a second, synchronous driver at start-up).
+    """
     found = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in resources.files(folder).iterdir():
         if entry.name.endswith(".sql"):
             number = int(entry.name.split("_", 1)[0])
             found.append((number, entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
 
 
-class Database:
-    """One aiosqlite connection shared by the whole bot.
+async def open_database(where: str | Path) -> Database:
+    """A SQLite file (a path) or a PostgreSQL database (a postgresql:// URL)."""
+    if is_postgres(where):
+        from storage.postgres import PostgresDatabase
 
-    Coroutines share the connection, so a multi-statement transaction must not interleave
-    with another coroutine's statements: every access goes through one asyncio lock.
-    Other processes on the same file are kept out by ``BEGIN IMMEDIATE`` and waited for
-    through ``busy_timeout``.
-    """
+        return await PostgresDatabase.open(str(where))
+    from storage.sqlite import SqliteDatabase
 
-    def __init__(self, connection: aiosqlite.Connection, counts: _Counts):
-        self._connection = connection
-        self._lock = asyncio.Lock()
-        self.counts = counts
-
-    @classmethod
-    async def open(cls, path: str | Path) -> Database:
-        """Open (creating it if need be) the database; the file, its -wal and -shm and its
-        folder are the owner's alone, whatever they were: the file holds patients' names and
-        numbers."""
-        on_disk = str(path) != ":memory:"
-        if on_disk:
-            path = Path(path)
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _owner_only(path.parent)
-            # Created before SQLite opens it, so it never exists with the umask's mode even
-            # for a moment; SQLite gives the -wal and -shm it creates the file's own mode.
-            os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
-            _owner_only(path)
-        counts = _Counts()
-        connection = await _connect(path, counts)
-        connection.row_factory = aiosqlite.Row
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        if on_disk:
-            # Left by an older version, or made by another process with its own umask.
-            for suffix in ("-wal", "-shm"):
-                companion = path.with_name(path.name + suffix)
-                if companion.exists():
-                    _owner_only(companion)
-        database = cls(connection, counts)
-        await database._migrate()
-        return database
-
-    async def close(self) -> None:
-        await self._connection.close()
-
-    async def _migrate(self) -> None:
-        async with self.transaction() as connection:
-            async with connection.execute("PRAGMA user_version") as cursor:
-                (version,) = await cursor.fetchone()
-            for number, name, script in _migrations():
-                if number <= version:
-                    continue
-                log.info("applying migration %s", name)
-                for statement in _statements(script):
-                    await connection.execute(statement)
-                await connection.execute(f"PRAGMA user_version = {number}")
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction: taken at once, so the reads in it stay true until commit."""
-        await asyncio.sleep(0)
-        async with self._lock:
-            self.counts.write_transactions += 1
-            await self._connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._connection
-            except BaseException:
-                await self._connection.execute("ROLLBACK")
-                raise
-            await self._connection.execute("COMMIT")
-
-    # Reads take the lock too, so they never see another coroutine's half-done transaction.
-
-    async def fetch_all(self, sql: str, parameters: Sequence[object] = ()) -> list[aiosqlite.Row]:
-        await asyncio.sleep(0)
-        async with self._lock, self._connection.execute(sql, parameters) as cursor:
-            return list(await cursor.fetchall())
-
-    async def fetch_one(self, sql: str, parameters: Sequence[object] = ()) -> aiosqlite.Row | None:
-        await asyncio.sleep(0)
-        async with self._lock, self._connection.execute(sql, parameters) as cursor:
-            return await cursor.fetchone()
+    return await SqliteDatabase.open(where)
 
 
-class _InlineConnection(aiosqlite.Connection):
-    """aiosqlite's connection, its calls made in the event loop's own thread.
-
-    aiosqlite hands every call (an execute, a fetch, a cursor's close) to its thread and
-    wakes the event loop with the answer: about 300 µs a call on a busy machine, against a
-    few µs for the call itself on this local file (WAL, ``synchronous = NORMAL``: a commit
-    does not wait for the disk). Every call is made under ``Database``'s lock, one at a
-    time, so the connection is never used by two threads at once; the thread only opens it.
-    ``Database`` lets the other tasks run before each read and each transaction, as the
-    thread's answer did: a loop of writes does not keep every chat waiting. What this gives
-    up: a write lock held by another process (none while the bot runs alone; a backup only
-    reads) would hold the event loop for up to ``busy_timeout``.
-    """
-
-    async def _execute(self, fn, *args, **kwargs):
-        return fn(*args, **kwargs)
-
-
-class _Counts:
-    """What the bench reports per update: statements SQLite ran, write transactions."""
-
-    def __init__(self) -> None:
-        self.statements = 0
-        self.write_transactions = 0
-
-    def traced(self, statement: str) -> None:
-        # A trigger's statements come traced as "-- TRIGGER ...": part of their statement.
-        if not statement.startswith("--"):
-            self.statements += 1
-
-
-async def _connect(path: str | Path, counts: _Counts) -> _InlineConnection:
-    def connector() -> sqlite3.Connection:
-        # isolation_level=None: we issue BEGIN ourselves, so the transaction kind is ours.
-        connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        connection.set_trace_callback(counts.traced)
-        return connection
-
-    return await _InlineConnection(connector, iter_chunk_size=64)
-
-
-def _owner_only(path: Path) -> None:
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        path.chmod(mode & 0o700)
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration into statements (executescript would commit our transaction)."""
-    statements, current = [], ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    if current.strip():
-        raise ValueError(f"migration ends inside a statement: {current.strip()[:60]!r}")
-    return statements
+async def new_id(cursor: Cursor) -> int:
+    """The id that ``INSERT ... RETURNING id`` gave its row."""
+    row = await cursor.fetchone()
+    return row[0]

@@ -21,10 +21,11 @@ class Escalations:
         async with self._db.transaction() as db:
             for appointment_id, owed in flags:
                 cursor = await db.execute(
-                    "INSERT OR IGNORE INTO escalations (appointment_id, sent_at) VALUES (?, ?)",
+                    """INSERT INTO escalations (appointment_id, sent_at) VALUES (?, ?)
+                       ON CONFLICT DO NOTHING RETURNING appointment_id""",
                     (appointment_id, to_epoch(now)),
                 )
-                if cursor.rowcount == 1:
+                if await cursor.fetchone() is not None:
                     claimed.append(appointment_id)
                     await self._outbox.write(db, owed, now)
         return claimed

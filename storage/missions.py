@@ -26,9 +26,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-import aiosqlite
-
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, to_epoch
 from storage.outbox import Outbox, Owed
 
 
@@ -40,6 +38,10 @@ class MissionStatus(StrEnum):
 
 
 ACTIVE = (MissionStatus.OPEN, MissionStatus.STARTED)
+
+
+class _NothingToInvoice(Exception):
+    """Nothing left to invoice, found once the year's counter was taken: undo the taking."""
 
 
 class MissionLocked(Exception):
@@ -89,7 +91,7 @@ class Mission:
         return self.invoice_id is not None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Mission:
+    def from_row(cls, row: Row) -> Mission:
         return cls(
             id=row["id"],
             business_id=row["business_id"],
@@ -294,53 +296,79 @@ class Missions:
         Returns the new invoice, or None when there is nothing left to invoice. The number
         is the next of ``year``'s sequence; its missions are locked from then on.
         """
-        async with self._db.transaction() as db:
-            async with db.execute(
-                """SELECT * FROM missions
-                   WHERE business_id = ? AND status = 'done' AND invoice_id IS NULL
-                     AND done_at >= ? AND done_at < ?
-                   ORDER BY done_at, id""",
-                (business_id, to_epoch(first), to_epoch(last)),
-            ) as cursor:
-                missions = [Mission.from_row(row) async for row in cursor]
-            if not missions:
-                return None
-            async with db.execute(
-                "SELECT COALESCE(MAX(sequence), 0) + 1 FROM invoices WHERE year = ?", (year,)
-            ) as cursor:
-                (sequence,) = await cursor.fetchone()
-            cursor = await db.execute(
-                """INSERT INTO invoices (year, sequence, business_id, period, issued_at, due_on,
-                                         total_cents, seller, client)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    year,
-                    sequence,
-                    business_id,
-                    period,
-                    to_epoch(now),
-                    due_on.isoformat(),
-                    sum(m.fee for m in missions),
-                    json.dumps(asdict(seller), ensure_ascii=False),
-                    json.dumps(asdict(client), ensure_ascii=False),
-                ),
-            )
-            invoice_id = cursor.lastrowid
-            await db.executemany(
-                """INSERT INTO invoice_lines (invoice_id, position, mission_id, done_at, kind,
-                                              description, fee_cents)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                [
-                    (invoice_id, position, m.id, to_epoch(m.done_at), m.kind, m.description, m.fee)
-                    for position, m in enumerate(missions, start=1)
-                ],
-            )
-            await db.execute(
-                "UPDATE missions SET invoice_id = ? WHERE id IN (SELECT mission_id FROM "
-                "invoice_lines WHERE invoice_id = ?)",
-                (invoice_id, invoice_id),
-            )
-            return await _fetch_invoice(db, invoice_id)
+        try:
+            async with self._db.transaction() as db:
+                return await self._issue(
+                    db, business_id, period, first, last, year, now, due_on, seller, client
+                )
+        except _NothingToInvoice:
+            return None
+
+    async def _issue(
+        self,
+        db: Connection,
+        business_id: int,
+        period: str,
+        first: datetime,
+        last: datetime,
+        year: int,
+        now: datetime,
+        due_on: date,
+        seller: Party,
+        client: Party,
+    ) -> Invoice:
+        # The year's counter first: it is held from here to the commit, so another issuer
+        # waits here, then finds the missions this one invoiced already taken.
+        async with db.execute(
+            """INSERT INTO invoice_counters (year, last) VALUES (?, 1)
+               ON CONFLICT (year) DO UPDATE SET last = invoice_counters.last + 1
+               RETURNING last""",
+            (year,),
+        ) as cursor:
+            (sequence,) = await cursor.fetchone()
+        async with db.execute(
+            """SELECT * FROM missions
+               WHERE business_id = ? AND status = 'done' AND invoice_id IS NULL
+                 AND done_at >= ? AND done_at < ?
+               ORDER BY done_at, id""",
+            (business_id, to_epoch(first), to_epoch(last)),
+        ) as cursor:
+            missions = [Mission.from_row(row) for row in await cursor.fetchall()]
+        if not missions:
+            # Rolled back with the counter: numbers follow each other without a gap.
+            raise _NothingToInvoice
+        cursor = await db.execute(
+            """INSERT INTO invoices (year, sequence, business_id, period, issued_at, due_on,
+                                     total_cents, seller, client)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            (
+                year,
+                sequence,
+                business_id,
+                period,
+                to_epoch(now),
+                due_on.isoformat(),
+                sum(m.fee for m in missions),
+                json.dumps(asdict(seller), ensure_ascii=False),
+                json.dumps(asdict(client), ensure_ascii=False),
+            ),
+        )
+        (invoice_id,) = await cursor.fetchone()
+        await db.executemany(
+            """INSERT INTO invoice_lines (invoice_id, position, mission_id, done_at, kind,
+                                          description, fee_cents)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [
+                (invoice_id, position, m.id, to_epoch(m.done_at), m.kind, m.description, m.fee)
+                for position, m in enumerate(missions, start=1)
+            ],
+        )
+        await db.execute(
+            "UPDATE missions SET invoice_id = ? WHERE id IN (SELECT mission_id FROM "
+            "invoice_lines WHERE invoice_id = ?)",
+            (invoice_id, invoice_id),
+        )
+        return await _fetch_invoice(db, invoice_id)
 
     async def invoices_for(self, business_id: int, period: str) -> list[Invoice]:
         async with self._db.transaction() as db:
@@ -406,7 +434,7 @@ class MailMerge:
     progress_message_id: int | None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> MailMerge:
+    def from_row(cls, row: Row) -> MailMerge:
         return cls(
             id=row["id"],
             business_id=row["business_id"],
@@ -509,10 +537,10 @@ class MailMerges:
             cursor = await db.execute(
                 """INSERT INTO mail_merges (business_id, mission_id, audience, template, language,
                                             status, created_by, created_at)
-                   VALUES (?, ?, ?, ?, ?, 'running', ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id""",
                 (business_id, recorded.id, audience, template, language, actor, to_epoch(now)),
             )
-            merge_id = cursor.lastrowid
+            (merge_id,) = await cursor.fetchone()
             async with db.execute("SELECT coalesce(max(id), 0) FROM outbox") as cursor:
                 (last,) = await cursor.fetchone()
             copies = [
@@ -520,10 +548,11 @@ class MailMerges:
                 for patient_id, _ in texts
             ]
             await self._outbox.write(db, copies, now)
-            # Nobody else writes inside this transaction: the rows after the last are ours,
-            # in the order they were written.
+            # The rows after the last that name this run are ours, in the order written
+            # (another worker's rows may be interleaved on a server: theirs name their run).
             async with db.execute(
-                "SELECT id FROM outbox WHERE id > ? ORDER BY id", (last,)
+                "SELECT id FROM outbox WHERE id > ? AND kind = ? AND payload = ? ORDER BY id",
+                (last, COPY_KIND, copies[0].payload_text() if copies else ""),
             ) as cursor:
                 outbox_ids = [row[0] for row in await cursor.fetchall()]
             await db.executemany(
@@ -616,13 +645,13 @@ class MailMerges:
 
 
 async def _insert_mission(
-    db: aiosqlite.Connection, new: NewMission, status: MissionStatus, now: datetime, actor: int
+    db: Connection, new: NewMission, status: MissionStatus, now: datetime, actor: int
 ) -> Mission:
     stamp = to_epoch(now)
     cursor = await db.execute(
         """INSERT INTO missions (business_id, kind, description, fee_cents, status, due_on,
                                  created_by, created_at, started_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
         (
             new.business_id,
             new.kind,
@@ -635,10 +664,11 @@ async def _insert_mission(
             stamp if status == MissionStatus.STARTED else None,
         ),
     )
-    return await _fetch_mission(db, cursor.lastrowid)
+    (mission_id,) = await cursor.fetchone()
+    return await _fetch_mission(db, mission_id)
 
 
-async def _fetch_mission(db: aiosqlite.Connection, mission_id: int) -> Mission:
+async def _fetch_mission(db: Connection, mission_id: int) -> Mission:
     async with db.execute("SELECT * FROM missions WHERE id = ?", (mission_id,)) as cursor:
         row = await cursor.fetchone()
     if row is None:
@@ -646,7 +676,7 @@ async def _fetch_mission(db: aiosqlite.Connection, mission_id: int) -> Mission:
     return Mission.from_row(row)
 
 
-async def _fetch_invoice(db: aiosqlite.Connection, invoice_id: int) -> Invoice | None:
+async def _fetch_invoice(db: Connection, invoice_id: int) -> Invoice | None:
     async with db.execute("SELECT * FROM invoices WHERE id = ?", (invoice_id,)) as cursor:
         row = await cursor.fetchone()
     if row is None:
@@ -682,7 +712,7 @@ async def _fetch_invoice(db: aiosqlite.Connection, invoice_id: int) -> Invoice |
     )
 
 
-async def _fetch_merge(db: aiosqlite.Connection, merge_id: int) -> MailMerge:
+async def _fetch_merge(db: Connection, merge_id: int) -> MailMerge:
     async with db.execute("SELECT * FROM mail_merges WHERE id = ?", (merge_id,)) as cursor:
         row = await cursor.fetchone()
     if row is None:

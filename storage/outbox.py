@@ -17,9 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Leadership, Row, from_epoch, to_epoch
 
 
 class Status(StrEnum):
@@ -48,6 +46,10 @@ class Owed:
     # confirmation owed in the middle of a mailing does not wait for its end.
     bulk: bool = False
 
+    def payload_text(self) -> str:
+        """The payload as the outbox row holds it."""
+        return json.dumps(dict(self.payload), sort_keys=True)
+
 
 @dataclass(frozen=True)
 class Message:
@@ -64,7 +66,7 @@ class Message:
     error: str | None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Message:
+    def from_row(cls, row: Row) -> Message:
         return cls(
             id=row["id"],
             kind=row["kind"],
@@ -85,21 +87,17 @@ class Outbox:
         self._db = db
         # Set whenever something is owed, so the deliverer need not poll to hear of it.
         self.changed = asyncio.Event()
+        self._living: dict[str, Leadership] = {}
 
-    async def write(
-        self, connection: aiosqlite.Connection, owed: Iterable[Owed], now: datetime
-    ) -> None:
-        """Record ``owed`` inside the caller's transaction: it commits with the change.
-
-        The deliverer may wake before the commit; it claims through the same lock, so it
-        only ever sees committed rows.
-        """
+    async def write(self, connection: Connection, owed: Iterable[Owed], now: datetime) -> None:
+        """Record ``owed`` inside the caller's transaction: it commits with the change,
+        and the deliverer is woken once it can read it."""
         rows = [
             (
                 message.kind,
                 message.chat_id,
                 message.appointment_id,
-                json.dumps(dict(message.payload), sort_keys=True),
+                message.payload_text(),
                 to_epoch(now),
                 int(message.bulk),
             )
@@ -112,7 +110,7 @@ class Outbox:
                VALUES (?, ?, ?, ?, ?, ?)""",
             rows,
         )
-        self.changed.set()
+        connection.on_commit(self.changed.set)
 
     async def add(self, owed: Iterable[Owed], now: datetime) -> None:
         """Owed messages that are the whole change (a call message, a notice)."""
@@ -129,19 +127,22 @@ class Outbox:
         )
         if due is None:
             return []
+        await self._live(worker)
+        # Several deliverers may claim at once on a server: each passes over the rows another
+        # is claiming, and a row is taken only while still pending, so it goes out once.
         async with (
             self._db.transaction() as connection,
             connection.execute(
-                """UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,
+                f"""UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,
                           attempts = attempts + 1
-                   WHERE id IN (
+                   WHERE status = 'pending' AND id IN (
                        SELECT o.id FROM outbox o
                        WHERE o.status = 'pending' AND o.not_before <= ?
                          AND NOT EXISTS (
                              SELECT 1 FROM outbox e
                              WHERE e.chat_id = o.chat_id AND e.id < o.id
                                AND e.status IN ('pending', 'sending'))
-                       ORDER BY o.bulk, o.id LIMIT ?)
+                       ORDER BY o.bulk, o.id LIMIT ?{self._db.skip_locked})
                    RETURNING *""",
                 (worker, wall, wall, limit),
             ) as cursor,
@@ -152,13 +153,43 @@ class Outbox:
     async def abandoned(self, worker: str) -> list[Message]:
         """Messages another deliverer claimed and never finished: it died while sending.
 
-        One process serves one SQLite file, so every other claim is a dead one.
+        One process serves one SQLite file, so there every other claim is a dead one; on a
+        server, a live deliverer holds a lock naming it, and its claims are its own.
         """
+        await self._live(worker)
         rows = await self._db.fetch_all(
-            "SELECT * FROM outbox WHERE status = 'sending' AND claimed_by IS NOT ? ORDER BY id",
+            """SELECT * FROM outbox WHERE status = 'sending' AND claimed_by IS DISTINCT FROM ?
+               ORDER BY id""",
             (worker,),
         )
-        return [Message.from_row(row) for row in rows]
+        dead: dict[str | None, bool] = {}
+        for row in rows:
+            owner = row["claimed_by"]
+            if owner not in dead:
+                dead[owner] = owner is None or await self._gone(owner)
+        return [Message.from_row(row) for row in rows if dead[row["claimed_by"]]]
+
+    async def _live(self, worker: str) -> None:
+        """Say, for as long as this process lives, that ``worker`` does: its claims are not
+        another's to take over."""
+        if worker not in self._living:
+            lead = self._db.leader(f"deliverer:{worker}")
+            if not await lead.held():
+                raise RuntimeError(f"deliverer {worker} is already running")
+            self._living[worker] = lead
+
+    async def retire(self, worker: str) -> None:
+        """``worker`` stopped: whatever it left half-sent is for the next deliverer."""
+        lead = self._living.pop(worker, None)
+        if lead is not None:
+            await lead.release()
+
+    async def _gone(self, worker: str) -> bool:
+        """Whether the deliverer ``worker`` died (always, for another on a SQLite file)."""
+        lead = self._db.leader(f"deliverer:{worker}")
+        taken = await lead.held()
+        await lead.release()
+        return taken
 
     async def part_sent(self, message_id: int, parts_sent: int) -> None:
         """A long text goes in several messages: what went already is never sent again."""
@@ -239,9 +270,9 @@ class Outbox:
         """What was owed, oldest first: of a kind, about an appointment, or all."""
         rows = await self._db.fetch_all(
             """SELECT * FROM outbox
-               WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR appointment_id = ?)
+               WHERE (kind = ?1 OR ?1 IS NULL) AND (appointment_id = ?2 OR ?2 IS NULL)
                ORDER BY id""",
-            (kind, kind, appointment_id, appointment_id),
+            (kind, appointment_id),
         )
         return [Message.from_row(row) for row in rows]
 

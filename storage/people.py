@@ -6,9 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, to_epoch
 
 # Ids bound in one IN (...): well under SQLite's limit on a statement's variables.
 _BATCH = 500
@@ -31,7 +29,7 @@ class Person:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Person:
+    def from_row(cls, row: Row) -> Person:
         return cls(
             telegram_id=row["telegram_id"],
             first_name=row["first_name"],
@@ -89,7 +87,8 @@ class People:
                        first_name = excluded.first_name,
                        last_name = excluded.last_name,
                        username = excluded.username,
-                       last_seen_at = max(last_seen_at, excluded.last_seen_at)""",
+                       last_seen_at = CASE WHEN people.last_seen_at > excluded.last_seen_at
+                           THEN people.last_seen_at ELSE excluded.last_seen_at END""",
                 (telegram_id, first_name, last_name, username, language, moment, moment),
             )
             return await _fetch(db, telegram_id)
@@ -103,14 +102,14 @@ class People:
         Returns how many were forgotten: at most ``limit``, so that one call never holds the
         database for long."""
         kept = set(keep)
+        # Any other row naming a person keeps them too: a table added later cannot turn
+        # the purge into a foreign key error, nor lose what it holds.
+        guards = "".join(
+            f" AND NOT EXISTS (SELECT 1 FROM {table} WHERE {column} = p.telegram_id)"
+            for table, column in await self._db.references("people")
+            if table not in _FLAGGED
+        )
         async with self._db.transaction() as db:
-            # Any other row naming a person keeps them too: a table added later cannot turn
-            # the purge into a foreign key error, nor lose what it holds.
-            guards = "".join(
-                f" AND NOT EXISTS (SELECT 1 FROM {table} WHERE {column} = p.telegram_id)"
-                for table, column in await _references(db)
-                if table not in _FLAGGED
-            )
             async with db.execute(
                 f"""SELECT telegram_id FROM people p
                     WHERE patient = 0 AND last_seen_at < ?{guards}
@@ -161,16 +160,7 @@ class People:
 _FLAGGED = frozenset({"appointments", "mail_merge_recipients"})
 
 
-async def _references(db: aiosqlite.Connection) -> list[tuple[str, str]]:
-    """Every (table, column) whose foreign key names a person."""
-    async with db.execute(
-        """SELECT m.name, f."from" FROM sqlite_master m, pragma_foreign_key_list(m.name) f
-           WHERE m.type = 'table' AND f."table" = 'people'"""
-    ) as cursor:
-        return [(row[0], row[1]) for row in await cursor.fetchall()]
-
-
-async def _fetch(db: aiosqlite.Connection, telegram_id: int) -> Person | None:
+async def _fetch(db: Connection, telegram_id: int) -> Person | None:
     async with db.execute("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,)) as cursor:
         row = await cursor.fetchone()
     return Person.from_row(row) if row else None

@@ -13,11 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.appointments import HOLDING, Appointment, HistoryEntry, Status, record_history
 from storage.audit import AuditEntry, AuditLog
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, to_epoch
 from storage.outbox import Message, Outbox, Owed
 from storage.people import Person
 from storage.threads import Thread, ThreadMessage
@@ -187,11 +185,11 @@ class Privacy:
             session=session is not None,
         )
 
-    async def _by_appointment(self, ids: list[int], sql: str) -> dict[int, list[aiosqlite.Row]]:
+    async def _by_appointment(self, ids: list[int], sql: str) -> dict[int, list[Row]]:
         if not ids:
             return {}
         rows = await self._db.fetch_all(sql.format(", ".join("?" * len(ids))), ids)
-        found: dict[int, list[aiosqlite.Row]] = {}
+        found: dict[int, list[Row]] = {}
         for row in rows:
             found.setdefault(row["appointment_id"], []).append(row)
         return found
@@ -206,6 +204,7 @@ class Privacy:
         Erasing someone the store does not know changes nothing but that entry.
         """
         stamp = to_epoch(now)
+        others = await _other_references(self._db, "people", _PERSON_TABLES)
         async with self._db.transaction() as db:
             cancelled = await _cancel_future(db, telegram_id, stamp)
             async with db.execute(
@@ -227,7 +226,7 @@ class Privacy:
                 (telegram_id,),
             )
             messages = await _delete_threads(
-                db, "SELECT id FROM threads WHERE patient_id = ?", (telegram_id,)
+                self._db, db, "SELECT id FROM threads WHERE patient_id = ?", (telegram_id,)
             )
             await db.execute(
                 "DELETE FROM mail_merge_recipients WHERE patient_id = ?", (telegram_id,)
@@ -235,12 +234,12 @@ class Privacy:
             # What was owed to them, sent or not, and what told the office about them.
             await db.execute("DELETE FROM outbox WHERE chat_id = ?", (telegram_id,))
             await db.execute(
-                "DELETE FROM outbox WHERE json_extract(payload, '$.patient_id') = ?",
+                f"DELETE FROM outbox WHERE {self._db.json_integer('payload', 'patient_id')} = ?",
                 (telegram_id,),
             )
             await db.execute("DELETE FROM user_sessions WHERE user_id = ?", (telegram_id,))
             # A table added later that names a person (a waitlist): its rows are theirs.
-            for table, column in await _other_references(db, "people", _PERSON_TABLES):
+            for table, column in others:
                 await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (telegram_id,))
             await db.execute("DELETE FROM people WHERE telegram_id = ?", (telegram_id,))
             await self._outbox.write(db, [o for a in cancelled for o in tell(a)], now)
@@ -266,13 +265,13 @@ class Privacy:
         and what was owed about them) and thread messages written before ``messages_before``
         (a thread left with none goes too). A patient left with nothing becomes a visitor
         again, forgotten by ``People.purge_visitors`` once unseen for long enough."""
-        async with self._db.transaction() as db:
-            guards = "".join(
-                f" AND NOT EXISTS (SELECT 1 FROM {table} WHERE {column} = a.id)"
-                for table, column in await _other_references(
-                    db, "appointments", _APPOINTMENT_TABLES
-                )
+        guards = "".join(
+            f" AND NOT EXISTS (SELECT 1 FROM {table} WHERE {column} = a.id)"
+            for table, column in await _other_references(
+                self._db, "appointments", _APPOINTMENT_TABLES
             )
+        )
+        async with self._db.transaction() as db:
             async with db.execute(
                 f"""SELECT id, patient_id FROM appointments a
                     WHERE ends_at < ?{guards}
@@ -290,7 +289,7 @@ class Privacy:
                 (to_epoch(messages_before), limit),
             )
             messages = cursor.rowcount
-            threads = await _delete_empty_threads(db)
+            threads = await _delete_empty_threads(self._db, db)
             patients = {row["patient_id"] for row in rows if row["patient_id"] is not None}
             await db.executemany(
                 """UPDATE people SET patient = 0 WHERE telegram_id = ?
@@ -306,9 +305,7 @@ def _maybe(seconds: int | None) -> datetime | None:
     return from_epoch(seconds) if seconds is not None else None
 
 
-async def _cancel_future(
-    db: aiosqlite.Connection, telegram_id: int, stamp: int
-) -> list[Appointment]:
+async def _cancel_future(db: Connection, telegram_id: int, stamp: int) -> list[Appointment]:
     async with db.execute(
         f"""SELECT * FROM appointments
             WHERE patient_id = ? AND starts_at > ? AND status IN ({_HOLDING_SQL})
@@ -338,7 +335,9 @@ async def _cancel_future(
     ]
 
 
-async def _delete_threads(db: aiosqlite.Connection, which: str, parameters: tuple[Any, ...]) -> int:
+async def _delete_threads(
+    database: Database, db: Connection, which: str, parameters: tuple[Any, ...]
+) -> int:
     """Delete the threads ``which`` selects, their messages, and the messages that told the
     office of them (a secretary replying to one afterwards finds nothing to answer)."""
     async with db.execute(which, parameters) as cursor:
@@ -348,29 +347,24 @@ async def _delete_threads(db: aiosqlite.Connection, which: str, parameters: tupl
         cursor = await db.execute("DELETE FROM thread_messages WHERE thread_id = ?", (thread_id,))
         deleted += cursor.rowcount
     await db.executemany(
-        "DELETE FROM outbox WHERE json_extract(payload, '$.thread_id') = ?", threads
+        f"DELETE FROM outbox WHERE {database.json_integer('payload', 'thread_id')} = ?", threads
     )
     await db.executemany("DELETE FROM threads WHERE id = ?", threads)
     return deleted
 
 
-async def _delete_empty_threads(db: aiosqlite.Connection) -> int:
+async def _delete_empty_threads(database: Database, db: Connection) -> int:
     """Closed threads whose every message the retention purge took."""
     which = """SELECT id FROM threads t WHERE closed_at IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM thread_messages m WHERE m.thread_id = t.id)"""
-    async with db.execute(f"SELECT count(*) FROM ({which})") as cursor:
+    async with db.execute(f"SELECT count(*) FROM ({which}) AS empty") as cursor:
         (count,) = await cursor.fetchone()
-    await _delete_threads(db, which, ())
+    await _delete_threads(database, db, which, ())
     return count
 
 
 async def _other_references(
-    db: aiosqlite.Connection, table: str, known: frozenset[str]
+    database: Database, table: str, known: frozenset[str]
 ) -> list[tuple[str, str]]:
     """Every (table, column) whose foreign key names a row of ``table``, but ``known``."""
-    async with db.execute(
-        """SELECT m.name, f."from" FROM sqlite_master m, pragma_foreign_key_list(m.name) f
-           WHERE m.type = 'table' AND f."table" = ?""",
-        (table,),
-    ) as cursor:
-        return [(row[0], row[1]) for row in await cursor.fetchall() if row[0] not in known]
+    return [found for found in await database.references(table) if found[0] not in known]

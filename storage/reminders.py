@@ -91,19 +91,21 @@ class Reminders:
         appointment = due.appointment
         start = to_epoch(appointment.starts_at)
         async with self._db.transaction() as db:
+            # One statement decides: of two sweeps claiming at once, one inserts, the other
+            # finds the row there (on a server, waits for the first to commit) and stops.
             cursor = await db.execute(
-                """INSERT OR IGNORE INTO reminders_sent
+                """INSERT INTO reminders_sent
                        (appointment_id, offset_minutes, starts_at, claimed_at)
-                   VALUES (?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING appointment_id""",
                 (appointment.id, _minutes(due.offset), start, to_epoch(now)),
             )
-            if cursor.rowcount == 0:
+            if await cursor.fetchone() is None:
                 return False
             for offset in due.superseded:
                 await db.execute(
-                    """INSERT OR IGNORE INTO reminders_sent
+                    """INSERT INTO reminders_sent
                            (appointment_id, offset_minutes, starts_at, claimed_at, skipped)
-                       VALUES (?, ?, ?, ?, 1)""",
+                       VALUES (?, ?, ?, ?, 1) ON CONFLICT DO NOTHING""",
                     (appointment.id, _minutes(offset), start, to_epoch(now)),
                 )
             await self._outbox.write(db, owed, now)
@@ -137,11 +139,11 @@ class DigestsSent:
     ) -> bool:
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                """INSERT OR IGNORE INTO digests_sent (kind, target, day, sent_at)
-                   VALUES (?, ?, ?, ?)""",
+                """INSERT INTO digests_sent (kind, target, day, sent_at) VALUES (?, ?, ?, ?)
+                   ON CONFLICT DO NOTHING RETURNING kind""",
                 (kind, target, day.isoformat(), to_epoch(now)),
             )
-            if cursor.rowcount == 0:
+            if await cursor.fetchone() is None:
                 return False
             await self._outbox.write(db, owed, now)
             return True

@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-import aiosqlite
-
 # The appointments' own steps inside a transaction: a series' occurrence is checked and
 # inserted exactly as a single booking is, in the series' one transaction.
 from storage.appointments import (
@@ -26,7 +24,7 @@ from storage.appointments import (
     _patients_overlap,
     record_history,
 )
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, new_id, to_epoch
 from storage.outbox import Outbox, Owed
 
 
@@ -55,7 +53,7 @@ class Series:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Series:
+    def from_row(cls, row: Row) -> Series:
         return cls(
             id=row["id"],
             business_id=row["business_id"],
@@ -113,7 +111,7 @@ class SeriesStore:
             cursor = await db.execute(
                 """INSERT INTO series (business_id, service, every_weeks, count, patient_id,
                        caller_name, caller_phone, created_by, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 (
                     new.business_id,
                     new.service,
@@ -126,7 +124,7 @@ class SeriesStore:
                     stamp,
                 ),
             )
-            series = await _fetch_series(db, cursor.lastrowid)
+            series = await _fetch_series(db, await new_id(cursor))
             booked: list[Appointment] = []
             if anchor is not None:
                 first = await _fetch(db, anchor)
@@ -154,7 +152,7 @@ class SeriesStore:
 
     async def _take(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         series: Series,
         occurrence: Occurrence,
         now: datetime,
@@ -228,7 +226,7 @@ def _silent(_: Appointment) -> Iterable[Owed]:
     return ()
 
 
-async def _fetch_series(db: aiosqlite.Connection, series_id: int) -> Series:
+async def _fetch_series(db: Connection, series_id: int) -> Series:
     async with db.execute("SELECT * FROM series WHERE id = ?", (series_id,)) as cursor:
         row = await cursor.fetchone()
     return Series.from_row(row)

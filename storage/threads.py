@@ -11,9 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, new_id, to_epoch
 from storage.outbox import Outbox, Owed
 
 
@@ -28,7 +26,7 @@ class Thread:
     closed_by: int | None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Thread:
+    def from_row(cls, row: Row) -> Thread:
         return cls(
             id=row["id"],
             business_id=row["business_id"],
@@ -52,7 +50,7 @@ class ThreadMessage:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> ThreadMessage:
+    def from_row(cls, row: Row) -> ThreadMessage:
         return cls(
             id=row["id"],
             thread_id=row["thread_id"],
@@ -128,16 +126,10 @@ class Threads:
             if current is not None and current.last_at <= now - quiet:
                 await _close(db, current.id, None, stamp)  # gone quiet: a new subject
                 current = None
-            opened = current is None
-            if opened:
-                cursor = await db.execute(
-                    """INSERT INTO threads (business_id, patient_id, opened_at, last_at)
-                       VALUES (?, ?, ?, ?)""",
-                    (business_id, patient_id, stamp, stamp),
-                )
-                thread_id = cursor.lastrowid
+            if current is None:
+                thread_id, opened = await _open(db, business_id, patient_id, stamp)
             else:
-                thread_id = current.id
+                thread_id, opened = current.id, False
             said = await self._add(
                 db, thread_id, None, content, is_file, chat_id, message_id, stamp
             )
@@ -205,12 +197,7 @@ class Threads:
             if row is not None:
                 thread_id, opened = row["id"], False
             else:
-                cursor = await db.execute(
-                    """INSERT INTO threads (business_id, patient_id, opened_at, last_at)
-                       VALUES (?, ?, ?, ?)""",
-                    (business_id, patient_id, stamp, stamp),
-                )
-                thread_id, opened = cursor.lastrowid, True
+                thread_id, opened = await _open(db, business_id, patient_id, stamp)
             said = await self._add(
                 db, thread_id, author, content, False, chat_id, message_id, stamp
             )
@@ -256,7 +243,7 @@ class Threads:
 
     async def _add(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         thread_id: int,
         author: int | None,
         content: str,
@@ -268,23 +255,40 @@ class Threads:
         cursor = await db.execute(
             """INSERT INTO thread_messages
                    (thread_id, author, content, is_file, chat_id, message_id, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
             (thread_id, author, content, int(is_file), chat_id, message_id, stamp),
         )
+        said_id = await new_id(cursor)
         await db.execute("UPDATE threads SET last_at = ? WHERE id = ?", (stamp, thread_id))
-        async with db.execute(
-            "SELECT * FROM thread_messages WHERE id = ?", (cursor.lastrowid,)
-        ) as rows:
+        async with db.execute("SELECT * FROM thread_messages WHERE id = ?", (said_id,)) as rows:
             message = ThreadMessage.from_row(await rows.fetchone())
         return Said(await _fetch(db, thread_id), message, False)
 
 
-async def _close(db: aiosqlite.Connection, thread_id: int, by: int | None, stamp: int) -> None:
+async def _open(db: Connection, business_id: int, patient_id: int, stamp: int) -> tuple[int, bool]:
+    """The patient's open thread, opened now if there is none (True); of two workers opening
+    it at once, the one-open-thread index lets one in and the other finds it."""
+    cursor = await db.execute(
+        """INSERT INTO threads (business_id, patient_id, opened_at, last_at)
+           VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id""",
+        (business_id, patient_id, stamp, stamp),
+    )
+    row = await cursor.fetchone()
+    if row is not None:
+        return row[0], True
+    async with db.execute(
+        "SELECT id FROM threads WHERE patient_id = ? AND closed_at IS NULL", (patient_id,)
+    ) as cursor:
+        (thread_id,) = await cursor.fetchone()
+    return thread_id, False
+
+
+async def _close(db: Connection, thread_id: int, by: int | None, stamp: int) -> None:
     await db.execute(
         "UPDATE threads SET closed_at = ?, closed_by = ? WHERE id = ?", (stamp, by, thread_id)
     )
 
 
-async def _fetch(db: aiosqlite.Connection, thread_id: int) -> Thread:
+async def _fetch(db: Connection, thread_id: int) -> Thread:
     async with db.execute("SELECT * FROM threads WHERE id = ?", (thread_id,)) as cursor:
         return Thread.from_row(await cursor.fetchone())

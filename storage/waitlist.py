@@ -9,16 +9,13 @@ two open offers over the same practitioner's time, and no offer of time an appoi
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 
-import aiosqlite
-
 from storage.appointments import HOLDING
-from storage.db import Database, from_epoch, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, new_id, to_epoch
 from storage.outbox import Outbox, Owed
 
 
@@ -68,7 +65,7 @@ class Entry:
     ended_why: Ended | None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Entry:
+    def from_row(cls, row: Row) -> Entry:
         return cls(
             id=row["id"],
             business_id=row["business_id"],
@@ -104,7 +101,7 @@ class Offer:
         return self.ended_at is None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Offer:
+    def from_row(cls, row: Row) -> Offer:
         return cls(
             id=row["id"],
             entry_id=row["entry_id"],
@@ -155,28 +152,27 @@ class Waitlist:
         """The patient waits for ``new``; the same wish again is the entry already there.
         Returns the entry and whether it is new."""
         async with self._db.transaction() as db:
-            try:
-                cursor = await db.execute(
-                    """INSERT INTO waitlist_entries (business_id, patient_id, service, day_from,
-                           day_to, time_from, time_to, practitioner, created_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (
-                        new.business_id,
-                        new.patient_id,
-                        new.service,
-                        new.day_from.isoformat(),
-                        new.day_to.isoformat(),
-                        _time_text(new.time_from),
-                        _time_text(new.time_to),
-                        new.practitioner,
-                        to_epoch(now),
-                    ),
-                )
-            except sqlite3.IntegrityError as error:
-                if error.sqlite_errorname != "SQLITE_CONSTRAINT_UNIQUE":
-                    raise
+            # The one-wish index decides, in the statement: a wish already there is kept.
+            cursor = await db.execute(
+                """INSERT INTO waitlist_entries (business_id, patient_id, service, day_from,
+                       day_to, time_from, time_to, practitioner, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id""",
+                (
+                    new.business_id,
+                    new.patient_id,
+                    new.service,
+                    new.day_from.isoformat(),
+                    new.day_to.isoformat(),
+                    _time_text(new.time_from),
+                    _time_text(new.time_to),
+                    new.practitioner,
+                    to_epoch(now),
+                ),
+            )
+            row = await cursor.fetchone()
+            if row is None:
                 return await _same_wish(db, new), False
-            return await _entry(db, cursor.lastrowid), True
+            return await _entry(db, row[0]), True
 
     async def entry(self, entry_id: int) -> Entry | None:
         row = await self._db.fetch_one("SELECT * FROM waitlist_entries WHERE id = ?", (entry_id,))
@@ -252,7 +248,7 @@ class Waitlist:
             cursor = await db.execute(
                 """INSERT INTO waitlist_offers (entry_id, business_id, practitioner, starts_at,
                        ends_at, created_at, expires_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 (
                     entry.id,
                     entry.business_id,
@@ -263,7 +259,7 @@ class Waitlist:
                     to_epoch(new.expires_at),
                 ),
             )
-            made = await _offer(db, cursor.lastrowid)
+            made = await _offer(db, await new_id(cursor))
             await self._outbox.write(db, tell(made), now)
             return made
 
@@ -285,9 +281,7 @@ class Waitlist:
             return await _end_entry(db, entry_id, why, now)
 
 
-async def _end_offer(
-    db: aiosqlite.Connection, offer_id: int, outcome: Outcome, now: datetime
-) -> bool:
+async def _end_offer(db: Connection, offer_id: int, outcome: Outcome, now: datetime) -> bool:
     cursor = await db.execute(
         """UPDATE waitlist_offers SET ended_at = ?, outcome = ?
            WHERE id = ? AND ended_at IS NULL""",
@@ -296,7 +290,7 @@ async def _end_offer(
     return cursor.rowcount == 1
 
 
-async def _end_entry(db: aiosqlite.Connection, entry_id: int, why: Ended, now: datetime) -> bool:
+async def _end_entry(db: Connection, entry_id: int, why: Ended, now: datetime) -> bool:
     cursor = await db.execute(
         """UPDATE waitlist_entries SET ended_at = ?, ended_why = ?
            WHERE id = ? AND ended_at IS NULL""",
@@ -310,13 +304,13 @@ async def _end_entry(db: aiosqlite.Connection, entry_id: int, why: Ended, now: d
     return cursor.rowcount == 1
 
 
-async def _entry(db: aiosqlite.Connection, entry_id: int) -> Entry | None:
+async def _entry(db: Connection, entry_id: int) -> Entry | None:
     async with db.execute("SELECT * FROM waitlist_entries WHERE id = ?", (entry_id,)) as cursor:
         row = await cursor.fetchone()
     return Entry.from_row(row) if row else None
 
 
-async def _same_wish(db: aiosqlite.Connection, new: NewEntry) -> Entry:
+async def _same_wish(db: Connection, new: NewEntry) -> Entry:
     async with db.execute(
         """SELECT * FROM waitlist_entries
            WHERE ended_at IS NULL AND patient_id = ? AND business_id = ? AND service = ?
@@ -336,7 +330,7 @@ async def _same_wish(db: aiosqlite.Connection, new: NewEntry) -> Entry:
         return Entry.from_row(await cursor.fetchone())
 
 
-async def _offer(db: aiosqlite.Connection, offer_id: int) -> Offer | None:
+async def _offer(db: Connection, offer_id: int) -> Offer | None:
     async with db.execute(f"{_OFFERS} WHERE o.id = ?", (offer_id,)) as cursor:
         row = await cursor.fetchone()
     return Offer.from_row(row) if row else None

@@ -1,4 +1,10 @@
-"""Fixtures shared by the suite: settings built from the example config, real SQLite files."""
+"""Fixtures shared by the suite: settings built from the example config, real databases.
+
+A module marked ``pytest.mark.backends`` runs its tests on a SQLite file and on a
+PostgreSQL database of their own, on the server SECRETARY_BOT_TEST_POSTGRES names (a
+postgresql:// URL; ``.ci/postgres run ...`` starts a throwaway one). Without it those runs
+are skipped, and said so in one line; with SECRETARY_BOT_REQUIRE_POSTGRES=1 (CI) they fail.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,16 @@ import asyncio
 import copy
 import os
 import sys
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 import yaml
 from telegram.ext import Application, CallbackContext
@@ -33,11 +42,65 @@ def example_data() -> dict[str, Any]:
     return yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
 
 
+POSTGRES = os.environ.get("SECRETARY_BOT_TEST_POSTGRES")
+REQUIRE_POSTGRES = os.environ.get("SECRETARY_BOT_REQUIRE_POSTGRES") == "1"
+_skipped_postgres: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "backends: run on SQLite and on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _skipped_postgres:
+        terminalreporter.write_line(
+            f"PostgreSQL: {len(_skipped_postgres)} tests skipped (no server named by"
+            " SECRETARY_BOT_TEST_POSTGRES); run them with `.ci/postgres run make test`"
+        )
+
+
 @pytest.fixture
-def config_data(example_data: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    """The example config, as a dict a test may change, with its database in tmp_path."""
+def backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """What ``database:`` says: a SQLite file in tmp_path, or a new PostgreSQL database."""
+    if backend == "sqlite":
+        yield str(tmp_path / "secretary.sqlite3")
+        return
+    if not POSTGRES:
+        if REQUIRE_POSTGRES:
+            pytest.fail("SECRETARY_BOT_REQUIRE_POSTGRES=1 but SECRETARY_BOT_TEST_POSTGRES is unset")
+        _skipped_postgres.append(request.node.nodeid)
+        pytest.skip("no PostgreSQL server: SECRETARY_BOT_TEST_POSTGRES is unset")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url(name)
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def postgres_url(name: str) -> str:
+    """The test server's URL, for the database ``name``."""
+    parts = urlsplit(POSTGRES)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture
+def config_data(example_data: dict[str, Any], database: str) -> dict[str, Any]:
+    """The example config, as a dict a test may change, with a database of its own."""
     data = copy.deepcopy(example_data)
-    data["database"] = str(tmp_path / "secretary.sqlite3")
+    data["database"] = database
     return data
 
 

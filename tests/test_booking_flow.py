@@ -14,6 +14,8 @@ import pytest
 from storage.appointments import Status
 from tests.conftest import PARIS, running_bot
 
+pytestmark = pytest.mark.backends
+
 CLAIRE = 111111111
 EMPLOYER = 222222222
 

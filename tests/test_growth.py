@@ -8,14 +8,14 @@ from __future__ import annotations
 import sqlite3
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot.persistence import StorePersistence
 from storage import Store
-from storage import db as db_module
+from storage import sqlite as db_module
 from storage.appointments import NewAppointment, Source, Status
 from storage.db import to_epoch
-from storage.missions import NewMission
+from storage.missions import NewMission, Party
 from tests.conftest import MONDAY_9AM
 
 CLAIRE = 111111111
@@ -233,9 +233,9 @@ async def test_after_the_upgrade_known_people_count_from_their_first_contact_and
     tmp_path, monkeypatch
 ):
     path = tmp_path / "secretary.sqlite3"
-    every_migration = db_module._migrations()
+    every_migration = db_module.migrations(db_module.MIGRATIONS)
     # The database as the version before visitors were counted left it...
-    monkeypatch.setattr(db_module, "_migrations", lambda: [m for m in every_migration if m[0] < 8])
+    monkeypatch.setattr(db_module, "migrations", lambda _: [m for m in every_migration if m[0] < 8])
     await (await Store.open(path, [("cabinet-dupont", "Cabinet Dupont")])).close()
     first_contact = to_epoch(MONDAY_9AM - timedelta(days=400))
     with closing(sqlite3.connect(path)) as db, db:
@@ -250,12 +250,56 @@ async def test_after_the_upgrade_known_people_count_from_their_first_contact_and
             (first_contact + 86400, first_contact + 88200, first_contact, first_contact),
         )
     # ...upgraded.
-    monkeypatch.setattr(db_module, "_migrations", lambda: every_migration)
+    monkeypatch.setattr(db_module, "migrations", lambda _: every_migration)
     store = await Store.open(path)
     try:
         person = await store.people.get(5001)
         assert person.last_seen_at == person.created_at
         assert await store.people.purge_visitors(before=MONDAY_9AM) == 1
         assert await store.people.get(5002) is not None
+    finally:
+        await store.close()
+
+
+async def test_after_the_upgrade_invoice_numbers_go_on_from_the_last_one_issued(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "secretary.sqlite3"
+    every_migration = db_module.migrations(db_module.MIGRATIONS)
+    # The database as the version before invoice counters left it, with three invoices...
+    monkeypatch.setattr(
+        db_module, "migrations", lambda _: [m for m in every_migration if m[0] < 20]
+    )
+    await (await Store.open(path, [("cabinet-dupont", "Cabinet Dupont")])).close()
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executemany(
+            """INSERT INTO invoices (year, sequence, business_id, period, issued_at, due_on,
+                   total_cents, seller, client)
+               VALUES (2027, ?, 1, '2026-12', 0, '2027-01-31', 100, '{}', '{}')""",
+            [(1,), (2,), (3,)],
+        )
+    # ...upgraded: they are all there, and the next number is the fourth.
+    monkeypatch.setattr(db_module, "migrations", lambda _: every_migration)
+    store = await Store.open(path)
+    try:
+        mission = await store.missions.create(
+            NewMission(1, "call", "Appel", 3500), now=MONDAY_9AM, actor=1
+        )
+        await store.missions.finish(mission.id, now=MONDAY_9AM)
+        party = Party("Claire Moreau", "8 rue des Lilas\n69003 Lyon")
+        invoice = await store.missions.issue_invoice(
+            1,
+            period="2027-01",
+            first=MONDAY_9AM - timedelta(days=1),
+            last=MONDAY_9AM + timedelta(days=1),
+            year=2027,
+            now=MONDAY_9AM,
+            due_on=date(2027, 2, 10),
+            seller=party,
+            client=party,
+        )
+        assert invoice.sequence == 4
+        rows = await store.db.fetch_all("SELECT sequence FROM invoices ORDER BY sequence")
+        assert [row[0] for row in rows] == [1, 2, 3, 4]
     finally:
         await store.close()

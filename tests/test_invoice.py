@@ -19,6 +19,8 @@ from bot.missions import Month, invoice_number
 from storage import Store
 from storage.missions import Invoice, InvoiceLine, NewMission, Party
 
+pytestmark = pytest.mark.backends
+
 PARIS = ZoneInfo("Europe/Paris")
 SELLER = Party(
     name="Claire Moreau",

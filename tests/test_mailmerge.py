@@ -18,6 +18,8 @@ from handlers import mailmerge as mail_merge_handlers
 from storage.missions import MissionStatus, RecipientStatus
 from tests.conftest import running_bot
 
+pytestmark = pytest.mark.backends
+
 CLAIRE = 111111111
 FIRST_PATIENT = 100_000
 
@@ -227,6 +229,7 @@ async def test_a_run_stopped_midway_resumes_in_a_new_application_and_sends_nobod
     (in_flight,) = await store.outbox.claim("a bot that died", wall=time.time(), limit=1)
     async with Bot(tg.token, base_url=tg.base_url) as bot:
         await bot.send_message(in_flight.chat_id, await merges.text(1, in_flight.chat_id))
+    await store.outbox.retire("a bot that died")
 
     async def finished() -> bool:
         return (await merges.get(1)).status == "finished"

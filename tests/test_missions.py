@@ -30,6 +30,7 @@ from bot.missions import (
     totals_by_kind,
 )
 from storage.appointments import NewAppointment, Source, Status
+from storage.db import Duplicate
 from storage.missions import (
     MissionLocked,
     MissionStatus,
@@ -530,7 +531,7 @@ async def test_a_copy_refused_otherwise_or_too_old_counts_as_failed(store):
 
 async def test_a_patient_is_in_a_run_once_by_construction(store):
     await patients(store, [10], dupont(store))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(Duplicate):
         await new_merge(store, [10, 10])
     # The whole run was rolled back, its mission too.
     assert await store.missions.mail_merges.running() == []

@@ -13,6 +13,8 @@ import pytest
 from storage.appointments import NewAppointment, Source, Status
 from tests.conftest import PARIS, sweep
 
+pytestmark = pytest.mark.backends
+
 CLAIRE = 111111111
 DUPONT = 222222222  # the employer of cabinet-dupont
 INSTITUTE = 333333333  # the employer of institut-belle-peau

@@ -16,6 +16,8 @@ from storage.calls import NewCall
 from storage.outbox import Owed
 from tests.conftest import MONDAY_9AM, PARIS
 
+pytestmark = pytest.mark.backends
+
 CLAIRE = 111111111
 
 

@@ -8,7 +8,11 @@ import pytest
 
 from storage import Store
 from storage.appointments import NewAppointment, SlotTaken, Source, StaleStatus, Status
-from storage.db import _migrations
+from storage.db import Refused, migrations
+from storage.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
+from storage.sqlite import MIGRATIONS
+
+pytestmark = pytest.mark.backends
 
 NOW = datetime(2027, 1, 11, 8, 0, tzinfo=UTC)
 TEN = datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
@@ -28,11 +32,14 @@ def new(store: Store, start=TEN, minutes=30, practitioner="Dr Dupont", patient_i
     )
 
 
-async def test_the_schema_is_migrated_and_recorded_in_user_version(store, settings):
+async def test_the_schema_is_migrated_and_its_version_recorded(store, settings, backend):
     path = settings.database
-    with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == _migrations()[-1][0]
-        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    folder = MIGRATIONS if backend == "sqlite" else POSTGRES_MIGRATIONS
+    assert await store.db.version() == migrations(folder)[-1][0]
+    if backend == "sqlite":
+        with sqlite3.connect(path) as raw:
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == await store.db.version()
+            assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     # Opening again applies nothing twice.
     again = await Store.open(path, [("cabinet-dupont", "Cabinet dentaire Dupont")])
     assert again.business_ids == store.business_ids
@@ -40,7 +47,7 @@ async def test_the_schema_is_migrated_and_recorded_in_user_version(store, settin
 
 
 async def test_foreign_keys_are_enforced(store):
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(Refused):
         await store.appointments.book(new(store, patient_id=424242), now=NOW)
 
 
