@@ -49,8 +49,11 @@ def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     )
 
 
-async def person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Person:
-    """The sender, recorded on first contact with the language their phone uses."""
+async def person(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, bind_to: Business | None = None
+) -> Person:
+    """The sender, recorded on first contact with the language their phone uses; bound to
+    ``bind_to`` if given, in the same write."""
     user: User = update.effective_user
     d = deps(context)
     return await d.store.people.seen(
@@ -60,6 +63,7 @@ async def person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Person:
         username=user.username,
         language=pick_language(user.language_code, d.settings.language),
         now=d.clock.now(),
+        business_id=d.booking.business_id(bind_to) if bind_to is not None else None,
     )
 
 

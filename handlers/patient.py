@@ -114,16 +114,18 @@ async def _ask_business(update: Update, d: Deps, language: str, key: str) -> Non
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/start <slug>`` from the business's deep link binds the patient to it."""
     d = deps(context)
-    patient = await person(update, context)
-    language = patient.language
     slug = context.args[0] if context.args else None
-    business = d.settings.business(slug) if slug else _business_of(d, patient)
+    linked = d.settings.business(slug) if slug else None
+    patient = await person(update, context, bind_to=linked)
+    language = patient.language
+    business = linked if slug else _business_of(d, patient)
     if business is None:
         await _ask_business(
             update, d, language, "patient.unknown_link" if slug else "patient.which"
         )
         return
-    await d.store.people.bind(patient.telegram_id, d.booking.business_id(business))
+    if patient.business_id != d.booking.business_id(business):
+        await d.store.people.bind(patient.telegram_id, d.booking.business_id(business))
     text = d.i18n.text(language, "patient.welcome", name=patient.first_name, business=business.name)
     await update.effective_message.reply_text(text, reply_markup=offers.menu(d, language))
 
@@ -139,13 +141,12 @@ async def business_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def choose_business(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
-    patient = await person(update, context)
     (slug,) = callbacks.read(update.callback_query.data, "biz")
     business = d.settings.business(slug)
     if business is None:
         await stale_button(update, context)
         return
-    await d.store.people.bind(patient.telegram_id, d.booking.business_id(business))
+    patient = await person(update, context, bind_to=business)
     text = d.i18n.text(
         patient.language, "patient.welcome", name=patient.first_name, business=business.name
     )

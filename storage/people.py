@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage.db import Connection, Database, Row, from_epoch, to_epoch
+from storage.db import Database, Row, from_epoch, to_epoch
 
 # Ids bound in one IN (...): well under SQLite's limit on a statement's variables.
 _BATCH = 500
@@ -63,11 +63,14 @@ class People:
         username: str | None,
         language: str,
         now: datetime,
+        business_id: int | None = None,
     ) -> Person:
         """Create or refresh a person; a known person keeps the language they have.
+        ``business_id``, when given, binds them to that business in the same write (a
+        business's link followed).
 
         Called for every update: it reads, and writes only for a newcomer, a changed name or
-        username, or a last visit older than ``SEEN_PRECISION``.
+        username, a new binding, or a last visit older than ``SEEN_PRECISION``.
         """
         known = await self.get(telegram_id)
         if (
@@ -75,23 +78,29 @@ class People:
             and (known.first_name, known.last_name, known.username)
             == (first_name, last_name, username)
             and now - known.last_seen_at < SEEN_PRECISION
+            and business_id in (None, known.business_id)
         ):
             return known
         moment = to_epoch(now)
-        async with self._db.transaction() as db:
-            await db.execute(
+        values = (telegram_id, first_name, last_name, username, language, business_id)
+        async with (
+            self._db.transaction() as db,
+            db.execute(
                 """INSERT INTO people (telegram_id, first_name, last_name, username, language,
-                                       created_at, last_seen_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                                       business_id, created_at, last_seen_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (telegram_id) DO UPDATE SET
                        first_name = excluded.first_name,
                        last_name = excluded.last_name,
                        username = excluded.username,
+                       business_id = coalesce(excluded.business_id, people.business_id),
                        last_seen_at = CASE WHEN people.last_seen_at > excluded.last_seen_at
-                           THEN people.last_seen_at ELSE excluded.last_seen_at END""",
-                (telegram_id, first_name, last_name, username, language, moment, moment),
-            )
-            return await _fetch(db, telegram_id)
+                           THEN people.last_seen_at ELSE excluded.last_seen_at END
+                   RETURNING *""",
+                (*values, moment, moment),
+            ) as cursor,
+        ):
+            return Person.from_row(await cursor.fetchone())
 
     async def purge_visitors(
         self, *, before: datetime, keep: Iterable[int] = (), limit: int = PURGE_BATCH
@@ -158,12 +167,6 @@ class People:
 # Tables whose rows set people.patient (migration 008's triggers): nobody they name is a
 # visitor, so the purge need not look at them.
 _FLAGGED = frozenset({"appointments", "mail_merge_recipients"})
-
-
-async def _fetch(db: Connection, telegram_id: int) -> Person | None:
-    async with db.execute("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,)) as cursor:
-        row = await cursor.fetchone()
-    return Person.from_row(row) if row else None
 
 
 async def sync_businesses(db: Database, businesses: Iterable[tuple[str, str]]) -> dict[str, int]:

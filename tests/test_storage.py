@@ -140,6 +140,44 @@ async def test_fifty_bookings_from_ten_connections_give_exactly_one(store, setti
     assert sum(not isinstance(r, SlotTaken) for r in results) == 1
 
 
+async def test_a_newcomer_following_a_link_is_recorded_and_bound_in_one_write(store):
+    dupont = store.business_ids["cabinet-dupont"]
+    writes = store.db.counts.write_transactions
+    person = await store.people.seen(
+        5001,
+        first_name="Alice",
+        last_name=None,
+        username=None,
+        language="fr",
+        now=NOW,
+        business_id=dupont,
+    )
+    assert (person.first_name, person.business_id) == ("Alice", dupont)
+    assert store.db.counts.write_transactions == writes + 1
+    # The same link followed again the same day writes nothing; any visit keeps the binding.
+    again = await store.people.seen(
+        5001,
+        first_name="Alice",
+        last_name=None,
+        username=None,
+        language="fr",
+        now=NOW,
+        business_id=dupont,
+    )
+    later = await store.people.seen(
+        5001,
+        first_name="Alice",
+        last_name=None,
+        username=None,
+        language="fr",
+        now=NOW + timedelta(days=2),
+    )
+    assert store.db.counts.write_transactions == writes + 2
+    assert again == person
+    assert (later.business_id, later.last_seen_at) == (dupont, NOW + timedelta(days=2))
+    assert await store.people.get(5001) == later
+
+
 async def test_people_keep_their_language_and_binding(store):
     person = await store.people.seen(
         5001, first_name="Alice", last_name=None, username="alice", language="fr", now=NOW
