@@ -40,12 +40,14 @@ DELIVERER_KEY = "deliverer"
 class Rendered:
     """A message worded for its reader; ``after`` runs once Telegram accepted it, with the
     id of the (last) message sent. ``copy_of`` (chat, message) sends a copy of that message
-    as it is (a voice note, a photo) instead of ``text``."""
+    as it is (a voice note, a photo) instead of ``text``. ``inbox_copy``: the message is its
+    appointment's copy in a secretary's inbox, recorded with its delivery."""
 
     text: str = ""
     markup: InlineKeyboardMarkup | None = None
     after: Callable[[int], Awaitable[None]] | None = None
     copy_of: tuple[int, int] | None = None
+    inbox_copy: bool = False
 
 
 # A renderer words one kind of message for its reader now, or says (None) that it is moot.
@@ -167,8 +169,12 @@ class Deliverer:
                     if isinstance(result, Exception):
                         await self._recover_from(message, result)
                 await self._notify()
-                continue
-            await self._notify()
+                if len(batch) == self.CONCURRENCY or store.outbox.changed.is_set():
+                    continue
+                # All that was due went: what is next is a retry, or a message that waited
+                # behind one just sent to its chat, due now (then the wait below is nil).
+            else:
+                await self._notify()
             try:
                 due = await store.outbox.next_attempt()
             except Exception:
@@ -224,7 +230,9 @@ class Deliverer:
             else:
                 await self._retry(message, error)
             return
-        await d.store.outbox.delivered(message.id, telegram_id, d.clock.now())
+        await d.store.outbox.delivered(
+            message.id, telegram_id, d.clock.now(), inbox_copy=rendered.inbox_copy
+        )
         if rendered.after is not None:
             try:
                 await rendered.after(telegram_id)

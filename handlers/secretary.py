@@ -102,16 +102,10 @@ async def _inbox_request(context: ContextTypes.DEFAULT_TYPE, message: Message) -
     no_shows = await d.store.appointments.no_shows(patient_id=appointment.patient_id)
     language = staff_language(context, message.chat_id)
     waiting = appointment.status == Status.REQUESTED
-
-    async def remember(message_id: int) -> None:
-        await d.store.appointments.remember_inbox_message(
-            appointment.id, message.chat_id, message_id
-        )
-
     return Rendered(
         _inbox_text(d, language, appointment, business, patient, no_shows),
         _decision_buttons(d, language, appointment) if waiting else None,
-        after=remember if waiting else None,
+        inbox_copy=waiting,
     )
 
 

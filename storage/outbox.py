@@ -195,12 +195,27 @@ class Outbox:
         """A long text goes in several messages: what went already is never sent again."""
         await self._set(message_id, "parts_sent = ?", (parts_sent,))
 
-    async def delivered(self, message_id: int, telegram_id: int, now: datetime) -> None:
-        await self._set(
-            message_id,
-            "status = 'sent', message_id = ?, finished_at = ?, error = NULL",
-            (telegram_id, to_epoch(now)),
-        )
+    async def delivered(
+        self, message_id: int, telegram_id: int, now: datetime, *, inbox_copy: bool = False
+    ) -> None:
+        """Sent as ``telegram_id``; ``inbox_copy``: that message is its appointment's copy in
+        the reader's inbox, the one refreshed once someone answers, recorded in the same
+        transaction (unless the appointment is gone meanwhile)."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                """UPDATE outbox SET status = 'sent', message_id = ?, finished_at = ?,
+                          error = NULL
+                   WHERE id = ?""",
+                (telegram_id, to_epoch(now), message_id),
+            )
+            if inbox_copy:
+                await connection.execute(
+                    """INSERT OR REPLACE INTO inbox_messages (appointment_id, chat_id, message_id)
+                       SELECT o.appointment_id, o.chat_id, o.message_id FROM outbox o
+                       JOIN appointments a ON a.id = o.appointment_id
+                       WHERE o.id = ?""",
+                    (message_id,),
+                )
 
     async def retry(self, message_id: int, *, not_before: float, error: str) -> None:
         await self._set(
