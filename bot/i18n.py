@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from importlib import resources
 
 from babel.dates import format_date, format_time, format_timedelta, get_day_names
@@ -67,12 +68,12 @@ class I18n:
     def day(self, language: str, day: date | datetime) -> str:
         """``mardi 3 décembre`` / ``Tuesday, December 3``: how a person names a day."""
         pattern = "EEEE d MMMM" if language == "fr" else "EEEE, MMMM d"
-        return format_date(day, pattern, locale=_known(language))
+        return _date_text(_day_of(day), pattern, _known(language))
 
     def short_day(self, language: str, day: date) -> str:
         """``mar. 3 déc.`` / ``Tue, Dec 3``: fits on a button."""
         pattern = "EEE d MMM" if language == "fr" else "EEE, MMM d"
-        return format_date(day, pattern, locale=_known(language))
+        return _date_text(_day_of(day), pattern, _known(language))
 
     def weekday(self, language: str, index: int) -> str:
         """Monday is 0, as ``date.weekday()`` counts."""
@@ -80,7 +81,7 @@ class I18n:
 
     def time(self, language: str, moment: time | datetime) -> str:
         # 24-hour clock in both languages: a time on a button must be unambiguous at a glance.
-        return format_time(moment, "HH:mm", locale=_known(language))
+        return _time_text(moment.hour, moment.minute, _known(language))
 
     def duration(self, language: str, length: timedelta) -> str:
         """``5 ans`` / ``5 years``, ``3 mois`` / ``3 months``: a long length of time, rounded
@@ -93,3 +94,20 @@ class I18n:
 
 def _known(language: str) -> str:
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+# Babel reads the locale and parses the pattern at every call, and every offer names the
+# same few days and times again: each text is worked out once.
+@lru_cache(maxsize=4096)
+def _date_text(day: date, pattern: str, language: str) -> str:
+    return format_date(day, pattern, locale=language)
+
+
+@lru_cache(maxsize=4096)
+def _time_text(hour: int, minute: int, language: str) -> str:
+    return format_time(time(hour, minute), "HH:mm", locale=language)
+
+
+def _day_of(day: date | datetime) -> date:
+    """The calendar day (what a date pattern shows): a datetime's in its own zone."""
+    return day.date() if isinstance(day, datetime) else day
