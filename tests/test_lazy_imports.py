@@ -13,21 +13,8 @@ import json
 import subprocess
 import sys
 
+from bench.startup import HEAVY
 from tests.conftest import ROOT
-
-HEAVY = (
-    "matplotlib",
-    "numpy",
-    "PIL",
-    "fontTools",
-    "fpdf",
-    "icalendar",
-    "dateparser",
-    "facturx",
-    "lxml",
-    "pypdf",
-    "segno",
-)
 
 
 def test_importing_the_application_loads_no_heavy_library():
