@@ -210,10 +210,12 @@ class Outbox:
             )
             if inbox_copy:
                 await connection.execute(
-                    """INSERT OR REPLACE INTO inbox_messages (appointment_id, chat_id, message_id)
+                    """INSERT INTO inbox_messages (appointment_id, chat_id, message_id)
                        SELECT o.appointment_id, o.chat_id, o.message_id FROM outbox o
                        JOIN appointments a ON a.id = o.appointment_id
-                       WHERE o.id = ?""",
+                       WHERE o.id = ?
+                       ON CONFLICT (appointment_id, chat_id)
+                       DO UPDATE SET message_id = excluded.message_id""",
                     (message_id,),
                 )
 
