@@ -172,6 +172,30 @@ async def test_a_post_without_the_right_secret_is_refused_and_changes_nothing(
     assert appointment.status == flow.Status.REQUESTED
 
 
+async def test_the_worker_answers_once_the_update_is_handled(bot, tg, webhook):
+    """Its 200 says the update is done: the greeting is sent before it, not queued."""
+    alice = tg.user(5001, "Alice", language="fr")
+    text = "/start cabinet-dupont"
+    update = {
+        "update_id": 910_000,
+        "message": {
+            "message_id": 1,
+            "from": alice.to_api(),
+            "chat": {"id": alice.id, "type": "private", "first_name": "Alice"},
+            "date": int(tg.now().timestamp()),
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len("/start")}],
+        },
+    }
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(webhook.url, json=update, headers={SECRET_HEADER: SECRET}) as response,
+    ):
+        assert response.status == 200
+        (greeting,) = alice.messages
+    assert "Bonjour Alice" in greeting.text
+
+
 # -- deliveries that fail ----------------------------------------------------------------------
 
 
