@@ -131,6 +131,7 @@ def build_application(
         .post_init(menus.publish)
         .build()
     )
+    application.record_updates(store.handled_updates, clock)
     application.bot_data[DEPS_KEY] = Deps(
         settings=settings,
         store=store,

@@ -21,9 +21,12 @@ import logging
 import pickle
 from typing import Any
 
+from telegram import Update
 from telegram.ext import Application, BasePersistence, PersistenceInput
 
+from bot.clock import Clock
 from storage.sessions import Sessions
+from storage.updates import HandledUpdates
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +136,31 @@ class StorePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
 
 
 class WorkerApplication(Application):
-    """An application whose updates end with their person's data written.
+    """An application whose updates end with their person's data written, each handled once.
 
     python-telegram-bot writes user data on a timer (``update_interval``): a worker that
     stopped or crashed within it would lose a half-typed step, and another worker would not
     see it. Here each update hands over what it changed before it counts as handled.
+
+    Telegram sends an update again when it did not get its 200 (lost, or late): whichever
+    worker gets it then finds it recorded and leaves it. The record is written after the
+    update is handled, so a worker killed in between leaves it to be handled again — never
+    lost, handled twice only in that window.
     """
 
+    handled_updates: HandledUpdates | None = None
+    clock: Clock | None = None
+
+    def record_updates(self, handled: HandledUpdates, clock: Clock) -> None:
+        self.handled_updates, self.clock = handled, clock
+
     async def process_update(self, update: object) -> None:
+        handled, clock = self.handled_updates, self.clock
+        known = isinstance(update, Update) and handled is not None and clock is not None
+        if known and await handled.seen(update.update_id):
+            log.info("update %s was handled already: not again", update.update_id)
+            return
         await super().process_update(update)
         await self.update_persistence()
+        if known:
+            await handled.record(update.update_id, clock.now())

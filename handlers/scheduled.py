@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL = timedelta(minutes=1)
 # A morning digest is for the morning: after a longer downtime, that day's is dropped.
 DIGEST_LATEST = timedelta(hours=4)
+# Telegram stops sending an update again after a day: its id is no use after that.
+HANDLED_UPDATES_KEPT = timedelta(days=2)
 
 
 async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -43,6 +45,7 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
         send_morning_digests,
         handoff.close_quiet,
         forget_visitors,
+        forget_handled_updates,
         privacy.apply_retention,
     )
     for step in steps:
@@ -60,6 +63,11 @@ async def forget_visitors(context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if gone:
         log.info("%s visitor(s) forgotten after %s", gone, d.settings.visitor_retention)
+
+
+async def forget_handled_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps(context)
+    await d.store.handled_updates.forget(before=d.clock.now() - HANDLED_UPDATES_KEPT)
 
 
 def _plans(d: Deps) -> list[ReminderPlan]:

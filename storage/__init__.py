@@ -22,6 +22,7 @@ from storage.reminders import DigestsSent, Reminders
 from storage.series import SeriesStore
 from storage.sessions import Sessions
 from storage.threads import Threads
+from storage.updates import HandledUpdates
 from storage.waitlist import Waitlist
 
 
@@ -46,6 +47,7 @@ class Store:
     privacy: Privacy
     business_ids: dict[str, int]
     busy: BusyTimes
+    handled_updates: HandledUpdates
 
     @classmethod
     async def open(cls, path: str | Path, businesses: Iterable[tuple[str, str]] = ()) -> Store:
@@ -73,6 +75,7 @@ class Store:
             privacy=Privacy(db, outbox, audit),
             business_ids=await sync_businesses(db, businesses),
             busy=BusyTimes(db),
+            handled_updates=HandledUpdates(db),
         )
 
     def business_slug(self, business_id: int) -> str:

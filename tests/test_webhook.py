@@ -172,28 +172,51 @@ async def test_a_post_without_the_right_secret_is_refused_and_changes_nothing(
     assert appointment.status == flow.Status.REQUESTED
 
 
-async def test_the_worker_answers_once_the_update_is_handled(bot, tg, webhook):
-    """Its 200 says the update is done: the greeting is sent before it, not queued."""
-    alice = tg.user(5001, "Alice", language="fr")
+def _start_update(tg, user, update_id: int) -> dict:
     text = "/start cabinet-dupont"
-    update = {
-        "update_id": 910_000,
+    return {
+        "update_id": update_id,
         "message": {
-            "message_id": 1,
-            "from": alice.to_api(),
-            "chat": {"id": alice.id, "type": "private", "first_name": "Alice"},
+            "message_id": update_id,
+            "from": user.to_api(),
+            "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
             "date": int(tg.now().timestamp()),
             "text": text,
             "entities": [{"type": "bot_command", "offset": 0, "length": len("/start")}],
         },
     }
+
+
+async def test_the_worker_answers_once_the_update_is_handled(bot, tg, webhook):
+    """Its 200 says the update is done: the greeting is sent before it, not queued."""
+    alice = tg.user(5001, "Alice", language="fr")
     async with (
         aiohttp.ClientSession() as http,
-        http.post(webhook.url, json=update, headers={SECRET_HEADER: SECRET}) as response,
+        http.post(
+            webhook.url, json=_start_update(tg, alice, 910_000), headers={SECRET_HEADER: SECRET}
+        ) as response,
     ):
         assert response.status == 200
         (greeting,) = alice.messages
     assert "Bonjour Alice" in greeting.text
+
+
+async def test_an_update_sent_again_is_answered_and_not_handled_twice(bot, tg, store, webhook):
+    """Telegram sends an update again when its 200 was lost: the worker says 200 again."""
+    alice = tg.user(5001, "Alice", language="fr")
+    update = _start_update(tg, alice, 910_001)
+    async with aiohttp.ClientSession() as http:
+        for _ in range(3):
+            async with http.post(
+                webhook.url, json=update, headers={SECRET_HEADER: SECRET}
+            ) as response:
+                assert response.status == 200
+    (greeting,) = alice.messages
+    assert "Bonjour Alice" in greeting.text
+    assert await store.handled_updates.seen(910_001)
+    # Another update of hers is handled as ever.
+    await alice.send("/aide")
+    assert alice.last.text.startswith("Je prends vos rendez-vous")
 
 
 # -- deliveries that fail ----------------------------------------------------------------------
