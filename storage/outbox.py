@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -62,6 +62,9 @@ class Message:
     parts_sent: int
     message_id: int | None
     error: str | None
+    # Which deliverer took it for sending, and when (wall-clock seconds), if one did.
+    claimed_by: str | None = None
+    claimed_at: float | None = None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Message:
@@ -77,6 +80,8 @@ class Message:
             parts_sent=row["parts_sent"],
             message_id=row["message_id"],
             error=row["error"],
+            claimed_by=row["claimed_by"],
+            claimed_at=row["claimed_at"],
         )
 
 
@@ -149,16 +154,43 @@ class Outbox:
             rows = await cursor.fetchall()
         return sorted((Message.from_row(row) for row in rows), key=lambda m: m.id)
 
-    async def abandoned(self, worker: str) -> list[Message]:
-        """Messages another deliverer claimed and never finished: it died while sending.
-
-        One process serves one SQLite file, so every other claim is a dead one.
-        """
+    async def claimed_elsewhere(self, worker: str) -> list[Message]:
+        """Messages another deliverer claimed and has not finished: it is sending them, or
+        it died while sending. Their ``claimed_at`` tells which (``Deliverer``'s lease)."""
         rows = await self._db.fetch_all(
             "SELECT * FROM outbox WHERE status = 'sending' AND claimed_by IS NOT ? ORDER BY id",
             (worker,),
         )
         return [Message.from_row(row) for row in rows]
+
+    async def still_claimed(self, worker: str, message_ids: Sequence[int], *, wall: float) -> None:
+        """``worker`` is alive and still sending these: their claims are renewed."""
+        marks = ", ".join("?" * len(message_ids))
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                f"""UPDATE outbox SET claimed_at = ?
+                    WHERE claimed_by = ? AND status = 'sending' AND id IN ({marks})""",
+                (wall, worker, *message_ids),
+            )
+
+    async def take_back(self, message: Message, *, resend: bool, now: datetime) -> bool:
+        """A dead deliverer's claim, as ``claimed_elsewhere`` read it: made pending again
+        (``resend``) or final as uncertain — unless it was renewed or taken back since."""
+        if resend:
+            assignment = "status = 'pending', not_before = 0, claimed_by = NULL"
+            values: tuple[object, ...] = ()
+        else:
+            assignment = "status = 'uncertain', finished_at = ?"
+            values = (to_epoch(now),)
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
+                f"""UPDATE outbox SET {assignment}, error = 'died while sending'
+                    WHERE id = ? AND status = 'sending' AND claimed_by = ? AND claimed_at = ?""",
+                (*values, message.id, message.claimed_by, message.claimed_at),
+            ) as cursor,
+        ):
+            return cursor.rowcount == 1
 
     async def part_sent(self, message_id: int, parts_sent: int) -> None:
         """A long text goes in several messages: what went already is never sent again."""
