@@ -53,6 +53,9 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
             await step(context)
         except Exception:
             log.exception("scheduled step %s failed; the next sweep tries again", step.__name__)
+    # Another worker may have owed messages and died before sending them: this one's
+    # deliverer looks, rather than at its next read of the outbox (Deliverer.POLL).
+    deps(context).store.outbox.changed.set()
 
 
 async def forget_visitors(context: ContextTypes.DEFAULT_TYPE) -> None:
