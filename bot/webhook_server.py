@@ -22,8 +22,9 @@ from http import HTTPStatus
 
 import tornado.web
 from telegram import Update
-from telegram.ext import Application
 from tornado.httpserver import HTTPServer
+
+from bot.persistence import WorkerApplication
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 class WebhookServer:
     """Tornado on the application's event loop, serving ``path`` on ``host:port``."""
 
-    def __init__(self, application: Application, *, host: str, port: int, path: str, secret: str):
+    def __init__(
+        self, application: WorkerApplication, *, host: str, port: int, path: str, secret: str
+    ):
         self._host, self._port = host, port
         self._in_flight: set[asyncio.Future[None]] = set()
         routes = [
@@ -66,7 +69,7 @@ class _UpdateHandler(tornado.web.RequestHandler):
 
     def initialize(
         self,
-        bot_application: Application,
+        bot_application: WorkerApplication,
         secret: str,
         in_flight: set[asyncio.Future[None]],
     ) -> None:
@@ -90,9 +93,7 @@ class _UpdateHandler(tornado.web.RequestHandler):
         done = asyncio.get_running_loop().create_future()
         self.in_flight.add(done)
         try:
-            await application.update_processor.process_update(
-                update, application.process_update(update)
-            )
+            await application.update_processor.process_update(update, application.handle(update))
         except Exception:
             # Not recorded as handled: Telegram sends it again. What the handlers changed
             # before the failure is in the store already, with what it owed in the outbox.

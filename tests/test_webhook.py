@@ -219,6 +219,34 @@ async def test_an_update_sent_again_is_answered_and_not_handled_twice(bot, tg, s
     assert alice.last.text.startswith("Je prends vos rendez-vous")
 
 
+async def test_an_update_whose_step_could_not_be_written_is_sent_again(bot, tg, store, claire):
+    """The store refuses to keep Claire's step (a real SQLite failure): the worker answers
+    500, Telegram sends the update again, and once the store takes it her step is kept."""
+    async with store.db.transaction() as connection:
+        await connection.execute(
+            """CREATE TRIGGER refuse_sessions BEFORE INSERT ON user_sessions
+               BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"""
+        )
+
+    async def store_comes_back() -> None:
+        await tg.next_delivery(lambda attempt: attempt.status == 500)
+        async with store.db.transaction() as connection:
+            await connection.execute("DROP TRIGGER refuse_sessions")
+
+    coming_back = asyncio.create_task(store_comes_back())
+    try:
+        await claire.send("/rdv")
+        assert coming_back.done(), "the worker took the update without keeping the step"
+    finally:
+        coming_back.cancel()
+    statuses = [attempt.status for attempt in tg.deliveries]
+    assert statuses[-1] == 200
+    assert set(statuses[:-1]) == {500}
+    assert len({attempt.update_id for attempt in tg.deliveries}) == 1
+    assert await store.sessions.get(claire.id) is not None
+    assert await store.handled_updates.seen(tg.deliveries[-1].update_id)
+
+
 # -- deliveries that fail ----------------------------------------------------------------------
 
 
