@@ -85,7 +85,7 @@ class _UpdateHandler(tornado.web.RequestHandler):
             return
         application = self.bot_application
         try:
-            update = Update.de_json(json.loads(self.request.body), application.bot)
+            update = _update_of(self.request.body, application)
         except Exception:
             log.warning("webhook: a body that is not an update was refused")
             self.send_error(HTTPStatus.BAD_REQUEST)
@@ -107,3 +107,12 @@ class _UpdateHandler(tornado.web.RequestHandler):
             done.set_result(None)
         self.set_status(HTTPStatus.OK)
         self.finish()
+
+
+def _update_of(body: bytes, application: WorkerApplication) -> Update:
+    data = json.loads(body)
+    # The id is what an update is known by once handled: python-telegram-bot takes any.
+    identifier = data.get("update_id") if isinstance(data, dict) else None
+    if not isinstance(identifier, int) or isinstance(identifier, bool):
+        raise ValueError("no update_id")
+    return Update.de_json(data, application.bot)

@@ -219,6 +219,19 @@ async def test_an_update_sent_again_is_answered_and_not_handled_twice(bot, tg, s
     assert alice.last.text.startswith("Je prends vos rendez-vous")
 
 
+@pytest.mark.parametrize("body", [b"", b"not json", b"[]", b"{}", b'{"update_id": "x"}'])
+async def test_a_body_that_is_no_update_is_refused_and_the_worker_goes_on(bot, tg, webhook, body):
+    headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(webhook.url, data=body, headers=headers) as response,
+    ):
+        assert response.status == 400
+    alice = tg.user(5001, "Alice", language="fr")
+    await alice.send("/start cabinet-dupont")
+    assert "Bonjour Alice" in alice.last.text
+
+
 async def test_an_update_whose_step_could_not_be_written_is_sent_again(bot, tg, store, claire):
     """The store refuses to keep Claire's step (a real SQLite failure): the worker answers
     500, Telegram sends the update again, and once the store takes it her step is kept."""
