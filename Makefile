@@ -22,6 +22,7 @@ test: $(STAMP)
 soak: $(STAMP)
 	HOSTILE_UPDATES=10000 $(BIN)/pytest tests/test_hostile.py
 	KILLS=15 PATIENTS=30 $(BIN)/pytest tests/test_kills.py -o log_cli=true --log-cli-level=INFO
+	AGENCY_PATIENTS=500 AGENCY_DAY=60 $(BIN)/pytest tests/test_agency.py -o log_cli=true --log-cli-level=INFO
 
 demo: $(STAMP)
 	$(BIN)/secretary-bot demo --config config.example.yaml

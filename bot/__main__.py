@@ -70,7 +70,9 @@ async def _serve(settings: Settings, token: str, webhook: Webhook | None) -> Non
 
     store = await Store.open(settings.database, [(b.slug, b.name) for b in settings.businesses])
     try:
-        application = build_application(settings, store, SystemClock(), token=token)
+        application = build_application(
+            settings, store, SystemClock(), token=token, sweep_every=settings.sweep_every
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

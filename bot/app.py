@@ -27,6 +27,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.persistence import StorePersistence, WorkerApplication
+from bot.webhook_server import WebhookServer
 from handlers import (
     agenda,
     blocks,
@@ -130,6 +131,7 @@ def build_application(
         .post_init(menus.publish)
         .build()
     )
+    application.record_updates(store.handled_updates, clock)
     application.bot_data[DEPS_KEY] = Deps(
         settings=settings,
         store=store,
@@ -419,6 +421,7 @@ async def running(
         await application.start()
         deliverer = delivery.deliverer(application)
         await deliverer.start()
+        server = None
         if webhook is None:
             await application.updater.start_polling(
                 poll_interval=0,
@@ -427,13 +430,18 @@ async def running(
                 drop_pending_updates=False,
             )
         else:
-            # python-telegram-bot's server answers 403 to a request without the secret in
-            # X-Telegram-Bot-Api-Secret-Token, before reading it: nothing else happens.
-            await application.updater.start_webhook(
-                listen=webhook.host,
+            # Our own server, not python-telegram-bot's: it answers once the update is
+            # handled (bot.webhook_server), and 403 to a request without the secret.
+            server = WebhookServer(
+                application,
+                host=webhook.host,
                 port=webhook.port,
-                url_path=webhook.path,
-                webhook_url=webhook.url,
+                path=webhook.path,
+                secret=webhook.secret,
+            )
+            server.start()
+            await application.bot.set_webhook(
+                webhook.url,
                 secret_token=webhook.secret,
                 allowed_updates=allowed_updates(application),
                 drop_pending_updates=False,
@@ -441,6 +449,9 @@ async def running(
         try:
             yield application
         finally:
-            await application.updater.stop()
+            if server is None:
+                await application.updater.stop()
+            else:
+                await server.stop()
             await deliverer.stop()
             await application.stop()

@@ -26,7 +26,9 @@ from pydantic import (
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LANGUAGES = ("fr", "en")
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
+_DURATION = re.compile(
+    r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?\s*$"
+)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
@@ -39,7 +41,7 @@ class ConfigError(Exception):
 
 
 def parse_duration(value: Any) -> timedelta:
-    """``48h``, ``2h``, ``30m``, ``1d``, ``1h30m`` or a number of minutes."""
+    """``48h``, ``2h``, ``30m``, ``1d``, ``1h30m``, ``30s`` or a number of minutes."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
@@ -47,8 +49,8 @@ def parse_duration(value: Any) -> timedelta:
     match = _DURATION.match(str(value))
     if not match or not any(match.groups()):
         raise ValueError(f"{value!r} is not a duration such as 48h, 2h, 30m or 1d")
-    days, hours, minutes = (int(g or 0) for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes)
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def _parse_clock(text: str) -> time:
@@ -423,6 +425,9 @@ class Settings(_Model):
     # How long a freed slot is kept for the waitlisted patient it is offered to.
     waitlist_hold: Duration = timedelta(minutes=15)
     secretary_digest_at: time = time(8, 0)
+    # How often each worker does the scheduled work (reminders, expiries, summaries): what
+    # falls due is sent within this much of its time.
+    sweep_every: Duration = Field(default=timedelta(minutes=1), gt=timedelta(0))
     # Someone who wrote to the bot but never booked is forgotten this long after their last
     # message: long enough to come back and book within the month, no longer, since the
     # office has no use for the name and number of someone who never became a patient.

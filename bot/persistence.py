@@ -21,9 +21,12 @@ import logging
 import pickle
 from typing import Any
 
+from telegram import Update
 from telegram.ext import Application, BasePersistence, PersistenceInput
 
+from bot.clock import Clock
 from storage.sessions import Sessions
+from storage.updates import HandledUpdates
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class StorePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
         # application hands over the data of every user of every update, nearly always
         # unchanged or empty, and only a difference is worth a write transaction.
         self._kept: dict[int, bytes] = {}
+        # Users whose data the last write failed to keep: their update is not done.
+        self.unwritten: set[int] = set()
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         """Nothing is loaded at start: each update reads its own person's data."""
@@ -81,7 +86,12 @@ class StorePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
     async def _keep(self, user_id: int, value: bytes | None) -> None:
         if self._kept.get(user_id) == value:
             return
-        await self._sessions.put(user_id, value)
+        try:
+            await self._sessions.put(user_id, value)
+        except Exception:
+            self.unwritten.add(user_id)
+            raise
+        self.unwritten.discard(user_id)
         self._remember(user_id, value)
 
     def _remember(self, user_id: int, value: bytes | None) -> None:
@@ -132,14 +142,53 @@ class StorePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
         """Buttons carry their own data: there is no callback data cache to keep."""
 
 
+class StateNotWritten(Exception):
+    """What the person is in the middle of could not be written: the update is not done."""
+
+
 class WorkerApplication(Application):
-    """An application whose updates end with their person's data written.
+    """An application whose updates end with their person's data written, each handled once.
 
     python-telegram-bot writes user data on a timer (``update_interval``): a worker that
     stopped or crashed within it would lose a half-typed step, and another worker would not
     see it. Here each update hands over what it changed before it counts as handled.
+
+    Telegram sends an update again when it did not get its 200 (lost, or late): whichever
+    worker gets it then finds it recorded and leaves it. The record is written after the
+    update is handled, so a worker killed in between leaves it to be handled again — never
+    lost, handled twice only in that window. Nor is one whose person's data could not be
+    written: ``StateNotWritten`` reaches the webhook server, whose 500 has Telegram send it
+    again, to be handled from the state the store still holds.
     """
 
+    handled_updates: HandledUpdates | None = None
+    clock: Clock | None = None
+
+    def record_updates(self, handled: HandledUpdates, clock: Clock) -> None:
+        self.handled_updates, self.clock = handled, clock
+
     async def process_update(self, update: object) -> None:
+        """Polling's way in: an update that fails here is not fetched again, so it is logged
+        and the next one goes on (an exception would stop python-telegram-bot's fetcher)."""
+        try:
+            await self.handle(update)
+        except Exception:
+            log.exception("update %s not done", getattr(update, "update_id", None))
+
+    async def handle(self, update: object) -> None:
+        """Handle ``update`` unless it was already, and write what it changed; raise when
+        that could not be done, so that Telegram sends it again (the webhook server's 500)."""
+        handled, clock = self.handled_updates, self.clock
+        known = isinstance(update, Update) and handled is not None and clock is not None
+        if known and await handled.seen(update.update_id):
+            log.info("update %s was handled already: not again", update.update_id)
+            return
         await super().process_update(update)
         await self.update_persistence()
+        user = update.effective_user if isinstance(update, Update) else None
+        persistence = self.persistence
+        unwritten = isinstance(persistence, StorePersistence) and persistence.unwritten
+        if user is not None and unwritten and user.id in unwritten:
+            raise StateNotWritten(f"update {update.update_id}: user {user.id}'s data")
+        if known:
+            await handled.record(update.update_id, clock.now())

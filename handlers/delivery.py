@@ -91,6 +91,12 @@ class Deliverer:
     # is left to the next start's recovery (sent again, or uncertain), and a cancelled
     # transaction may be left open on the shared connection.
     STOP_GRACE = 10.0
+    # Several workers deliver from one database: a claim not renewed for this long (seconds)
+    # is a dead worker's, sent again or left uncertain by its policy. A live deliverer renews
+    # its claims every LEASE / 3 while a batch is out; an event loop held up longer than the
+    # lease (another process's write lock, up to SQLite's busy_timeout) may see a message it
+    # is sending taken over, and sent twice.
+    LEASE = 6.0
 
     def __init__(self, application: Application, renderers: Mapping[str, Renderer]):
         self._application = application
@@ -122,7 +128,6 @@ class Deliverer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._task = None
-        await self._store.outbox.retire(self._worker)
 
     async def idle(self) -> None:
         """Return once nothing is owed any more: delivered, or final."""
@@ -135,17 +140,37 @@ class Deliverer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._progress.wait(), 0.05)
 
-    async def _recover(self) -> None:
-        """Messages a dead process was sending: sent again, or uncertain, by their policy."""
+    async def _recover(self) -> tuple[bool, float | None]:
+        """Messages a dead deliverer was sending: sent again, or uncertain, by their policy.
+        Whether there were any, and when the soonest claim of a live one runs out."""
         store = self._store
         now = deps(CallbackContext(self._application)).clock.now()
-        for message in await store.outbox.abandoned(self._worker):
-            if outbox.policy(message.kind).resend_unknown:
-                log.info("outbox %s (%s): resent after a restart", message.id, message.kind)
-                await store.outbox.retry(message.id, not_before=0, error="restarted while sending")
+        wall = time.time()
+        recovered, soonest = False, None
+        for message in await store.outbox.claimed_elsewhere(self._worker):
+            expires = (message.claimed_at or 0) + self.LEASE
+            if expires > wall:
+                soonest = expires if soonest is None else min(soonest, expires)
+                continue
+            resend = outbox.policy(message.kind).resend_unknown
+            if not await store.outbox.take_back(message, resend=resend, now=now):
+                continue
+            recovered = True
+            if resend:
+                log.info("outbox %s (%s): resent, its deliverer died", message.id, message.kind)
             else:
                 log.warning("outbox %s (%s): delivery unknown", message.id, message.kind)
-                await store.outbox.finish(message.id, Status.UNCERTAIN, now, "died while sending")
+        return recovered, soonest
+
+    async def _keep_claimed(self, batch: list[Message]) -> None:
+        """Renew the batch's claims while it is out, so no other worker takes it over."""
+        ids = [message.id for message in batch]
+        while True:
+            await asyncio.sleep(self.LEASE / 3)
+            try:
+                await self._store.outbox.still_claimed(self._worker, ids, wall=time.time())
+            except Exception:
+                log.exception("outbox: could not renew the claims of %s", ids)
 
     async def _run(self) -> None:
         store = self._store
@@ -161,9 +186,13 @@ class Deliverer:
                 continue
             if batch:
                 self._in_flight = len(batch)
-                results = await asyncio.gather(
-                    *(self._deliver(message) for message in batch), return_exceptions=True
-                )
+                renewing = asyncio.create_task(self._keep_claimed(batch))
+                try:
+                    results = await asyncio.gather(
+                        *(self._deliver(message) for message in batch), return_exceptions=True
+                    )
+                finally:
+                    renewing.cancel()
                 self._in_flight = 0
                 for message, result in zip(batch, results, strict=True):
                     if isinstance(result, Exception):
@@ -176,10 +205,15 @@ class Deliverer:
             else:
                 await self._notify()
             try:
+                recovered, expires = await self._recover()
+                if recovered:
+                    continue
                 due = await store.outbox.next_attempt()
             except Exception:
                 log.exception("outbox: could not read the next retry; reading again soon")
-                due = time.time() + 1
+                due, expires = time.time() + 1, None
+            if expires is not None:
+                due = expires if due is None else min(due, expires)
             wait = self.POLL if due is None else max(min(due - time.time(), self.POLL), 0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(store.outbox.changed.wait(), wait)

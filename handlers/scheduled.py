@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL = timedelta(minutes=1)
 # A morning digest is for the morning: after a longer downtime, that day's is dropped.
 DIGEST_LATEST = timedelta(hours=4)
+# Telegram stops sending an update again after a day: its id is no use after that.
+HANDLED_UPDATES_KEPT = timedelta(days=2)
 
 
 async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -47,6 +49,7 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
         send_morning_digests,
         handoff.close_quiet,
         forget_visitors,
+        forget_handled_updates,
         privacy.apply_retention,
     )
     for step in steps:
@@ -54,6 +57,9 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
             await step(context)
         except Exception:
             log.exception("scheduled step %s failed; the next sweep tries again", step.__name__)
+    # Another worker may have owed messages and died before sending them: this one's
+    # deliverer looks, rather than at its next read of the outbox (Deliverer.POLL).
+    deps(context).store.outbox.changed.set()
 
 
 async def forget_visitors(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,6 +70,11 @@ async def forget_visitors(context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if gone:
         log.info("%s visitor(s) forgotten after %s", gone, d.settings.visitor_retention)
+
+
+async def forget_handled_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps(context)
+    await d.store.handled_updates.forget(before=d.clock.now() - HANDLED_UPDATES_KEPT)
 
 
 def _plans(d: Deps) -> list[ReminderPlan]:

@@ -23,6 +23,7 @@ from storage.reminders import DigestsSent, Reminders
 from storage.series import SeriesStore
 from storage.sessions import Sessions
 from storage.threads import Threads
+from storage.updates import HandledUpdates
 from storage.waitlist import Waitlist
 
 
@@ -49,6 +50,7 @@ class Store:
     busy: BusyTimes
     # The minute's sweep: of the workers sharing the database, the one holding this does it.
     sweeper: Leadership
+    handled_updates: HandledUpdates
 
     @classmethod
     async def open(cls, path: str | Path, businesses: Iterable[tuple[str, str]] = ()) -> Store:
@@ -78,6 +80,7 @@ class Store:
             business_ids=await sync_businesses(db, businesses),
             busy=BusyTimes(db),
             sweeper=db.leader("sweep"),
+            handled_updates=HandledUpdates(db),
         )
 
     def business_slug(self, business_id: int) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from storage.db import Connection, Database, Leadership, Row, from_epoch, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, to_epoch
 
 
 class Status(StrEnum):
@@ -64,6 +64,9 @@ class Message:
     parts_sent: int
     message_id: int | None
     error: str | None
+    # Which deliverer took it for sending, and when (wall-clock seconds), if one did.
+    claimed_by: str | None = None
+    claimed_at: float | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Message:
@@ -79,6 +82,8 @@ class Message:
             parts_sent=row["parts_sent"],
             message_id=row["message_id"],
             error=row["error"],
+            claimed_by=row["claimed_by"],
+            claimed_at=row["claimed_at"],
         )
 
 
@@ -87,7 +92,6 @@ class Outbox:
         self._db = db
         # Set whenever something is owed, so the deliverer need not poll to hear of it.
         self.changed = asyncio.Event()
-        self._living: dict[str, Leadership] = {}
 
     async def write(self, connection: Connection, owed: Iterable[Owed], now: datetime) -> None:
         """Record ``owed`` inside the caller's transaction: it commits with the change,
@@ -127,7 +131,6 @@ class Outbox:
         )
         if due is None:
             return []
-        await self._live(worker)
         # Several deliverers may claim at once on a server: each passes over the rows another
         # is claiming, and a row is taken only while still pending, so it goes out once.
         async with (
@@ -150,46 +153,44 @@ class Outbox:
             rows = await cursor.fetchall()
         return sorted((Message.from_row(row) for row in rows), key=lambda m: m.id)
 
-    async def abandoned(self, worker: str) -> list[Message]:
-        """Messages another deliverer claimed and never finished: it died while sending.
-
-        One process serves one SQLite file, so there every other claim is a dead one; on a
-        server, a live deliverer holds a lock naming it, and its claims are its own.
-        """
-        await self._live(worker)
+    async def claimed_elsewhere(self, worker: str) -> list[Message]:
+        """Messages another deliverer claimed and has not finished: it is sending them, or
+        it died while sending. Their ``claimed_at`` tells which (``Deliverer``'s lease)."""
         rows = await self._db.fetch_all(
             """SELECT * FROM outbox WHERE status = 'sending' AND claimed_by IS DISTINCT FROM ?
                ORDER BY id""",
             (worker,),
         )
-        dead: dict[str | None, bool] = {}
-        for row in rows:
-            owner = row["claimed_by"]
-            if owner not in dead:
-                dead[owner] = owner is None or await self._gone(owner)
-        return [Message.from_row(row) for row in rows if dead[row["claimed_by"]]]
+        return [Message.from_row(row) for row in rows]
 
-    async def _live(self, worker: str) -> None:
-        """Say, for as long as this process lives, that ``worker`` does: its claims are not
-        another's to take over."""
-        if worker not in self._living:
-            lead = self._db.leader(f"deliverer:{worker}")
-            if not await lead.held():
-                raise RuntimeError(f"deliverer {worker} is already running")
-            self._living[worker] = lead
+    async def still_claimed(self, worker: str, message_ids: Sequence[int], *, wall: float) -> None:
+        """``worker`` is alive and still sending these: their claims are renewed."""
+        marks = ", ".join("?" * len(message_ids))
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                f"""UPDATE outbox SET claimed_at = ?
+                    WHERE claimed_by = ? AND status = 'sending' AND id IN ({marks})""",
+                (wall, worker, *message_ids),
+            )
 
-    async def retire(self, worker: str) -> None:
-        """``worker`` stopped: whatever it left half-sent is for the next deliverer."""
-        lead = self._living.pop(worker, None)
-        if lead is not None:
-            await lead.release()
-
-    async def _gone(self, worker: str) -> bool:
-        """Whether the deliverer ``worker`` died (always, for another on a SQLite file)."""
-        lead = self._db.leader(f"deliverer:{worker}")
-        taken = await lead.held()
-        await lead.release()
-        return taken
+    async def take_back(self, message: Message, *, resend: bool, now: datetime) -> bool:
+        """A dead deliverer's claim, as ``claimed_elsewhere`` read it: made pending again
+        (``resend``) or final as uncertain — unless it was renewed or taken back since."""
+        if resend:
+            assignment = "status = 'pending', not_before = 0, claimed_by = NULL"
+            values: tuple[object, ...] = ()
+        else:
+            assignment = "status = 'uncertain', finished_at = ?"
+            values = (to_epoch(now),)
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
+                f"""UPDATE outbox SET {assignment}, error = 'died while sending'
+                    WHERE id = ? AND status = 'sending' AND claimed_by = ? AND claimed_at = ?""",
+                (*values, message.id, message.claimed_by, message.claimed_at),
+            ) as cursor,
+        ):
+            return cursor.rowcount == 1
 
     async def part_sent(self, message_id: int, parts_sent: int) -> None:
         """A long text goes in several messages: what went already is never sent again."""

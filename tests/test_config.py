@@ -83,11 +83,22 @@ def test_the_token_cannot_be_put_in_the_file(config_data):
         ("30m", timedelta(minutes=30)),
         ("1d", timedelta(days=1)),
         ("1h30m", timedelta(minutes=90)),
+        ("30s", timedelta(seconds=30)),
+        ("1m30s", timedelta(seconds=90)),
         (45, timedelta(minutes=45)),
     ],
 )
 def test_durations(text, expected):
     assert parse_duration(text) == expected
+
+
+def test_the_sweep_runs_every_minute_unless_told_and_never_every_zero(config_data):
+    assert parse_settings(config_data).sweep_every == timedelta(minutes=1)
+    config_data["sweep_every"] = "1s"
+    assert parse_settings(config_data).sweep_every == timedelta(seconds=1)
+    config_data["sweep_every"] = "0s"
+    (error,) = errors_of(config_data)
+    assert error.startswith("sweep_every: ")
 
 
 def test_check_config_prints_each_error_and_fails(tmp_path, capsys, config_data):

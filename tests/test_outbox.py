@@ -43,13 +43,29 @@ async def test_a_mailing_goes_after_what_else_is_owed(store):
 async def test_what_a_dead_deliverer_was_sending_is_found_and_where_it_went(store):
     await store.outbox.add([Owed("call.forward", 1), Owed("call.forward", 2)], MONDAY_9AM)
     dead, _ = await store.outbox.claim("dead", wall=0, limit=2)
-    await store.outbox.retire("dead")  # it stops, or dies, with both half-sent
-    assert [m.id for m in await store.outbox.abandoned("alive")] == [1, 2]
+    assert [m.id for m in await store.outbox.claimed_elsewhere("alive")] == [1, 2]
     await store.outbox.finish(dead.id, Status.UNCERTAIN, MONDAY_9AM, "died")
     await store.outbox.delivered(2, 42, MONDAY_9AM)
     assert (await store.outbox.sent_as(2, 42)).id == 2
     assert await store.outbox.sent_as(1, 42) is None
     assert await store.outbox.counts() == {Status.SENT: 1, Status.UNCERTAIN: 1}
+
+
+async def test_a_dead_deliverers_claim_is_taken_back_once_and_a_renewed_one_never(store):
+    await store.outbox.add([Owed("call.forward", 1), Owed("call.forward", 2)], MONDAY_9AM)
+    await store.outbox.claim("dead", wall=100, limit=1)
+    await store.outbox.claim("alive", wall=100, limit=1)
+    dead, alive = await store.outbox.claimed_elsewhere("me")
+    assert (dead.claimed_by, alive.claimed_by, dead.claimed_at) == ("dead", "alive", 100)
+    await store.outbox.still_claimed("alive", [alive.id], wall=105)
+    # Read before the renewal: the live claim is left alone.
+    assert not await store.outbox.take_back(alive, resend=True, now=MONDAY_9AM)
+    assert await store.outbox.take_back(dead, resend=True, now=MONDAY_9AM)
+    # Another worker read the same dead claim: taken back already, not twice.
+    assert not await store.outbox.take_back(dead, resend=False, now=MONDAY_9AM)
+    (again,) = await store.outbox.claim("me", wall=106, limit=2)
+    assert again.id == dead.id
+    assert [m.claimed_at for m in await store.outbox.claimed_elsewhere("me")] == [105]
 
 
 async def test_a_delivery_that_fails_in_the_bot_does_not_stop_the_deliverer(

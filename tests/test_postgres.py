@@ -164,18 +164,30 @@ async def test_of_two_secretaries_answering_a_request_at_once_one_wins(store, se
     assert len(history) == 2
 
 
-async def test_a_live_deliverers_messages_are_its_own_a_dead_ones_are_taken_over(store, settings):
-    await store.outbox.add([Owed("notice", 2000 + n) for n in range(3)], NOW)
-    (other,) = await _workers(settings, 1)
+async def test_a_dead_deliverers_claims_are_taken_back_once_by_workers_racing(store, settings):
+    await store.outbox.add([Owed("notice", 2000 + n) for n in range(6)], NOW)
+    claimed = await store.outbox.claim("dead", wall=100, limit=10)
+    assert len(claimed) == 6
+    others = await _workers(settings, 2)
     try:
-        claimed = await store.outbox.claim("first", wall=10**10, limit=10)
-        assert len(claimed) == 3
-        assert await other.outbox.abandoned("second") == []
-        await store.close()  # the first deliverer dies with its messages half-sent
-        taken_over = await other.outbox.abandoned("second")
-        assert sorted(m.id for m in taken_over) == sorted(m.id for m in claimed)
+        # Both read the same dead claims, then both try to take each back at once.
+        seen = [await other.outbox.claimed_elsewhere(f"w{n}") for n, other in enumerate(others)]
+        assert [sorted(m.id for m in found) for found in seen] == [
+            sorted(m.id for m in claimed)
+        ] * 2
+        taken = await asyncio.gather(
+            *(
+                other.outbox.take_back(message, resend=True, now=NOW)
+                for other, found in zip(others, seen, strict=True)
+                for message in found
+            )
+        )
+        assert sum(taken) == 6
+        again = await others[0].outbox.claim("w0", wall=200, limit=10)
+        assert sorted(m.id for m in again) == sorted(m.id for m in claimed)
     finally:
-        await other.close()
+        for other in others:
+            await other.close()
 
 
 async def test_both_backends_migrate_to_the_same_version_and_tables(store, tmp_path):

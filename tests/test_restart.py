@@ -33,6 +33,14 @@ async def wait_for(condition) -> None:
             await asyncio.sleep(0.02)
 
 
+async def _reminders_owed(database) -> bool:
+    store = await Store.open(database)
+    try:
+        return any(m.status != "sent" for m in await store.outbox.messages(kind="reminder"))
+    finally:
+        await store.close()
+
+
 def reminders(user) -> int:
     return sum(m.text.startswith("⏰") for m in user.messages)
 
@@ -102,6 +110,11 @@ async def test_sigkill_during_a_sweep_loses_nothing_and_sends_nothing_twice(
     second = await start_bot(config)
     try:
         await wait_for(lambda: all(reminders(p) >= 1 for p in patients))
+        # What the dead process was sending is taken back once its claims run out
+        # (Deliverer.LEASE): until then the new one cannot tell it from a live worker's.
+        async with asyncio.timeout(30):
+            while await _reminders_owed(config_data["database"]):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
     finally:
         second.send_signal(signal.SIGTERM)
         await asyncio.wait_for(second.wait(), timeout=30)

@@ -172,6 +172,94 @@ async def test_a_post_without_the_right_secret_is_refused_and_changes_nothing(
     assert appointment.status == flow.Status.REQUESTED
 
 
+def _start_update(tg, user, update_id: int) -> dict:
+    text = "/start cabinet-dupont"
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "from": user.to_api(),
+            "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+            "date": int(tg.now().timestamp()),
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len("/start")}],
+        },
+    }
+
+
+async def test_the_worker_answers_once_the_update_is_handled(bot, tg, webhook):
+    """Its 200 says the update is done: the greeting is sent before it, not queued."""
+    alice = tg.user(5001, "Alice", language="fr")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            webhook.url, json=_start_update(tg, alice, 910_000), headers={SECRET_HEADER: SECRET}
+        ) as response,
+    ):
+        assert response.status == 200
+        (greeting,) = alice.messages
+    assert "Bonjour Alice" in greeting.text
+
+
+async def test_an_update_sent_again_is_answered_and_not_handled_twice(bot, tg, store, webhook):
+    """Telegram sends an update again when its 200 was lost: the worker says 200 again."""
+    alice = tg.user(5001, "Alice", language="fr")
+    update = _start_update(tg, alice, 910_001)
+    async with aiohttp.ClientSession() as http:
+        for _ in range(3):
+            async with http.post(
+                webhook.url, json=update, headers={SECRET_HEADER: SECRET}
+            ) as response:
+                assert response.status == 200
+    (greeting,) = alice.messages
+    assert "Bonjour Alice" in greeting.text
+    assert await store.handled_updates.seen(910_001)
+    # Another update of hers is handled as ever.
+    await alice.send("/aide")
+    assert alice.last.text.startswith("Je prends vos rendez-vous")
+
+
+@pytest.mark.parametrize("body", [b"", b"not json", b"[]", b"{}", b'{"update_id": "x"}'])
+async def test_a_body_that_is_no_update_is_refused_and_the_worker_goes_on(bot, tg, webhook, body):
+    headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(webhook.url, data=body, headers=headers) as response,
+    ):
+        assert response.status == 400
+    alice = tg.user(5001, "Alice", language="fr")
+    await alice.send("/start cabinet-dupont")
+    assert "Bonjour Alice" in alice.last.text
+
+
+async def test_an_update_whose_step_could_not_be_written_is_sent_again(bot, tg, store, claire):
+    """The store refuses to keep Claire's step (a real SQLite failure): the worker answers
+    500, Telegram sends the update again, and once the store takes it her step is kept."""
+    async with store.db.transaction() as connection:
+        await connection.execute(
+            """CREATE TRIGGER refuse_sessions BEFORE INSERT ON user_sessions
+               BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"""
+        )
+
+    async def store_comes_back() -> None:
+        await tg.next_delivery(lambda attempt: attempt.status == 500)
+        async with store.db.transaction() as connection:
+            await connection.execute("DROP TRIGGER refuse_sessions")
+
+    coming_back = asyncio.create_task(store_comes_back())
+    try:
+        await claire.send("/rdv")
+        assert coming_back.done(), "the worker took the update without keeping the step"
+    finally:
+        coming_back.cancel()
+    statuses = [attempt.status for attempt in tg.deliveries]
+    assert statuses[-1] == 200
+    assert set(statuses[:-1]) == {500}
+    assert len({attempt.update_id for attempt in tg.deliveries}) == 1
+    assert await store.sessions.get(claire.id) is not None
+    assert await store.handled_updates.seen(tg.deliveries[-1].update_id)
+
+
 # -- deliveries that fail ----------------------------------------------------------------------
 
 
