@@ -15,6 +15,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.checkpoint import Checkpointer
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
@@ -48,10 +50,16 @@ class Database:
     through ``busy_timeout``.
     """
 
-    def __init__(self, connection: aiosqlite.Connection, counts: _Counts):
+    def __init__(
+        self,
+        connection: aiosqlite.Connection,
+        counts: _Counts,
+        checkpointer: Checkpointer | None = None,
+    ):
         self._connection = connection
         self._lock = asyncio.Lock()
         self.counts = counts
+        self._checkpointer = checkpointer
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -74,17 +82,23 @@ class Database:
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA synchronous = NORMAL")
         await connection.execute("PRAGMA foreign_keys = ON")
+        checkpointer = None
         if on_disk:
+            # Copied back into the file by a thread of its own (storage.checkpoint).
+            await connection.execute("PRAGMA wal_autocheckpoint = 0")
+            checkpointer = Checkpointer(path)
             # Left by an older version, or made by another process with its own umask.
             for suffix in ("-wal", "-shm"):
                 companion = path.with_name(path.name + suffix)
                 if companion.exists():
                     _owner_only(companion)
-        database = cls(connection, counts)
+        database = cls(connection, counts, checkpointer)
         await database._migrate()
         return database
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         await self._connection.close()
 
     async def _migrate(self) -> None:
@@ -112,6 +126,8 @@ class Database:
                 await self._connection.execute("ROLLBACK")
                 raise
             await self._connection.execute("COMMIT")
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     # Reads take the lock too, so they never see another coroutine's half-done transaction.
 

@@ -1,0 +1,58 @@
+"""The write-ahead log copied back into the database file in a thread of its own.
+
+SQLite does it by itself, in the commit that finds the log past 1,000 pages: on a large file
+that commit writes and syncs megabytes, about 10 ms while the event loop waits, once every few
+dozen bookings. The bot's connection is told not to (``wal_autocheckpoint = 0``); every
+``EVERY`` write transactions, about as many pages as SQLite waits for (a booking writes some
+twenty), a connection of this thread's own does it in PASSIVE mode, which never waits for
+nor blocks the bot's readers and writers (SQLite lets the log grow meanwhile, and starts it
+over at a commit once it is all copied back). The log file keeps its largest size once
+reached, so its size would not tell when the next one is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+EVERY = 50
+
+
+class Checkpointer:
+    def __init__(self, path: Path):
+        self._path = path
+        self._commits = 0
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
+        self._connection: sqlite3.Connection | None = None
+        self._running: asyncio.Future[None] | None = None
+
+    def committed(self) -> None:
+        """After each commit: a checkpoint started when one is due and none is running."""
+        self._commits += 1
+        if self._commits < EVERY or (self._running is not None and not self._running.done()):
+            return
+        self._commits = 0
+        self._running = asyncio.get_running_loop().run_in_executor(self._thread, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            if self._connection is None:
+                self._connection = sqlite3.connect(
+                    str(self._path), isolation_level=None, check_same_thread=False
+                )
+            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            # The next commit past the limit tries again; the log only grows meanwhile.
+            log.exception("checkpoint of the write-ahead log failed")
+
+    async def close(self) -> None:
+        if self._running is not None:
+            await self._running
+        if self._connection is not None:
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._connection.close)
+        self._thread.shutdown(wait=True)
