@@ -27,8 +27,9 @@ from bot.agenda import (
 # first include the week after.
 _AFTER = timedelta(days=7)
 # An exact time is offered with the nearest free starts, days around included: when its
-# own day(s) do not hold them, the days around up to NEAREST_DAYS away.
-_AROUND = timedelta(days=NEAREST_DAYS)
+# own day(s) do not hold them (a closed day, a full one), the few days around (a weekend's),
+# then those up to NEAREST_DAYS away.
+_AROUND = (timedelta(days=3), timedelta(days=NEAREST_DAYS))
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def windows(rules: OpeningRules, wanted: Wanted, now: datetime) -> list[tuple[da
     first = min(max(wanted.day_from or today, today), horizon)
     last = wanted.day_to or wanted.day_from or first
     if wanted.exact:
-        asked = [(first, last), (first - _AROUND, last + _AROUND)]
+        asked = [(first, last), *((first - days, last + days) for days in _AROUND)]
     else:
         asked = [(first, last + _AFTER)]
     found: list[tuple[date, date]] = []
