@@ -1,6 +1,8 @@
 """A bot under test in its own process, polling the bench's simulator.
 
-``python -m bench.botproc echo|booking <base_url> <token> <folder>``. Its CPU time, memory
+``python -m bench.botproc echo|booking <base_url> <token> <folder> [<config> <now>]``: the
+booking bot on ``config`` (its database included) living at ``now`` (ISO 8601) when given.
+Its CPU time, memory
 and SQL counts are then the bot's alone, not mixed with the simulator's. It talks to the
 bench over stdin and stdout, one word a line:
 
@@ -57,7 +59,7 @@ def _echo_bot(base_url: str, token: str) -> Application:
     return application
 
 
-async def _booking_bot(base_url: str, token: str, folder: Path):
+async def _booking_bot(base_url: str, token: str, folder: Path, config: Path | None, now: datetime):
     import yaml
 
     from bot.app import build_application
@@ -65,8 +67,9 @@ async def _booking_bot(base_url: str, token: str, folder: Path):
     from bot.config import parse_settings
     from storage import Store
 
-    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    data["database"] = str(folder / "bench.sqlite3")
+    data = yaml.safe_load((config or EXAMPLE).read_text(encoding="utf-8"))
+    if config is None:
+        data["database"] = str(folder / "bench.sqlite3")
     settings = parse_settings(data)
     telegram = settings.telegram.model_copy(
         update={"base_url": base_url, "max_messages_per_second": 100_000}
@@ -75,7 +78,7 @@ async def _booking_bot(base_url: str, token: str, folder: Path):
     application = build_application(
         settings.model_copy(update={"telegram": telegram}),
         store,
-        ManualClock(NOW),
+        ManualClock(now),
         token=token,
         sweep_every=None,
     )
@@ -108,7 +111,9 @@ def _stats(store) -> str:
     return json.dumps(figures)
 
 
-async def _serve(kind: str, base_url: str, token: str, folder: Path) -> None:
+async def _serve(
+    kind: str, base_url: str, token: str, folder: Path, config: Path | None, now: datetime
+) -> None:
     store = None
     if kind == "echo":
         application = _echo_bot(base_url, token)
@@ -116,7 +121,7 @@ async def _serve(kind: str, base_url: str, token: str, folder: Path) -> None:
     else:
         from bot.app import running
 
-        application, store = await _booking_bot(base_url, token, folder)
+        application, store = await _booking_bot(base_url, token, folder, config, now)
         serving = running(application)
     loop = asyncio.get_running_loop()
     commands = asyncio.StreamReader()
@@ -144,7 +149,10 @@ def main() -> None:
     kind, base_url, token, folder = sys.argv[1:5]
     if kind not in ("echo", "booking"):
         raise SystemExit(f"unknown bot {kind!r}: echo or booking")
-    asyncio.run(_serve(kind, base_url, token, Path(folder)))
+    config, now = (
+        (Path(sys.argv[5]), datetime.fromisoformat(sys.argv[6])) if sys.argv[5:] else (None, NOW)
+    )
+    asyncio.run(_serve(kind, base_url, token, Path(folder), config, now))
 
 
 if __name__ == "__main__":

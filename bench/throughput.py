@@ -49,8 +49,9 @@ TARGET_RATIO = 0.5
 class BotProcess:
     """A bot in its own process, polling ``tg``."""
 
-    def __init__(self, kind: str, tg: Simulator, folder: Path):
-        self.kind, self.tg, self.folder = kind, tg, folder
+    def __init__(self, kind: str, tg: Simulator, folder: Path, *lives_in: str):
+        """``lives_in``: the booking bot's config file and moment (botproc's arguments)."""
+        self.kind, self.tg, self.folder, self.lives_in = kind, tg, folder, lives_in
         self._process: asyncio.subprocess.Process | None = None
 
     async def __aenter__(self) -> BotProcess:
@@ -62,6 +63,7 @@ class BotProcess:
             self.tg.base_url,
             self.tg.token,
             str(self.folder),
+            *self.lives_in,
             cwd=ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
