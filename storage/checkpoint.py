@@ -5,9 +5,11 @@ that commit writes and syncs megabytes, about 10 ms while the event loop waits, 
 dozen bookings. The bot's connection is told not to (``wal_autocheckpoint = 0``); every
 ``EVERY`` write transactions, about as many pages as SQLite waits for (a booking writes some
 twenty), a connection of this thread's own does it in PASSIVE mode, which never waits for
-nor blocks the bot's readers and writers (SQLite lets the log grow meanwhile, and starts it
-over at a commit once it is all copied back). The log file keeps its largest size once
-reached, so its size would not tell when the next one is due.
+nor blocks the bot's readers and writers. SQLite lets the log grow meanwhile, and starts it
+over at the first write that finds all of it copied back: a checkpoint that left some behind
+(what was committed while it ran) is followed at once by another, which has only that little
+to copy, until one leaves nothing (``ROUNDS`` at most). The log file keeps its largest size
+once reached, so its size would not tell when the next one is due.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 EVERY = 50
+ROUNDS = 10
 
 
 class Checkpointer:
@@ -45,14 +48,23 @@ class Checkpointer:
                 self._connection = sqlite3.connect(
                     str(self._path), isolation_level=None, check_same_thread=False
                 )
-            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            for _ in range(ROUNDS):
+                busy, frames, copied = self._connection.execute(
+                    "PRAGMA wal_checkpoint(PASSIVE)"
+                ).fetchall()[0]
+                if not busy and copied >= frames:
+                    return
         except sqlite3.Error:
-            # The next commit past the limit tries again; the log only grows meanwhile.
+            # Tried again EVERY write transactions later; the log only grows meanwhile.
             log.exception("checkpoint of the write-ahead log failed")
 
-    async def close(self) -> None:
+    async def idle(self) -> None:
+        """Once the checkpoint running, if any, is over."""
         if self._running is not None:
             await self._running
+
+    async def close(self) -> None:
+        await self.idle()
         if self._connection is not None:
             await asyncio.get_running_loop().run_in_executor(self._thread, self._connection.close)
         self._thread.shutdown(wait=True)

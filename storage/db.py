@@ -96,6 +96,11 @@ class Database:
         await database._migrate()
         return database
 
+    async def checkpointed(self) -> None:
+        """Once the copy of the write-ahead log running, if any, is over."""
+        if self._checkpointer is not None:
+            await self._checkpointer.idle()
+
     async def close(self) -> None:
         if self._checkpointer is not None:
             await self._checkpointer.close()
