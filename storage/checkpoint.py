@@ -2,14 +2,16 @@
 
 SQLite does it by itself, in the commit that finds the log past 1,000 pages: on a large file
 that commit writes and syncs megabytes, about 10 ms while the event loop waits, once every few
-dozen bookings. The bot's connection is told not to (``wal_autocheckpoint = 0``); every
-``EVERY`` write transactions, about as many pages as SQLite waits for (a booking writes some
-twenty), a connection of this thread's own does it in PASSIVE mode, which never waits for
-nor blocks the bot's readers and writers. SQLite lets the log grow meanwhile, and starts it
-over at the first write that finds all of it copied back: a checkpoint that left some behind
-(what was committed while it ran) is followed at once by another, which has only that little
-to copy, until one leaves nothing (``ROUNDS`` at most). The log file keeps its largest size
-once reached, so its size would not tell when the next one is due.
+dozen bookings. Here a thread does it instead: every ``EVERY`` write transactions (about as
+many pages as SQLite waits for: a booking writes some twenty), a connection of its own
+checkpoints in PASSIVE mode, which never waits for nor blocks the bot's readers and writers.
+SQLite lets the log grow meanwhile, and starts it over at the first write that finds all of
+it copied back: a checkpoint that left some behind (what was committed while it ran) is
+followed at once by another, which has only that little to copy, until one leaves nothing
+(``ROUNDS`` at most). Should the log still not be started over (a write at each instant),
+SQLite's own checkpoint in the commit stays as a backstop, at ``BACKSTOP`` pages instead of
+1,000: by then most of the log is copied already. The log file keeps its largest size once
+reached, so its size would not tell when one is due.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 EVERY = 50
 ROUNDS = 10
+BACKSTOP = 10_000
 
 
 class Checkpointer:

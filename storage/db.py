@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.checkpoint import Checkpointer
+from storage.checkpoint import BACKSTOP, Checkpointer
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class Database:
         checkpointer = None
         if on_disk:
             # Copied back into the file by a thread of its own (storage.checkpoint).
-            await connection.execute("PRAGMA wal_autocheckpoint = 0")
+            await connection.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP}")
             checkpointer = Checkpointer(path)
             # Left by an older version, or made by another process with its own umask.
             for suffix in ("-wal", "-shm"):
