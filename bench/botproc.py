@@ -1,7 +1,9 @@
 """A bot under test in its own process, polling the bench's simulator.
 
-``python -m bench.botproc echo|booking <base_url> <token> <folder>``, or
-``booking-webhook <base_url> <token> <folder> <port>``. Its CPU time, memory
+``python -m bench.botproc echo|booking <base_url> <token> <folder> [<config> <now>]``: the
+booking bot on ``config`` (its database included) living at ``now`` (ISO 8601) when given;
+or ``booking-webhook <base_url> <token> <folder> <port>``, the booking bot served by webhook.
+Its CPU time, memory
 and SQL counts are then the bot's alone, not mixed with the simulator's. It talks to the
 bench over stdin and stdout, one word a line:
 
@@ -60,7 +62,7 @@ def _echo_bot(base_url: str, token: str) -> Application:
     return application
 
 
-async def _booking_bot(base_url: str, token: str, folder: Path):
+async def _booking_bot(base_url: str, token: str, folder: Path, config: Path | None, now: datetime):
     import yaml
 
     from bot.app import build_application
@@ -68,8 +70,9 @@ async def _booking_bot(base_url: str, token: str, folder: Path):
     from bot.config import parse_settings
     from storage import Store
 
-    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    data["database"] = str(folder / "bench.sqlite3")
+    data = yaml.safe_load((config or EXAMPLE).read_text(encoding="utf-8"))
+    if config is None:
+        data["database"] = str(folder / "bench.sqlite3")
     settings = parse_settings(data)
     telegram = settings.telegram.model_copy(
         update={"base_url": base_url, "max_messages_per_second": 100_000}
@@ -78,7 +81,7 @@ async def _booking_bot(base_url: str, token: str, folder: Path):
     application = build_application(
         settings.model_copy(update={"telegram": telegram}),
         store,
-        ManualClock(NOW),
+        ManualClock(now),
         token=token,
         sweep_every=None,
     )
@@ -125,7 +128,15 @@ def _stats(store) -> str:
     return json.dumps(figures)
 
 
-async def _serve(kind: str, base_url: str, token: str, folder: Path, port: str | None) -> None:
+async def _serve(
+    kind: str,
+    base_url: str,
+    token: str,
+    folder: Path,
+    port: str | None,
+    config: Path | None,
+    now: datetime,
+) -> None:
     store = None
     if kind == "echo":
         application = _echo_bot(base_url, token)
@@ -137,7 +148,7 @@ async def _serve(kind: str, base_url: str, token: str, folder: Path, port: str |
         if kind == "booking-webhook":
             url = f"http://127.0.0.1:{port}/tg"
             webhook = Webhook(url=url, host="127.0.0.1", port=int(port), secret="bench-secret")
-        application, store = await _booking_bot(base_url, token, folder)
+        application, store = await _booking_bot(base_url, token, folder, config, now)
         serving = running(application, webhook)
     loop = asyncio.get_running_loop()
     commands = asyncio.StreamReader()
@@ -166,7 +177,12 @@ def main() -> None:
     if kind not in ("echo", "booking", "booking-webhook"):
         raise SystemExit(f"unknown bot {kind!r}: echo, booking or booking-webhook")
     port = sys.argv[5] if kind == "booking-webhook" else None
-    asyncio.run(_serve(kind, base_url, token, Path(folder), port))
+    config, now = (
+        (Path(sys.argv[5]), datetime.fromisoformat(sys.argv[6]))
+        if kind == "booking" and sys.argv[5:]
+        else (None, NOW)
+    )
+    asyncio.run(_serve(kind, base_url, token, Path(folder), port, config, now))
 
 
 if __name__ == "__main__":

@@ -6,16 +6,16 @@ with the two months around now. 20,000 patients; every appointment's booking is 
 history; every reminder due is sent already. Now is a Tuesday at 19:33 in Paris, after the
 employers' summaries are due.
 
-- free-slot search (``Booking.offer``) for a day, a week and an exact time, and booking with
-  its overlap check (``Booking.request``), in a business of the first 100 on a day of the
-  next two months: p50 / p99;
-- CPU per update: the whole bot over HTTP against the simulator (``/start``, a request in
-  words, a tap on the time offered), the process's CPU time (bot and simulator, every
-  thread) divided by the updates, on an empty database and on the full one;
-- the 500 employers' daily summaries, in all;
-- the minute sweep with nothing due (the summaries already owed);
-- the plan of every distinct statement run by all of the above: a large table read whole is
-  flagged.
+- the hot paths (``bench.hot``): free-slot search for a day, a week and an exact time, and
+  booking with its overlap check, in a business of the first 100 on a day of the next two
+  months: p50 / p99; the 500 employers' daily summaries, in all; the minute sweep with
+  nothing due (the summaries already owed);
+- CPU per update: the same booking conversations (``/start``, a request in words, a tap on
+  the time offered) handled by a bot in its own process (``bench.botproc``) on the empty
+  database and by another on the full one, turn about, round after round: the CPU time of
+  each bot's process alone, per update, the medians of the rounds, and their ratio;
+- the plan of every distinct statement the hot paths and a few conversations run in this
+  process: a large table read whole, or a time range bounded on one side only, is flagged.
 """
 
 from __future__ import annotations
@@ -28,25 +28,33 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
 import yaml
-from telegram.ext import CallbackContext
+from telegram.ext import Application, CallbackContext
 
 from bench.dataset import Span, fill, remind_all_but
-from bot.agenda import Wanted
+from bench.hot import (
+    BOOKING,
+    MAIL_MERGES,
+    OFFER_DAY,
+    OFFER_EXACT,
+    OFFER_WEEK,
+    SUMMARY,
+    SWEEP,
+    UPDATES_PER_CONVERSATION,
+    Hot,
+    converse,
+)
+from bench.throughput import BotProcess
 from bot.app import build_application, running
-from bot.booking import Booking
 from bot.clock import ManualClock
 from bot.config import Settings, parse_settings
-from bot.i18n import I18n
 from bot.simulator import Simulator
-from bot.summaries import Summaries
-from handlers import delivery, scheduled
+from handlers import delivery
+from handlers.common import deps
 from storage import Store
-from storage.appointments import SlotTaken
 from storage.plans import explain, partial_indexes, recorded
 
 BUSINESSES = 500
@@ -57,7 +65,9 @@ PATIENTS = 20_000
 START = datetime(2026, 1, 5, tzinfo=UTC)
 NOW = START + timedelta(days=DAYS // 2, hours=18, minutes=33)
 RUNS = 200
-BOT_PATIENTS = 40
+# CPU per update: rounds of conversations, each bot (empty, full) in turn.
+ROUNDS = 5
+CONVERSATIONS = 40
 SWEEPS = 20
 EMPLOYERS = 900_000_000
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.yaml"
@@ -67,7 +77,7 @@ SUMMARIES_TARGET_S = 5.0
 SWEEP_TARGET_MS = 50.0
 
 
-def _settings(database: Path) -> Settings:
+def _config(database: Path) -> dict[str, Any]:
     data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     template = data["businesses"][0]
     data["database"] = str(database)
@@ -81,7 +91,7 @@ def _settings(database: Path) -> Settings:
         }
         for number in range(1, BUSINESSES + 1)
     ]
-    return parse_settings(data)
+    return data
 
 
 async def _open(settings: Settings) -> Store:
@@ -123,150 +133,147 @@ def _line(label: str, timings: list[float], target: float) -> str:
     )
 
 
-async def _timed(action: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+async def _timed(action: Callable[[], Awaitable[Any]]) -> float:
     started = time.perf_counter()
-    result = await action()
-    return (time.perf_counter() - started) * 1000, result
+    await action()
+    return (time.perf_counter() - started) * 1000
 
 
-async def _searches(booking: Booking, settings: Settings) -> None:
-    rng = random.Random(11)
-    service = settings.businesses[0].service("consultation")
-    wanted_by_kind: dict[str, Callable[[Any], Wanted]] = {
-        "free-slot search, a day": lambda day: Wanted(day, day),
-        "free-slot search, a week": lambda day: Wanted(day, day + timedelta(days=6)),
-        "free-slot search, an exact time": lambda day: Wanted(
-            day, day, clock_time(15, 0), clock_time(15, 0)
-        ),
-    }
-    today = booking.today(settings.businesses[0])
-    for label, wanted in wanted_by_kind.items():
-        timings = []
-        for _ in range(RUNS):
-            business = settings.businesses[rng.randrange(WITH_HISTORY)]
-            day = today + timedelta(days=rng.randrange(1, 60))
-            asked = wanted(day)
-            spent, _ = await _timed(lambda b=business, w=asked: booking.offer(b, service, w))
-            timings.append(spent)
-        print(_line(label, timings, SEARCH_TARGET_MS))
+def _users(tg: Simulator, settings: Settings) -> None:
+    """The staff the bot writes to, known to the simulator."""
+    tg.user(settings.secretaries[0].telegram_id, settings.secretaries[0].name)
+    for business in settings.businesses:
+        for employer in business.employers:
+            tg.user(employer, f"Employer{employer}")
+
+
+async def _cpu_per_update(folder: Path, empty: Path, full: Path) -> tuple[list[float], ...]:
+    """CPU ms per update of each bot's process, round after round, the bots taking turns so
+    that the machine's load falls on both alike."""
+    figures: tuple[list[float], list[float]] = ([], [])
+    clock = lambda: NOW  # noqa: E731 - both bots' clocks stand still too
+    async with Simulator("4242:EMPTY", clock=clock) as empty_tg, Simulator(clock=clock) as tg:
+        for simulator, config in ((empty_tg, empty), (tg, full)):
+            _users(simulator, parse_settings(yaml.safe_load(config.read_text())))
+        async with (
+            BotProcess("booking", empty_tg, folder, str(empty), NOW.isoformat()) as empty_bot,
+            BotProcess("booking", tg, folder, str(full), NOW.isoformat()) as full_bot,
+        ):
+            for number in range(ROUNDS + 1):
+                for bot, cpu in zip((empty_bot, full_bot), figures, strict=True):
+                    before = (await bot.stats())["cpu"]
+                    for patient in range(number * CONVERSATIONS, (number + 1) * CONVERSATIONS):
+                        slug = f"business-{1 + patient % WITH_HISTORY}"
+                        await converse(bot.tg, 10_000_000 + patient, slug, 14 + patient % 4)
+                    spent = (await bot.stats())["cpu"] - before
+                    if number:  # the first round warms each bot up: not counted
+                        cpu.append(spent * 1000 / (CONVERSATIONS * UPDATES_PER_CONVERSATION))
+    return figures
+
+
+def _application(settings: Settings, store: Store, tg: Simulator) -> Application:
+    """The bot in this process, on a simulator: the hot paths are timed before it runs (its
+    deliveries, and the simulator's answers, would be timed with them), the conversations
+    and the sweeps while it does."""
+    telegram = settings.telegram.model_copy(
+        update={
+            "base_url": tg.base_url,
+            "base_file_url": tg.base_file_url,
+            "max_messages_per_second": 100_000,
+        }
+    )
+    _users(tg, settings)
+    return build_application(
+        settings.model_copy(update={"telegram": telegram}),
+        store,
+        ManualClock(NOW),
+        token=tg.token,
+        sweep_every=None,
+    )
+
+
+async def _hot(hot: Hot, context: CallbackContext, runs: int, rng: random.Random) -> list[float]:
+    settings = deps(context).settings
+    today = deps(context).booking.today(settings.businesses[0])
     timings = []
-    for number in range(RUNS):
+    for number in range(runs):
         business = settings.businesses[rng.randrange(WITH_HISTORY)]
         day = today + timedelta(days=rng.randrange(1, 60))
-        offer = await booking.offer(business, service, Wanted(day, day))
-        slot = offer.slots[0]
-
-        async def book(b=business, s=slot, patient=number + 1):
-            try:
-                return await booking.request(
-                    b, service, s.start, s.practitioner, patient_id=patient
-                )
-            except SlotTaken:
-                return None
-
-        spent, _ = await _timed(book)
-        timings.append(spent)
-    print(_line("booking with its overlap check", timings, SEARCH_TARGET_MS))
+        action = await hot.ready(context, business, day, number + 1)
+        timings.append(await _timed(action))
+    return timings
 
 
-async def _summaries(booking: Booking, settings: Settings, store: Store) -> None:
-    summaries = Summaries(booking, store, I18n())
-    today = booking.today(settings.businesses[0])
+async def _hot_paths(application: Application, tg: Simulator) -> None:
+    context = CallbackContext(application)
+    rng = random.Random(11)
+    for hot in (OFFER_DAY, OFFER_WEEK, OFFER_EXACT, BOOKING):
+        print(_line(hot.name, await _hot(hot, context, RUNS, rng), SEARCH_TARGET_MS))
+    settings = deps(context).settings
     started = time.perf_counter()
     for business in settings.businesses:
-        await summaries.employer_summary("fr", business, today)
+        await (await SUMMARY.ready(context, business, NOW.date(), 0))()
     spent = time.perf_counter() - started
     verdict = "ok" if spent <= SUMMARIES_TARGET_S else "OVER"
     print(
         f"  {BUSINESSES} employers' daily summaries     {spent:6.2f} s in all, "
         f"{spent * 1000 / BUSINESSES:.1f} ms each   (target <= {SUMMARIES_TARGET_S:g} s) {verdict}"
     )
-    merges = store.missions.mail_merges
-    month = NOW - timedelta(days=30)
-    await merges.everyone(1)
-    await merges.booked_between(1, NOW, NOW + timedelta(days=30))
-    await merges.seen_between(1, month, NOW)
+    await (await MAIL_MERGES.ready(context, settings.businesses[0], NOW.date(), 0))()
+    async with running(application):
+        idle = delivery.deliverer(application).idle
+        tg.add_idle_waiter(application.update_queue.join)
+        tg.add_idle_waiter(idle)
+        await idle()  # what the bookings above owed the secretary
+        for patient in range(CONVERSATIONS):
+            await converse(tg, 20_000_000 + patient, f"business-{1 + patient}", 14 + patient % 4)
+        sweep = await SWEEP.ready(context, settings.businesses[0], NOW.date(), 0)
+        await sweep()  # owes the 500 summaries: not counted
+        await idle()
+        timings = [await _timed(sweep) for _ in range(SWEEPS)]
+    print(_line("the minute sweep, nothing due", timings, SWEEP_TARGET_MS))
 
 
-async def _bot(settings: Settings, store: Store, *, sweeps: bool) -> float:
-    """CPU seconds per update of patients booking through the bot; with ``sweeps``, the
-    minute sweep with nothing due is measured after them."""
-    clock = ManualClock(NOW)
-    async with Simulator(clock=clock.now) as tg:
-        telegram = settings.telegram.model_copy(
-            update={
-                "base_url": tg.base_url,
-                "base_file_url": tg.base_file_url,
-                "max_messages_per_second": 100_000,
-            }
-        )
-        application = build_application(
-            settings.model_copy(update={"telegram": telegram}),
-            store,
-            clock,
-            token=tg.token,
-            sweep_every=None,
-        )
-        tg.user(settings.secretaries[0].telegram_id, settings.secretaries[0].name)
-        for business in settings.businesses:
-            for employer in business.employers:
-                tg.user(employer, f"Employer{employer}")
-        async with running(application):
-            idle = delivery.deliverer(application).idle
-            tg.add_idle_waiter(application.update_queue.join)
-            tg.add_idle_waiter(idle)
-            await idle()  # what the bookings above owed the secretary: not counted
-            started = time.process_time()
-            for number in range(BOT_PATIENTS):
-                patient = tg.user(10_000_000 + number, f"Visitor{number}", language="fr")
-                await patient.send(f"/start business-{1 + number % WITH_HISTORY}")
-                await patient.send(f"une consultation mardi vers {14 + number % 4}h")
-                await patient.tap(patient.last.buttons[0][0])
-            per_update = (time.process_time() - started) / (BOT_PATIENTS * 3)
-            if sweeps:
-                context = CallbackContext(application)
-                await scheduled.sweep(context)  # owes the 500 summaries: not counted
-                await idle()
-                timings = []
-                for _ in range(SWEEPS):
-                    spent, _ = await _timed(lambda: scheduled.sweep(context))
-                    timings.append(spent)
-                print(_line("the minute sweep, nothing due", timings, SWEEP_TARGET_MS))
-    return per_update
+def _report_cpu(empty: list[float], full: list[float]) -> None:
+    med = statistics.median
+    ratio = med(full) / med(empty)
+    verdict = "ok" if ratio <= CPU_TARGET else "OVER"
+    print(
+        f"  CPU per update (bot process)     {med(empty):.2f} ms empty, "
+        f"{med(full):.2f} ms at {APPOINTMENTS:,}: x{ratio:.2f}   "
+        f"(target <= x{CPU_TARGET:.2f}) {verdict}"
+    )
+    print(
+        f"    medians of {ROUNDS} rounds of {CONVERSATIONS * UPDATES_PER_CONVERSATION} "
+        f"updates; empty {', '.join(f'{r:.2f}' for r in empty)}; "
+        f"full {', '.join(f'{r:.2f}' for r in full)}"
+    )
 
 
 async def _measure(folder: Path) -> None:
-    empty = _settings(folder / "empty.sqlite3")
-    store = await _open(empty)
-    empty_cpu = await _bot(empty, store, sweeps=False)
-    await store.close()
-
-    settings = _settings(folder / "full.sqlite3")
-    await (await _open(settings)).close()
+    configs = {}
+    for name in ("empty", "full"):
+        data = _config(folder / f"{name}.sqlite3")
+        configs[name] = folder / f"{name}.yaml"
+        configs[name].write_text(yaml.safe_dump(data), encoding="utf-8")
+        await (await _open(parse_settings(data))).close()
+    settings = parse_settings(yaml.safe_load(configs["full"].read_text()))
     _fill(settings)
+    _report_cpu(*await _cpu_per_update(folder, configs["empty"], configs["full"]))
+
     store = await _open(settings)
-    booking = Booking(settings, store, ManualClock(NOW))
-    async with recorded(store.db) as statements:
-        await _searches(booking, settings)
-        await _summaries(booking, settings, store)
-        full_cpu = await _bot(settings, store, sweeps=True)
-    ratio = full_cpu / empty_cpu
-    verdict = "ok" if ratio <= CPU_TARGET else "OVER"
-    print(
-        f"  CPU per update                   {empty_cpu * 1000:.1f} ms empty, "
-        f"{full_cpu * 1000:.1f} ms at {APPOINTMENTS:,}: x{ratio:.2f}   "
-        f"(target <= x{CPU_TARGET:g}) {verdict}"
-    )
+    async with recorded(store.db) as statements, Simulator(clock=lambda: NOW) as tg:
+        await _hot_paths(_application(settings, store, tg), tg)
     plans = await explain(store.db, statements)
     partial = await partial_indexes(store.db)
     await store.close()
-    scanning = [plan for plan in plans if plan.scans(partial)]
+    flagged = [plan for plan in plans if plan.scans(partial) or plan.one_sided()]
     print(
-        f"query plans: {len(plans)} distinct statements, "
-        f"{len(scanning)} reading a large table whole"
+        f"query plans: {len(plans)} distinct statements, {len(flagged)} reading a large table "
+        "whole or a time range bounded on one side"
     )
     for plan in plans:
-        flag = "SCAN " if plan.scans(partial) else "     "
+        flag = "SCAN " if plan.scans(partial) else "HALF " if plan.one_sided() else "     "
         print(f"  {flag}{plan.sql[:150]}")
         for step in plan.steps:
             print(f"           {step}")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,13 @@ class Wanted:
         return self.time_from is not None and self.time_from == self.time_to
 
 
+@cache
+def _country_holidays(country: str, language: str | None) -> holidays.HolidayBase:
+    """One calendar a country (and language) for every business in it: building one costs
+    more than a whole search, and what a day is never changes."""
+    return holidays.country_holidays(country, language=language)
+
+
 class OpeningRules:
     """When a business is open: weekly hours minus closures and public holidays."""
 
@@ -76,7 +83,7 @@ class OpeningRules:
     @cached_property
     def _holidays(self) -> holidays.HolidayBase | None:
         country = self.business.public_holidays
-        return holidays.country_holidays(country) if country else None
+        return _country_holidays(country, None) if country else None
 
     def holiday(self, day: date, language: str | None = None) -> str | None:
         """The public holiday's name, in ``language`` (``fr``, ``en``) when known."""
@@ -93,9 +100,7 @@ class OpeningRules:
             supported = self._holidays.supported_languages
             code = next((c for c in supported if c.split("_")[0] == language), None)
             self._by_language[language] = (
-                holidays.country_holidays(self.business.public_holidays, language=code)
-                if code
-                else self._holidays
+                _country_holidays(self.business.public_holidays, code) if code else self._holidays
             )
         return self._by_language[language]
 

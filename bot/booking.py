@@ -6,25 +6,14 @@ It joins the pure agenda with the store, and knows nothing of Telegram.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import outbox
-from bot.agenda import (
-    NEAREST_DAYS,
-    Occupancy,
-    OpeningRules,
-    Slot,
-    Unavailable,
-    Wanted,
-    Why,
-    free_slots,
-    search,
-    unavailable,
-)
+from bot.agenda import Occupancy, OpeningRules, Wanted, free_slots
 from bot.clock import Clock
 from bot.config import Business, Service, Settings
+from bot.offers import Offer, reading, settle, windows
 from storage import Store
 from storage.appointments import (
     HOLDING,
@@ -37,12 +26,6 @@ from storage.appointments import (
     Status,
 )
 from storage.outbox import Owed
-
-# How far around the days asked for an offer first reads the agenda: an exact time is
-# offered with the nearest free ones, up to NEAREST_DAYS away; a day or a range, when full,
-# with the earliest after it.
-_AROUND = timedelta(days=NEAREST_DAYS)
-_AFTER = timedelta(days=7)
 
 # History notes of a change asked inside the cancel notice, and the office's answer.
 LATE_CANCELLATION = "late cancellation"
@@ -62,19 +45,6 @@ def _waiting_for_office(history: list[HistoryEntry]) -> bool:
 
 # The history note of a cancellation by the office, which the employer's summary counts.
 OFFICE_CANCEL_NOTE = "cancelled by the office"
-
-
-@dataclass(frozen=True)
-class Offer:
-    slots: list[Slot]
-    exact: bool  # the first slot is exactly the one asked for
-    # Why the day or time asked for is not offered, when the asker can be told.
-    unavailable: Unavailable | None = None
-    last_day: date | None = None  # the last day patients may book online
-
-    @property
-    def beyond_horizon(self) -> bool:
-        return self.unavailable is not None and self.unavailable.why == Why.BEYOND
 
 
 class Booking:
@@ -104,9 +74,7 @@ class Booking:
         return self.rules[business.slug].today(self.clock.now())
 
     async def _busy(self, business: Business, first: date, last: date) -> Occupancy:
-        zone = self.rules[business.slug].zone
-        start = datetime.combine(first, time.min, tzinfo=zone) - timedelta(days=1)
-        end = datetime.combine(last, time.max, tzinfo=zone) + timedelta(days=1)
+        start, end = reading(self.rules[business.slug], first, last)
         spans = await self.store.busy.overlapping(self.business_id(business), start, end)
         return Occupancy.from_epochs(
             ((s.starts_at, s.ends_at, s.practitioner) for s in spans), business.practitioners
@@ -120,68 +88,14 @@ class Booking:
     ) -> Offer:
         rules = self.rules[business.slug]
         now = self.clock.now()
-        today = rules.today(now)
-        horizon = rules.last_day(now)
-        # The days around the ones asked for first: the whole horizon's agenda is read only
-        # when the answer may lie outside them.
-        first = min(max(wanted.day_from or today, today), horizon)
-        last = wanted.day_to or wanted.day_from or first
-        if wanted.exact:
-            first, last = first - _AROUND, last + _AROUND
-        else:
-            last += _AFTER
-        first, last = max(today, first), min(last, horizon)
-        busy = await self._busy(business, first, max(first, last))
-        offer = self._offer(business, service, wanted, busy, now, limit, within=(first, last))
-        if offer is None:
-            busy = await self._busy(business, today, horizon)
-            offer = self._offer(business, service, wanted, busy, now, limit, within=None)
-        return offer
-
-    def _offer(
-        self,
-        business: Business,
-        service: Service,
-        wanted: Wanted,
-        busy: Occupancy,
-        now: datetime,
-        limit: int,
-        *,
-        within: tuple[date, date] | None,
-    ) -> Offer | None:
-        """The offer, from ``busy`` known only ``within`` these days (None: the horizon);
-        None when it might differ with the rest of the horizon known.
-
-        Slots are searched in time order from the days asked for (an exact time: from the
-        days before it), so free slots found within the days known are the ones the whole
-        agenda gives; one beyond them, or a search from today, needs the rest.
-        """
-        rules = self.rules[business.slug]
         duration = timedelta(minutes=service.duration)
-        if wanted.practitioner not in (None, *business.practitioners):
-            wanted = replace(wanted, practitioner=None)
-        slots = search(rules, duration, busy, wanted, now=now, limit=limit)
-        if not slots and wanted.practitioner is not None:
-            # The one asked for has no room at all: anyone is better than nothing.
-            wanted = replace(wanted, practitioner=None)
-            slots = search(rules, duration, busy, wanted, now=now, limit=limit)
-        why = unavailable(rules, duration, busy, wanted, now=now)
-        if not slots and (why is None or why.why != Why.BEYOND):
-            if within is not None:
-                return None
-            # Nothing from the day asked to the horizon: the earliest before it, if any, so
-            # that "no free slot" is said only when there is none within the horizon.
-            slots = search(rules, duration, busy, Wanted(), now=now, limit=limit)
-        if within is not None and any(not within[0] <= s.start.date() <= within[1] for s in slots):
-            return None
-        exact = bool(
-            slots
-            and wanted.exact
-            and wanted.day_from is not None
-            and wanted.day_from <= slots[0].start.date() <= (wanted.day_to or wanted.day_from)
-            and slots[0].start.time() == wanted.time_from
-        )
-        return Offer(slots, exact, None if exact else why, rules.last_day(now))
+        for within in windows(rules, wanted, now):
+            busy = await self._busy(business, *within)
+            offer = settle(rules, duration, wanted, busy, now, limit, within=within)
+            if offer is not None:
+                return offer
+        busy = await self._busy(business, rules.today(now), rules.last_day(now))
+        return settle(rules, duration, wanted, busy, now, limit, within=None)
 
     async def days_with_room(
         self,

@@ -10,10 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.appointments import HOLDING
+from storage.appointments import _LATEST_START_SQL, HOLDING
 from storage.db import Database, to_epoch
 
 _HOLDING = ", ".join(f"'{status}'" for status in HOLDING)
+# As for appointments: a block overlapping [start, end) started after start minus the
+# business's longest block, so the starts read are bounded on both sides.
+_BLOCK_LATEST_START_SQL = """starts_at > ?2 - (
+    SELECT COALESCE(MAX(ends_at - starts_at), 0) FROM blocks
+    WHERE business_id = ?1 AND removed_at IS NULL)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +38,14 @@ class BusyTimes:
     async def overlapping(self, business_id: int, start: datetime, end: datetime) -> list[BusySpan]:
         """What holds time in [start, end): the appointments ``Appointments.holding`` gives
         and the blocks ``Blocks.overlapping`` gives, in no order."""
-        window = (business_id, to_epoch(end), to_epoch(start))
         rows = await self._db.fetch_all(
             f"""SELECT starts_at, ends_at, practitioner FROM appointments
-                WHERE business_id = ? AND starts_at < ? AND ends_at > ?
-                  AND status IN ({_HOLDING})
+                WHERE business_id = ?1 AND status IN ({_HOLDING})
+                  AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2
                 UNION ALL
                 SELECT starts_at, ends_at, practitioner FROM blocks
-                WHERE business_id = ? AND removed_at IS NULL AND starts_at < ? AND ends_at > ?""",
-            window + window,
+                WHERE business_id = ?1 AND removed_at IS NULL
+                  AND {_BLOCK_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2""",
+            (business_id, to_epoch(start), to_epoch(end)),
         )
         return [BusySpan(*row) for row in rows]

@@ -11,11 +11,41 @@ from dataclasses import dataclass
 from storage.db import Database
 
 # Tables that grow with the years: reading one of them whole is what must never happen.
-LARGE = frozenset({"appointments", "appointment_history", "people", "outbox"})
+LARGE = frozenset(
+    {
+        "appointments",
+        "appointment_history",
+        "people",
+        "outbox",
+        "audit_log",
+        "reminders_sent",
+        "thread_messages",
+        "calls",
+        "mail_merge_recipients",
+    }
+)
 
 _SOURCE = re.compile(r"\b(?:FROM|JOIN|UPDATE)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?", re.IGNORECASE)
 _SCAN = re.compile(r"^SCAN (\w+)")
 _INDEX = re.compile(r"USING (?:COVERING )?INDEX (\w+)")
+# A range an index is searched by, as a plan shows it: "starts_at>?", "at<?".
+_RANGE = re.compile(r"\b(\w+)([<>])\?")
+# Indexes read "older than" whose rows in that range leave it soon: a request is answered or
+# expires within a day, a visitor is forgotten, a thread closed, a message sent; what is past
+# its retention is deleted by the very purge that reads it (handled updates after two days).
+TRANSIENT = frozenset(
+    {
+        "appointments_requested_by_age",
+        "appointments_requested_by_business",
+        "people_visitors_by_last_seen",
+        "threads_open_by_last",
+        "outbox_due",
+        "outbox_sending",
+        "appointments_by_end",
+        "thread_messages_by_time",
+        "handled_updates_by_time",
+    }
+)
 _READS = ("SELECT", "UPDATE", "DELETE", "WITH")
 # A statement's shape: its values (bound when traced) and lists of them made alike.
 _VALUES = re.compile(r"'(?:[^']|'')*'|-?\b\d+(?:\.\d+)?\b|\bNULL\b")
@@ -46,6 +76,23 @@ class Plan:
             and tables.get(found[1].lower()) in LARGE
             and not ((index := _INDEX.search(step)) and index[1] in partial)
         ]
+
+    def one_sided(self) -> list[str]:
+        """The steps that search a range of times (a column ``at`` or ``..._at``) bounded on
+        one side only: as the years go by, that side reads more and more, but through the
+        ``TRANSIENT`` indexes."""
+        found = []
+        for step in self.steps:
+            index = _INDEX.search(step)
+            if not step.startswith("SEARCH") or (index and index[1] in TRANSIENT):
+                continue
+            bounds: dict[str, set[str]] = {}
+            for column, side in _RANGE.findall(step):
+                if column == "at" or column.endswith("_at"):
+                    bounds.setdefault(column, set()).add(side)
+            if any(len(sides) == 1 for sides in bounds.values()):
+                found.append(step)
+        return found
 
 
 @asynccontextmanager

@@ -285,7 +285,8 @@ class Privacy:
             await db.executemany("DELETE FROM appointments WHERE id = ?", gone)
             cursor = await db.execute(
                 """DELETE FROM thread_messages WHERE id IN (
-                        SELECT id FROM thread_messages WHERE created_at < ? ORDER BY id LIMIT ?)""",
+                        SELECT id FROM thread_messages WHERE created_at < ?
+                        ORDER BY created_at, id LIMIT ?)""",
                 (to_epoch(messages_before), limit),
             )
             messages = cursor.rowcount

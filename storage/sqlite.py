@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.checkpoint import BACKSTOP, Checkpointer
 from storage.db import Counts, Duplicate, Refused, Statement, migrations
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,17 @@ class SqliteDatabase:
     dialect = "sqlite"
     skip_locked = ""
 
-    def __init__(self, connection: aiosqlite.Connection, counts: _Counts):
+    def __init__(
+        self,
+        connection: aiosqlite.Connection,
+        counts: _Counts,
+        checkpointer: Checkpointer | None = None,
+    ):
         self._connection = connection
         self._bound = _Bound(connection)
         self._lock = asyncio.Lock()
         self.counts = counts
+        self._checkpointer = checkpointer
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteDatabase:
@@ -60,17 +67,28 @@ class SqliteDatabase:
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA synchronous = NORMAL")
         await connection.execute("PRAGMA foreign_keys = ON")
+        checkpointer = None
         if on_disk:
+            # Copied back into the file by a thread of its own (storage.checkpoint).
+            await connection.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP}")
+            checkpointer = Checkpointer(path)
             # Left by an older version, or made by another process with its own umask.
             for suffix in ("-wal", "-shm"):
                 companion = path.with_name(path.name + suffix)
                 if companion.exists():
                     _owner_only(companion)
-        database = cls(connection, counts)
+        database = cls(connection, counts, checkpointer)
         await database._migrate()
         return database
 
+    async def checkpointed(self) -> None:
+        """Once the copy of the write-ahead log running, if any, is over."""
+        if self._checkpointer is not None:
+            await self._checkpointer.idle()
+
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         await self._connection.close()
 
     async def _migrate(self) -> None:
@@ -102,6 +120,8 @@ class SqliteDatabase:
                 await self._connection.execute("ROLLBACK")
                 raise
             await self._connection.execute("COMMIT")
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     # Reads take the lock too, so they never see another coroutine's half-done transaction.
 

@@ -29,6 +29,7 @@ from bot.agenda import (
     search,
 )
 from bot.config import parse_settings
+from bot.offers import reading, settle, windows
 
 PARIS = ZoneInfo("Europe/Paris")
 EXAMPLE = yaml.safe_load(
@@ -40,11 +41,11 @@ DAYS = [date(2027, 3, 27), date(2027, 3, 28), date(2027, 10, 30), date(2027, 10,
 DAYS += [date(2027, 1, 11), date(2027, 1, 12)]
 
 
-def _rules(hours: list[str], step: int, notice: int) -> OpeningRules:
+def _rules(hours: list[str], step: int, notice: int, weekends: bool = True) -> OpeningRules:
     data = copy.deepcopy(EXAMPLE)
     business = data["businesses"][0]
     weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-    business["hours"] = {day: hours for day in weekdays}
+    business["hours"] = {day: hours for day in weekdays[: 7 if weekends else 5]}
     business["closed"] = []
     business["public_holidays"] = None
     business["slot_step"] = step
@@ -277,3 +278,74 @@ def test_the_search_offers_what_the_plain_reading_offers(
     assert search(rules, duration, busy, wanted, now=now, limit=limit) == reference_search(
         rules, duration, busy, wanted, now=now, limit=limit
     )
+
+
+# -- an offer from the agenda of the days asked for only -------------------------------------
+
+
+def _offer_from_what_is_read(rules, duration, wanted, busy, now, limit):
+    """``Booking.offer``'s reading: the spans overlapping each window's reading, window after
+    window, then the whole horizon's; and how many readings it took."""
+    occupancy = Occupancy(busy, PRACTITIONERS)
+    for count, within in enumerate(windows(rules, wanted, now), start=1):
+        start, end = reading(rules, *within)
+        read = [b for b in busy if b.start < end and start < b.end]
+        offer = settle(
+            rules, duration, wanted, Occupancy(read, PRACTITIONERS), now, limit, within=within
+        )
+        if offer is not None:
+            return offer, count
+    return settle(rules, duration, wanted, occupancy, now, limit, within=None), None
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    hours=st.sampled_from([["08:30-12:30", "14:00-19:00"], ["00:00-02:30", "21:00-23:45"]]),
+    weekends=st.booleans(),
+    minutes=st.sampled_from([30, 60]),
+    start_day=st.integers(-2, 95),
+    kind=st.sampled_from(["day", "week", "exact", "exact, no day", "window"]),
+    moment=st.sampled_from([time(9), time(18, 45), time(0, 15), time(23, 30), time(15)]),
+    practitioner=st.sampled_from([None, *PRACTITIONERS, "Dr Nobody"]),
+    limit=st.sampled_from([1, 6]),
+    data=st.data(),
+)
+def test_an_offer_from_the_days_asked_for_is_the_whole_horizons(
+    hours, weekends, minutes, start_day, kind, moment, practitioner, limit, data
+):
+    rules = _rules(hours, 30, 120, weekends)
+    monday = date(2027, 3, 8)
+    busy = data.draw(busy_weeks(monday))
+    now = datetime.combine(monday, time(10), PARIS)
+    day = monday + timedelta(days=start_day)
+    wanted = {
+        "day": Wanted(day, day, practitioner=practitioner),
+        "week": Wanted(day, day + timedelta(days=6), practitioner=practitioner),
+        "exact": Wanted(day, day, moment, moment, practitioner),
+        "exact, no day": Wanted(None, None, moment, moment, practitioner),
+        "window": Wanted(day, day, time(14), time(17), practitioner),
+    }[kind]
+    duration = timedelta(minutes=minutes)
+    whole = settle(rules, duration, wanted, Occupancy(busy, PRACTITIONERS), now, limit, within=None)
+    narrowed, _ = _offer_from_what_is_read(rules, duration, wanted, busy, now, limit)
+    assert narrowed == whole
+
+
+def test_an_exact_time_on_a_free_afternoon_reads_its_own_day_only():
+    rules = _rules(["08:30-12:30", "14:00-19:00"], 30, 120)
+    monday = date(2027, 3, 8)
+    now = datetime.combine(monday, time(10), PARIS)
+    tuesday = monday + timedelta(days=1)
+    busy = [
+        Busy(
+            datetime.combine(tuesday + timedelta(days=n // 8), time(8 + n % 8, 30), PARIS),
+            datetime.combine(tuesday + timedelta(days=n // 8), time(9 + n % 8), PARIS),
+            PRACTITIONERS[n % 2],
+        )
+        for n in range(80)
+    ]
+    wanted = Wanted(tuesday, tuesday, time(15), time(15))
+    offer, readings = _offer_from_what_is_read(rules, timedelta(minutes=30), wanted, busy, now, 6)
+    assert readings == 1
+    assert offer.exact and offer.slots[0].start == datetime.combine(tuesday, time(15), PARIS)
+    assert windows(rules, wanted, now)[0] == (tuesday, tuesday)

@@ -9,7 +9,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import callbacks
-from bot.callbacks import MAX_ID, ROUTES, TEMPLATES, BadCallback, Callback, encode, parse, read
+from bot.callbacks import (
+    MAX_BYTES,
+    MAX_ID,
+    ROUTES,
+    TEMPLATES,
+    BadCallback,
+    Callback,
+    encode,
+    parse,
+    read,
+)
 
 # -- values a real button carries, per field ---------------------------------------------------
 
@@ -55,6 +65,11 @@ def valid_button(draw: st.DrawFn) -> tuple[str, tuple[object, ...]]:
 def test_what_the_bot_writes_reads_back(button: tuple[str, tuple[object, ...]]) -> None:
     route, values = button
     data = encode(route, *values)
+    if len(data.encode()) > MAX_BYTES:
+        # Too long for Telegram (a long key beside a large id): refused, and the bot, which
+        # checks, makes no such button.
+        assert parse(data) is None
+        return
     assert parse(data) == Callback(route, values)
     assert read(data, route).args == values
 
