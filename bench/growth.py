@@ -67,7 +67,10 @@ SUMMARIES_TARGET_S = 5.0
 SWEEP_TARGET_MS = 50.0
 
 
-def _settings(database: Path) -> Settings:
+def settings_for(
+    database: Path | str, businesses: int = BUSINESSES, practitioners: tuple[str, ...] = ("A", "B")
+) -> Settings:
+    """The example config with ``businesses`` copies of its first business, numbered from 1."""
     data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     template = data["businesses"][0]
     data["database"] = str(database)
@@ -77,9 +80,9 @@ def _settings(database: Path) -> Settings:
             "slug": f"business-{number}",
             "name": f"Cabinet {number}",
             "employers": [EMPLOYERS + number],
-            "practitioners": ["A", "B"],
+            "practitioners": list(practitioners),
         }
-        for number in range(1, BUSINESSES + 1)
+        for number in range(1, businesses + 1)
     ]
     return parse_settings(data)
 
@@ -114,7 +117,7 @@ def _percentiles(timings: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.99) - 1)]
 
 
-def _line(label: str, timings: list[float], target: float) -> str:
+def line(label: str, timings: list[float], target: float) -> str:
     p50, p99 = _percentiles(timings)
     verdict = "ok" if p99 <= target else "OVER"
     return (
@@ -129,7 +132,7 @@ async def _timed(action: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
     return (time.perf_counter() - started) * 1000, result
 
 
-async def _searches(booking: Booking, settings: Settings) -> None:
+async def searches(booking: Booking, settings: Settings) -> None:
     rng = random.Random(11)
     service = settings.businesses[0].service("consultation")
     wanted_by_kind: dict[str, Callable[[Any], Wanted]] = {
@@ -148,7 +151,7 @@ async def _searches(booking: Booking, settings: Settings) -> None:
             asked = wanted(day)
             spent, _ = await _timed(lambda b=business, w=asked: booking.offer(b, service, w))
             timings.append(spent)
-        print(_line(label, timings, SEARCH_TARGET_MS))
+        print(line(label, timings, SEARCH_TARGET_MS))
     timings = []
     for number in range(RUNS):
         business = settings.businesses[rng.randrange(WITH_HISTORY)]
@@ -166,7 +169,7 @@ async def _searches(booking: Booking, settings: Settings) -> None:
 
         spent, _ = await _timed(book)
         timings.append(spent)
-    print(_line("booking with its overlap check", timings, SEARCH_TARGET_MS))
+    print(line("booking with its overlap check", timings, SEARCH_TARGET_MS))
 
 
 async def _summaries(booking: Booking, settings: Settings, store: Store) -> None:
@@ -231,23 +234,23 @@ async def _bot(settings: Settings, store: Store, *, sweeps: bool) -> float:
                 for _ in range(SWEEPS):
                     spent, _ = await _timed(lambda: scheduled.sweep(context))
                     timings.append(spent)
-                print(_line("the minute sweep, nothing due", timings, SWEEP_TARGET_MS))
+                print(line("the minute sweep, nothing due", timings, SWEEP_TARGET_MS))
     return per_update
 
 
 async def _measure(folder: Path) -> None:
-    empty = _settings(folder / "empty.sqlite3")
+    empty = settings_for(folder / "empty.sqlite3")
     store = await _open(empty)
     empty_cpu = await _bot(empty, store, sweeps=False)
     await store.close()
 
-    settings = _settings(folder / "full.sqlite3")
+    settings = settings_for(folder / "full.sqlite3")
     await (await _open(settings)).close()
     _fill(settings)
     store = await _open(settings)
     booking = Booking(settings, store, ManualClock(NOW))
     async with recorded(store.db) as statements:
-        await _searches(booking, settings)
+        await searches(booking, settings)
         await _summaries(booking, settings, store)
         full_cpu = await _bot(settings, store, sweeps=True)
     ratio = full_cpu / empty_cpu

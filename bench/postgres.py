@@ -1,0 +1,206 @@
+"""The bot on PostgreSQL: bookings per second from one and three workers, and the free-slot
+search at a million appointments.
+
+It runs on the server SECRETARY_BOT_TEST_POSTGRES names, in databases of its own, dropped
+after. Unset, it runs itself again under ``.ci/postgres run --durable``: a throwaway cluster
+that, unlike the tests' one, keeps fsync and synchronous commits on, so that a commit costs
+what it costs in production. Without any server, one line says the figures were skipped.
+
+- bookings per second (``bench.bookings``): one worker, then three, each its own process;
+  SQLite's figure with one worker beside them;
+- free-slot search (``Booking.offer``) for a day, a week and an exact time, and booking, at
+  1,000,000 appointments of 100 businesses over two years (``bench.dataset``, as
+  ``bench.growth`` times them on SQLite), loaded with COPY, the indexes built after, then
+  ANALYZE: p50 / p99.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from bench import bookings
+from bench.dataset import Span, appointment_rows
+from bench.growth import NOW, START, settings_for
+from bench.growth import searches as timed_searches
+from bot.booking import Booking
+from bot.clock import ManualClock
+from storage import Store
+
+SERVER = "SECRETARY_BOT_TEST_POSTGRES"
+CLUSTER = Path(__file__).resolve().parents[1] / ".ci" / "postgres"
+BUSINESSES = 100
+APPOINTMENTS = 1_000_000
+DAYS = 730
+PATIENTS = 20_000
+WORKERS = (1, 3)
+
+_APPOINTMENT_COLUMNS = (
+    "business_id, practitioner, service, starts_at, ends_at, status, source, patient_id, "
+    "created_at, updated_at, scheduled_at"
+)
+# What a bulk load of appointments builds once at the end rather than row by row: every
+# index but the primary key's, the exclusion constraint and the foreign keys.
+_LATER = """
+    SELECT 'ALTER TABLE appointments ADD CONSTRAINT ' || quote_ident(conname) || ' '
+               || pg_get_constraintdef(oid),
+           'ALTER TABLE appointments DROP CONSTRAINT ' || quote_ident(conname)
+    FROM pg_constraint
+    WHERE conrelid = 'appointments'::regclass AND contype IN ('f', 'x')
+    UNION ALL
+    SELECT pg_get_indexdef(i.indexrelid), 'DROP INDEX ' || i.indexrelid::regclass::text
+    FROM pg_index i
+    WHERE i.indrelid = 'appointments'::regclass AND NOT EXISTS (
+        SELECT 1 FROM pg_constraint c
+        WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid)
+"""
+
+
+def load(url: str, spans: list[Span], now: datetime, *, limit: int | None, patients: int) -> int:
+    """Write ``patients`` people and the appointments of ``spans`` (``limit`` at most in the
+    first), as ``bench.dataset.fill`` does on SQLite; returns how many appointments."""
+    written = 0
+    with psycopg.connect(url) as connection:
+        connection.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        later = connection.execute(_LATER).fetchall()
+        for _, drop in later:
+            connection.execute(drop)
+        # The trigger marks people patients, which every one of these is already.
+        connection.execute("ALTER TABLE appointments DISABLE TRIGGER USER")
+        with connection.cursor() as cursor:
+            with cursor.copy(
+                """COPY people (telegram_id, first_name, language, created_at, last_seen_at,
+                       patient) FROM STDIN"""
+            ) as copy:
+                for number in range(1, patients + 1):
+                    copy.write_row((number, f"Patient{number}", "fr", 0, 0, 1))
+            with cursor.copy(f"COPY appointments ({_APPOINTMENT_COLUMNS}) FROM STDIN") as copy:
+                for index, span in enumerate(spans):
+                    rows = appointment_rows(
+                        span, now, limit=limit if index == 0 else None, patients=patients
+                    )
+                    for row in rows:
+                        copy.write_row(row)
+                        written += 1
+        connection.execute("ALTER TABLE appointments ENABLE TRIGGER USER")
+        for create, _ in later:
+            connection.execute(create)
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("ANALYZE")
+    return written
+
+
+def _url(server: str, name: str) -> str:
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+@contextmanager
+def _database(server: str, label: str) -> Iterator[str]:
+    """A new database on ``server``, dropped after."""
+    name = f"bench_{label}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _url(server, name)
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def _bookings(server: str) -> None:
+    print(
+        f"bookings per second: each worker {bookings.BOOKINGS} bookings through "
+        f"Booking.request, one in {bookings.CONTENDED_EVERY} on a time every worker asks for"
+    )
+    for workers in WORKERS:
+        with _database(server, f"bookings{workers}") as url:
+            print(bookings.line("PostgreSQL", bookings.run(url, workers)))
+    with tempfile.TemporaryDirectory(prefix="bench-postgres-") as folder:
+        path = str(Path(folder) / "bookings.sqlite3")
+        print(bookings.line("SQLite", bookings.run(path, 1)) + "   (reference)")
+
+
+async def _searches(url: str) -> None:
+    settings = settings_for(url, businesses=BUSINESSES)
+    businesses = [(b.slug, b.name) for b in settings.businesses]
+    await (await Store.open(url, businesses)).close()
+    per_day = APPOINTMENTS // (BUSINESSES * DAYS) + 1
+    started = time.perf_counter()
+    stored = await asyncio.to_thread(
+        load,
+        url,
+        [Span(1, BUSINESSES, START, DAYS, per_day)],
+        NOW,
+        limit=APPOINTMENTS,
+        patients=PATIENTS,
+    )
+    print(
+        f"loaded {stored:,} appointments of {BUSINESSES} businesses over two years and "
+        f"{PATIENTS:,} patients (COPY, indexes and constraints built after, ANALYZE) in "
+        f"{time.perf_counter() - started:.1f} s; no history rows (the search reads none)"
+    )
+    store = await Store.open(url, businesses)
+    try:
+        if store.business_ids["business-1"] != 1:
+            raise SystemExit("the dataset expects businesses numbered from 1 in config order")
+        await timed_searches(Booking(settings, store, ManualClock(NOW)), settings)
+    finally:
+        await store.close()
+
+
+def _measure(server: str) -> None:
+    with psycopg.connect(server, autocommit=True) as connection:
+        version = connection.execute("SHOW server_version").fetchone()[0]
+        fsync = connection.execute("SHOW fsync").fetchone()[0]
+        commit = connection.execute("SHOW synchronous_commit").fetchone()[0]
+    print(f"PostgreSQL {version}, fsync {fsync}, synchronous_commit {commit}")
+    if fsync != "on" or commit != "on":
+        print("  (a server without durable commits: the bookings per second are flattered)")
+    _bookings(server)
+    with _database(server, "search") as url:
+        asyncio.run(_searches(url))
+
+
+def _under_throwaway_cluster() -> None:
+    """This bench again, on a durable cluster of its own that ``.ci/postgres`` starts."""
+    sys.stdout.flush()  # what was printed before comes before what the cluster's run prints
+    completed = subprocess.run(
+        [str(CLUSTER), "run", "--durable", sys.executable, "-m", "bench.postgres"],
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    sys.stderr.write(completed.stderr)
+    if completed.returncode:
+        said = completed.stderr.strip().splitlines()
+        why = said[-1] if said else f"exit status {completed.returncode}"
+        print(f"PostgreSQL figures skipped: {CLUSTER.name} run failed ({why})")
+
+
+def main() -> None:
+    server = os.environ.get(SERVER)
+    if not server:
+        _under_throwaway_cluster()
+        return
+    try:
+        psycopg.connect(server, connect_timeout=10).close()
+    except psycopg.OperationalError as error:
+        print(f"PostgreSQL figures skipped: no server at {SERVER} ({error})")
+        return
+    _measure(server)
+
+
+if __name__ == "__main__":
+    main()
