@@ -47,6 +47,7 @@ from bot.summaries import Summaries
 from handlers import delivery, scheduled
 from storage import Store
 from storage.appointments import SlotTaken
+from storage.db import Database
 from storage.plans import explain, partial_indexes, recorded
 
 BUSINESSES = 500
@@ -260,9 +261,14 @@ async def _measure(folder: Path) -> None:
         f"{full_cpu * 1000:.1f} ms at {APPOINTMENTS:,}: x{ratio:.2f}   "
         f"(target <= x{CPU_TARGET:g}) {verdict}"
     )
-    plans = await explain(store.db, statements)
-    partial = await partial_indexes(store.db)
+    await show_plans(store.db, statements)
     await store.close()
+
+
+async def show_plans(database: Database, statements: list[Any]) -> None:
+    """The plan of each of ``statements``, a large table read whole flagged."""
+    plans = await explain(database, statements)
+    partial = await partial_indexes(database)
     scanning = [plan for plan in plans if plan.scans(partial)]
     print(
         f"query plans: {len(plans)} distinct statements, "

@@ -11,7 +11,9 @@ what it costs in production. Without any server, one line says the figures were 
 - free-slot search (``Booking.offer``) for a day, a week and an exact time, and booking, at
   1,000,000 appointments of 100 businesses over two years (``bench.dataset``, as
   ``bench.growth`` times them on SQLite), loaded with COPY, the indexes built after, then
-  ANALYZE: p50 / p99.
+  ANALYZE: p50 / p99;
+- the plan PostgreSQL makes of every distinct statement they ran: a large table read whole
+  (a sequential scan) is flagged.
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ import psycopg
 
 from bench import bookings
 from bench.dataset import Span, appointment_rows
-from bench.growth import NOW, START, settings_for
+from bench.growth import NOW, START, settings_for, show_plans
 from bench.growth import searches as timed_searches
 from bot.booking import Booking
 from bot.clock import ManualClock
 from storage import Store
+from storage.plans import recorded
 
 SERVER = "SECRETARY_BOT_TEST_POSTGRES"
 CLUSTER = Path(__file__).resolve().parents[1] / ".ci" / "postgres"
@@ -155,7 +158,9 @@ async def _searches(url: str) -> None:
     try:
         if store.business_ids["business-1"] != 1:
             raise SystemExit("the dataset expects businesses numbered from 1 in config order")
-        await timed_searches(Booking(settings, store, ManualClock(NOW)), settings)
+        async with recorded(store.db) as statements:
+            await timed_searches(Booking(settings, store, ManualClock(NOW)), settings)
+        await show_plans(store.db, statements)
     finally:
         await store.close()
 
@@ -197,7 +202,8 @@ def main() -> None:
     try:
         psycopg.connect(server, connect_timeout=10).close()
     except psycopg.OperationalError as error:
-        print(f"PostgreSQL figures skipped: no server at {SERVER} ({error})")
+        reason = " ".join(str(error).split())
+        print(f"PostgreSQL figures skipped: no server at {SERVER} ({reason})")
         return
     _measure(server)
 

@@ -1,5 +1,6 @@
-"""bench.postgres's bulk loader: what it writes is what the bot reads, and it leaves the
-appointments' indexes, constraints and triggers as the migrations made them."""
+"""What bench.postgres stands on: its bulk loader writes what the bot reads and leaves the
+appointments' indexes, constraints and triggers as the migrations made them; the query plans
+of what the store ran are PostgreSQL's own, a table read whole flagged."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,7 @@ import pytest
 from bench.dataset import Span
 from bench.postgres import _LATER, load
 from storage.db import Duplicate
+from storage.plans import explain, recorded
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
@@ -67,3 +69,27 @@ async def test_the_loader_writes_the_dataset_and_leaves_the_schema_whole(store, 
             "SELECT reltuples FROM pg_class WHERE oid = 'appointments'::regclass"
         ).fetchone()
     assert counted == (written,)
+
+
+async def test_the_plans_of_what_the_store_ran_come_from_the_server(store):
+    """Whether the planner reads a table this small by an index is its own choice: only
+    the statement counted without one is sure to be read whole."""
+    async with recorded(store.db) as statements:
+        await store.appointments.get(7)
+        await store.appointments.get(8)
+        await store.db.fetch_all(
+            "SELECT COUNT(*) FROM appointments WHERE status = ? AND service = ?",
+            ("done", "consultation"),
+        )
+    assert ("SELECT * FROM appointments WHERE id = ?", (7,)) in statements
+    assert store.db.counts.traced is None
+
+    plans = await explain(store.db, statements)
+
+    # One plan for each shape, its values shown as ``?``; read by an index or not.
+    by_id, count = plans
+    assert by_id.sql == "SELECT * FROM appointments WHERE id = ?"
+    assert count.sql == "SELECT COUNT(*) FROM appointments WHERE status = ? AND service = ?"
+    assert any("Seq Scan on appointments" in step for step in count.steps)
+    assert count.scans() != []
+    assert "on appointments" in by_id.steps[0]
