@@ -26,6 +26,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from storage import Store
 from storage.appointments import SlotTaken
+from storage.db import is_postgres
 
 BOOKINGS = 1000
 CONTENDED_EVERY = 5
@@ -42,6 +43,7 @@ class Result:
 
 @dataclass(frozen=True)
 class Run:
+    backend: str
     workers: int
     booked: int
     taken: int
@@ -203,6 +205,7 @@ def run(database: str, workers: int) -> Run:
             if process.is_alive():
                 process.terminate()
     result = Run(
+        "PostgreSQL" if is_postgres(database) else "SQLite",
         workers,
         sum(r.booked for r in done),
         sum(r.taken for r in done),
@@ -219,10 +222,10 @@ def run(database: str, workers: int) -> Run:
     return result
 
 
-def line(backend: str, result: Run) -> str:
+def line(result: Run) -> str:
     attempts = result.booked + result.taken
     return (
-        f"  {backend:10} {result.workers} worker{'s' if result.workers > 1 else ' '}  "
+        f"  {result.backend:10} {result.workers} worker{'s' if result.workers > 1 else ' '}  "
         f"{result.per_second:7.1f} bookings/s   ({result.booked} booked, "
         f"{result.taken} told 'slot taken', of {attempts} asked, in {result.seconds:.2f} s; "
         f"workers' CPU {result.cpu * 1000 / attempts:.2f} ms a booking)"

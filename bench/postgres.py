@@ -49,6 +49,7 @@ APPOINTMENTS = 1_000_000
 DAYS = 730
 PATIENTS = 20_000
 WORKERS = (1, 3)
+ROUNDS = 3
 
 _APPOINTMENT_COLUMNS = (
     "business_id, practitioner, service, starts_at, ends_at, status, source, patient_id, "
@@ -122,17 +123,30 @@ def _database(server: str, label: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+def _median(runs: list[bookings.Run]) -> str:
+    """The median run's line, and the spread: on a machine others share, one run says
+    little."""
+    ordered = sorted(runs, key=lambda run: run.per_second)
+    spread = f"{ordered[0].per_second:.0f}-{ordered[-1].per_second:.0f}"
+    return f"{bookings.line(ordered[len(ordered) // 2])}   [{spread}/s over {len(runs)} runs]"
+
+
 def _bookings(server: str) -> None:
     print(
         f"bookings per second: each worker {bookings.BOOKINGS} bookings through "
-        f"Booking.request, one in {bookings.CONTENDED_EVERY} on a time every worker asks for"
+        f"Booking.request, one in {bookings.CONTENDED_EVERY} on a time every worker asks for; "
+        f"the median of {ROUNDS} runs, each on a new database"
     )
     for workers in WORKERS:
-        with _database(server, f"bookings{workers}") as url:
-            print(bookings.line("PostgreSQL", bookings.run(url, workers)))
+        runs = []
+        for round_ in range(ROUNDS):
+            with _database(server, f"bookings{workers}_{round_}") as url:
+                runs.append(bookings.run(url, workers))
+        print(_median(runs))
     with tempfile.TemporaryDirectory(prefix="bench-postgres-") as folder:
-        path = str(Path(folder) / "bookings.sqlite3")
-        print(bookings.line("SQLite", bookings.run(path, 1)) + "   (reference)")
+        runs = [bookings.run(str(Path(folder) / f"{n}.sqlite3"), 1) for n in range(ROUNDS)]
+        print(f"{_median(runs)}   (reference)")
+    print("  (SQLite in WAL with synchronous = NORMAL syncs at checkpoints, not at each commit)")
 
 
 async def _searches(url: str) -> None:
@@ -170,7 +184,10 @@ def _measure(server: str) -> None:
         version = connection.execute("SHOW server_version").fetchone()[0]
         fsync = connection.execute("SHOW fsync").fetchone()[0]
         commit = connection.execute("SHOW synchronous_commit").fetchone()[0]
-    print(f"PostgreSQL {version}, fsync {fsync}, synchronous_commit {commit}")
+    print(
+        f"PostgreSQL {version}, fsync {fsync}, synchronous_commit {commit}; "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the runs"
+    )
     if fsync != "on" or commit != "on":
         print("  (a server without durable commits: the bookings per second are flattered)")
     _bookings(server)
