@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,7 @@ class Run:
     taken: int
     seconds: float  # from the start signal to the last worker done
     cpu: float  # the workers' CPU seconds, all together
+    server_cpu: float | None  # the server's, when it runs here
 
     @property
     def per_second(self) -> float:
@@ -181,8 +183,9 @@ async def _written(database: str) -> tuple[int, int, int]:
         await store.close()
 
 
-def run(database: str, workers: int) -> Run:
-    """``workers`` processes booking on ``database`` (a new one) at once."""
+def run(database: str, workers: int, server_cpu: Callable[[], float] | None = None) -> Run:
+    """``workers`` processes booking on ``database`` (a new one) at once; ``server_cpu``
+    tells the CPU seconds the database server has used so far."""
     asyncio.run(_prepare(database, workers))
     # Spawned, not forked: nothing of this process's event loop or connections is shared.
     context = multiprocessing.get_context("spawn")
@@ -196,8 +199,10 @@ def run(database: str, workers: int) -> Run:
     try:
         for _ in processes:
             _next(events, "ready")
+        served = server_cpu() if server_cpu else 0.0
         go.set()
         done = [_next(events, "done") for _ in processes]
+        served = server_cpu() - served if server_cpu else None
     finally:
         go.set()
         for process in processes:
@@ -211,6 +216,7 @@ def run(database: str, workers: int) -> Run:
         sum(r.taken for r in done),
         max(r.seconds for r in done),
         sum(r.cpu for r in done),
+        served,
     )
     # Each booking is one appointment held, one history line and the secretary's inbox copy.
     held, history, owed = asyncio.run(_written(database))
@@ -228,5 +234,10 @@ def line(result: Run) -> str:
         f"  {result.backend:10} {result.workers} worker{'s' if result.workers > 1 else ' '}  "
         f"{result.per_second:7.1f} bookings/s   ({result.booked} booked, "
         f"{result.taken} told 'slot taken', of {attempts} asked, in {result.seconds:.2f} s; "
-        f"workers' CPU {result.cpu * 1000 / attempts:.2f} ms a booking)"
+        f"CPU a booking: workers' {result.cpu * 1000 / attempts:.2f} ms"
+        + (
+            f", server's {result.server_cpu * 1000 / attempts:.2f} ms)"
+            if result.server_cpu is not None
+            else ")"
+        )
     )

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -123,6 +123,36 @@ def _database(server: str, label: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+def _server_cpu(server: str) -> Callable[[], float] | None:
+    """The CPU seconds the server's processes (the postmaster, its backends, those gone)
+    have used so far, read in /proc; None when the server does not run on this machine."""
+    with psycopg.connect(server) as connection:
+        data = connection.execute("SHOW data_directory").fetchone()[0]
+    try:
+        postmaster = int((Path(data) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used() -> float:
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                pid, rest = stat.read_text().split(" ", 1)
+            except OSError:
+                continue  # gone meanwhile: its parent counts it now
+            # After the command: state, parent, ... user and system time (fields 14, 15),
+            # then those of the children waited for (16, 17).
+            fields = rest.rsplit(")", 1)[1].split()
+            if int(pid) == postmaster:
+                ticks += sum(int(field) for field in fields[11:15])
+            elif int(fields[1]) == postmaster:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / tick
+
+    return used
+
+
 def _median(runs: list[bookings.Run]) -> str:
     """The median run's line, and the spread: on a machine others share, one run says
     little."""
@@ -137,11 +167,12 @@ def _bookings(server: str) -> None:
         f"Booking.request, one in {bookings.CONTENDED_EVERY} on a time every worker asks for; "
         f"the median of {ROUNDS} runs, each on a new database"
     )
+    server_cpu = _server_cpu(server)
     for workers in WORKERS:
         runs = []
         for round_ in range(ROUNDS):
             with _database(server, f"bookings{workers}_{round_}") as url:
-                runs.append(bookings.run(url, workers))
+                runs.append(bookings.run(url, workers, server_cpu))
         print(_median(runs))
     with tempfile.TemporaryDirectory(prefix="bench-postgres-") as folder:
         runs = [bookings.run(str(Path(folder) / f"{n}.sqlite3"), 1) for n in range(ROUNDS)]
