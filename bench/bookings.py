@@ -105,7 +105,7 @@ def _plan(settings: Settings, worker: int, workers: int) -> list[tuple[str, date
     return plan
 
 
-async def _book(database: str, worker: int, workers: int, events, go) -> None:
+async def _book(database: str, worker: int, workers: int, events, go, counted) -> None:
     settings = bench_settings(database, workers)
     store = await Store.open(database, [(b.slug, b.name) for b in settings.businesses])
     try:
@@ -130,13 +130,15 @@ async def _book(database: str, worker: int, workers: int, events, go) -> None:
                 Result(booked, taken, time.perf_counter() - started, time.process_time() - cpu),
             )
         )
+        # The server's CPU is read from its live processes: this one's stays until then.
+        await asyncio.to_thread(counted.wait)
     finally:
         await store.close()
 
 
-def _worker(database: str, worker: int, workers: int, events, go) -> None:
+def _worker(database: str, worker: int, workers: int, events, go, counted) -> None:
     try:
-        asyncio.run(_book(database, worker, workers, events, go))
+        asyncio.run(_book(database, worker, workers, events, go, counted))
     except BaseException as error:
         events.put(("failed", f"worker {worker}: {error!r}"))
         raise
@@ -189,9 +191,9 @@ def run(database: str, workers: int, server_cpu: Callable[[], float] | None = No
     asyncio.run(_prepare(database, workers))
     # Spawned, not forked: nothing of this process's event loop or connections is shared.
     context = multiprocessing.get_context("spawn")
-    events, go = context.Queue(), context.Event()
+    events, go, counted = context.Queue(), context.Event(), context.Event()
     processes = [
-        context.Process(target=_worker, args=(database, worker, workers, events, go))
+        context.Process(target=_worker, args=(database, worker, workers, events, go, counted))
         for worker in range(workers)
     ]
     for process in processes:
@@ -205,6 +207,7 @@ def run(database: str, workers: int, server_cpu: Callable[[], float] | None = No
         served = server_cpu() - served if server_cpu else None
     finally:
         go.set()
+        counted.set()
         for process in processes:
             process.join(timeout=60)
             if process.is_alive():

@@ -124,8 +124,9 @@ def _database(server: str, label: str) -> Iterator[str]:
 
 
 def _server_cpu(server: str) -> Callable[[], float] | None:
-    """The CPU seconds the server's processes (the postmaster, its backends, those gone)
-    have used so far, read in /proc; None when the server does not run on this machine."""
+    """The CPU seconds the server's processes (the postmaster, its backends and background
+    workers, those gone) have used so far, read in /proc; None when the server does not run
+    on this machine."""
     with psycopg.connect(server) as connection:
         data = connection.execute("SHOW data_directory").fetchone()[0]
     try:
