@@ -230,17 +230,21 @@ def _measure(server: str) -> None:
 def _under_throwaway_cluster() -> None:
     """This bench again, on a durable cluster of its own that ``.ci/postgres`` starts."""
     sys.stdout.flush()  # what was printed before comes before what the cluster's run prints
-    completed = subprocess.run(
-        [str(CLUSTER), "run", "--durable", sys.executable, "-m", "bench.postgres"],
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
+    try:
+        completed = subprocess.run(
+            [str(CLUSTER), "run", "--durable", sys.executable, "-m", "bench.postgres"],
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    except OSError as error:
+        print(f"PostgreSQL figures skipped: {CLUSTER} cannot be run ({error.strerror})")
+        return
     sys.stderr.write(completed.stderr)
     if completed.returncode:
         said = completed.stderr.strip().splitlines()
         why = said[-1] if said else f"exit status {completed.returncode}"
-        print(f"PostgreSQL figures skipped: {CLUSTER.name} run failed ({why})")
+        print(f"PostgreSQL figures skipped: .ci/postgres run --durable failed ({why})")
 
 
 def main() -> None:
