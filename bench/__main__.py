@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, one after the other, each printing what it measures."""
 
-from bench import growth, nlu, reminders, startup, throughput, webhook
+from bench import growth, nlu, postgres, reminders, startup, throughput, webhook
 
 
 def main() -> None:
@@ -14,6 +14,8 @@ def main() -> None:
     webhook.main()
     print("\n== A million appointments and 500 businesses (bench.growth) ==")
     growth.main()
+    print("\n== PostgreSQL: bookings from several workers, search at 1,000,000 (bench.postgres) ==")
+    postgres.main()
     print("\n== Start-up and the week image (bench.startup) ==")
     startup.main()
 

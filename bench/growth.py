@@ -55,6 +55,7 @@ from bot.simulator import Simulator
 from handlers import delivery
 from handlers.common import deps
 from storage import Store
+from storage.db import Database
 from storage.plans import explain, partial_indexes, recorded
 
 BUSINESSES = 500
@@ -77,7 +78,10 @@ SUMMARIES_TARGET_S = 5.0
 SWEEP_TARGET_MS = 50.0
 
 
-def _config(database: Path) -> dict[str, Any]:
+def config_for(
+    database: Path | str, businesses: int = BUSINESSES, practitioners: tuple[str, ...] = ("A", "B")
+) -> dict[str, Any]:
+    """The example config with ``businesses`` copies of its first business, numbered from 1."""
     data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     template = data["businesses"][0]
     data["database"] = str(database)
@@ -87,11 +91,15 @@ def _config(database: Path) -> dict[str, Any]:
             "slug": f"business-{number}",
             "name": f"Cabinet {number}",
             "employers": [EMPLOYERS + number],
-            "practitioners": ["A", "B"],
+            "practitioners": list(practitioners),
         }
-        for number in range(1, BUSINESSES + 1)
+        for number in range(1, businesses + 1)
     ]
     return data
+
+
+def settings_for(database: Path | str, **shape: Any) -> Settings:
+    return parse_settings(config_for(database, **shape))
 
 
 async def _open(settings: Settings) -> Store:
@@ -124,7 +132,7 @@ def _percentiles(timings: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.99) - 1)]
 
 
-def _line(label: str, timings: list[float], target: float) -> str:
+def line(label: str, timings: list[float], target: float) -> str:
     p50, p99 = _percentiles(timings)
     verdict = "ok" if p99 <= target else "OVER"
     return (
@@ -208,7 +216,7 @@ async def _hot_paths(application: Application, tg: Simulator) -> None:
     context = CallbackContext(application)
     rng = random.Random(11)
     for hot in (OFFER_DAY, OFFER_WEEK, OFFER_EXACT, BOOKING):
-        print(_line(hot.name, await _hot(hot, context, RUNS, rng), SEARCH_TARGET_MS))
+        print(line(hot.name, await _hot(hot, context, RUNS, rng), SEARCH_TARGET_MS))
     settings = deps(context).settings
     started = time.perf_counter()
     for business in settings.businesses:
@@ -231,7 +239,7 @@ async def _hot_paths(application: Application, tg: Simulator) -> None:
         await sweep()  # owes the 500 summaries: not counted
         await idle()
         timings = [await _timed(sweep) for _ in range(SWEEPS)]
-    print(_line("the minute sweep, nothing due", timings, SWEEP_TARGET_MS))
+    print(line("the minute sweep, nothing due", timings, SWEEP_TARGET_MS))
 
 
 def _report_cpu(empty: list[float], full: list[float]) -> None:
@@ -253,7 +261,7 @@ def _report_cpu(empty: list[float], full: list[float]) -> None:
 async def _measure(folder: Path) -> None:
     configs = {}
     for name in ("empty", "full"):
-        data = _config(folder / f"{name}.sqlite3")
+        data = config_for(folder / f"{name}.sqlite3")
         configs[name] = folder / f"{name}.yaml"
         configs[name].write_text(yaml.safe_dump(data), encoding="utf-8")
         await (await _open(parse_settings(data))).close()
@@ -264,9 +272,15 @@ async def _measure(folder: Path) -> None:
     store = await _open(settings)
     async with recorded(store.db) as statements, Simulator(clock=lambda: NOW) as tg:
         await _hot_paths(_application(settings, store, tg), tg)
-    plans = await explain(store.db, statements)
-    partial = await partial_indexes(store.db)
+    await show_plans(store.db, statements)
     await store.close()
+
+
+async def show_plans(database: Database, statements: list[Any]) -> None:
+    """The plan of each of ``statements``: a large table read whole, or a time range bounded
+    on one side, flagged."""
+    plans = await explain(database, statements)
+    partial = await partial_indexes(database)
     flagged = [plan for plan in plans if plan.scans(partial) or plan.one_sided()]
     print(
         f"query plans: {len(plans)} distinct statements, {len(flagged)} reading a large table "

@@ -1,5 +1,6 @@
 """The query plans of what a piece of work asked the database: how the bench and the tests
-show that no hot query reads a large table whole, whatever its size."""
+show that no hot query reads a large table whole, whatever its size, on SQLite (``EXPLAIN
+QUERY PLAN``) or PostgreSQL (``EXPLAIN``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from storage.db import Database
 
@@ -27,6 +29,7 @@ LARGE = frozenset(
 
 _SOURCE = re.compile(r"\b(?:FROM|JOIN|UPDATE)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?", re.IGNORECASE)
 _SCAN = re.compile(r"^SCAN (\w+)")
+_SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 _INDEX = re.compile(r"USING (?:COVERING )?INDEX (\w+)")
 # A range an index is searched by, as a plan shows it: "starts_at>?", "at<?".
 _RANGE = re.compile(r"\b(\w+)([<>])\?")
@@ -50,6 +53,7 @@ _READS = ("SELECT", "UPDATE", "DELETE", "WITH")
 # A statement's shape: its values (bound when traced) and lists of them made alike.
 _VALUES = re.compile(r"'(?:[^']|'')*'|-?\b\d+(?:\.\d+)?\b|\bNULL\b")
 _LISTS = re.compile(r"\?(?:\s*,\s*\?)+")
+_NUMBERED = re.compile(r"\?\d+")
 _NOT_ALIASES = frozenset(
     {"WHERE", "ON", "SET", "JOIN", "CROSS", "LEFT", "INNER", "GROUP", "ORDER", "LIMIT", "UNION"}
 )
@@ -72,7 +76,7 @@ class Plan:
         return [
             step
             for step in self.steps
-            if (found := _SCAN.match(step))
+            if (found := _SCAN.match(step) or _SEQ_SCAN.search(step))
             and tables.get(found[1].lower()) in LARGE
             and not ((index := _INDEX.search(step)) and index[1] in partial)
         ]
@@ -96,9 +100,17 @@ class Plan:
 
 
 @asynccontextmanager
-async def recorded(database: Database) -> AsyncIterator[list[str]]:
-    """Every statement run on ``database`` inside the block, its parameters bound."""
-    statements: list[str] = []
+async def recorded(database: Database) -> AsyncIterator[list[Any]]:
+    """Every statement run on ``database`` inside the block: on SQLite its text with its
+    parameters bound, on a server (text, parameters)."""
+    statements: list[Any] = []
+    if database.dialect == "postgres":
+        database.counts.traced = statements
+        try:
+            yield statements
+        finally:
+            database.counts.traced = None
+        return
     connection = database._connection
     await connection.set_trace_callback(statements.append)
     try:
@@ -107,26 +119,37 @@ async def recorded(database: Database) -> AsyncIterator[list[str]]:
         await connection.set_trace_callback(None)
 
 
-async def explain(database: Database, statements: list[str]) -> list[Plan]:
+async def explain(database: Database, statements: list[Any]) -> list[Plan]:
     """The plan of each statement that reads tables, one for each shape, in the order first
     run (the statement shown with its values as ``?``)."""
     plans, done = [], set()
-    for sql in statements:
+    server = database.dialect == "postgres"
+    for statement in statements:
+        sql, parameters = statement if server else (statement, ())
         text = " ".join(sql.split())
         upper = text.upper()
         reads = upper.startswith(_READS) or (upper.startswith("INSERT") and "SELECT" in upper)
-        shape = _LISTS.sub("?", _VALUES.sub("?", text))
+        shape = _LISTS.sub("?", _VALUES.sub("?", _NUMBERED.sub("?", text)))
         if shape in done or not reads:
             continue
         done.add(shape)
-        rows = await database.fetch_all(f"EXPLAIN QUERY PLAN {text}")
-        plans.append(Plan(shape, tuple(row[-1] for row in rows)))
+        if server:
+            rows = await database.fetch_all(f"EXPLAIN {text}", parameters)
+            plans.append(Plan(shape, tuple(row[0] for row in rows)))
+        else:
+            rows = await database.fetch_all(f"EXPLAIN QUERY PLAN {text}")
+            plans.append(Plan(shape, tuple(row[-1] for row in rows)))
     return plans
 
 
 async def partial_indexes(database: Database) -> frozenset[str]:
     """The indexes that keep some rows only (``CREATE INDEX ... WHERE``)."""
-    rows = await database.fetch_all(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-    )
+    if database.dialect == "postgres":
+        rows = await database.fetch_all(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+        )
+    else:
+        rows = await database.fetch_all(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        )
     return frozenset(row[0] for row in rows if " WHERE " in " ".join(row[1].upper().split()))
