@@ -131,7 +131,6 @@ def build_application(
         .post_init(menus.publish)
         .build()
     )
-    application.record_updates(store.handled_updates, clock)
     application.bot_data[DEPS_KEY] = Deps(
         settings=settings,
         store=store,
@@ -430,6 +429,10 @@ async def running(
                 drop_pending_updates=False,
             )
         else:
+            # Only a webhook is sent an update again (its 200 lost or late); polling's offset
+            # tells Telegram what came, and recording every update would cost a write each.
+            d = application.bot_data[DEPS_KEY]
+            application.record_updates(d.store.handled_updates, d.clock)
             # Our own server, not python-telegram-bot's: it answers once the update is
             # handled (bot.webhook_server), and 403 to a request without the secret.
             server = WebhookServer(

@@ -96,12 +96,12 @@ class Connection(Protocol):
 
 class Counts:
     """What the bench reports per update: statements run, write transactions; and, while
-    ``traced`` is a list (storage.plans on a server), each statement with its parameters."""
+    ``tracing`` is a list (storage.plans on a server), each statement with its parameters."""
 
     def __init__(self) -> None:
         self.statements = 0
         self.write_transactions = 0
-        self.traced: list[tuple[str, Sequence[object]]] | None = None
+        self.tracing: list[tuple[str, Sequence[object]]] | None = None
 
 
 class Database(Protocol):

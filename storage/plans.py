@@ -105,18 +105,24 @@ async def recorded(database: Database) -> AsyncIterator[list[Any]]:
     parameters bound, on a server (text, parameters)."""
     statements: list[Any] = []
     if database.dialect == "postgres":
-        database.counts.traced = statements
+        database.counts.tracing = statements
         try:
             yield statements
         finally:
-            database.counts.traced = None
+            database.counts.tracing = None
         return
     connection = database._connection
-    await connection.set_trace_callback(statements.append)
+    counts = database.counts
+
+    def trace(statement: str) -> None:
+        counts.traced(statement)
+        statements.append(statement)
+
+    await connection.set_trace_callback(trace)
     try:
         yield statements
     finally:
-        await connection.set_trace_callback(None)
+        await connection.set_trace_callback(counts.traced)
 
 
 async def explain(database: Database, statements: list[Any]) -> list[Plan]:

@@ -207,8 +207,8 @@ class _Bound:
 
     async def _execute(self, sql: str, parameters: Sequence[object]) -> _RawCursor:
         self._counts.statements += 1
-        if self._counts.traced is not None:
-            self._counts.traced.append((sql, parameters))
+        if self._counts.tracing is not None:
+            self._counts.tracing.append((sql, parameters))
         cursor = _RawCursor(self._connection)
         try:
             async with _mapped():

@@ -82,7 +82,7 @@ async def test_the_plans_of_what_the_store_ran_come_from_the_server(store):
             ("done", "consultation"),
         )
     assert ("SELECT * FROM appointments WHERE id = ?", (7,)) in statements
-    assert store.db.counts.traced is None
+    assert store.db.counts.tracing is None
 
     plans = await explain(store.db, statements)
 
