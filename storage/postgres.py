@@ -233,6 +233,12 @@ async def _mapped() -> AsyncIterator[None]:
         yield
     except (errors.UniqueViolation, errors.ExclusionViolation) as error:
         raise Duplicate(str(error)) from error
+    except errors.DeadlockDetected as error:
+        # Two bookings each waiting to learn whether the other's overlapping slot holds: the
+        # server gives up one, and the other's slot then holds. The same as slot taken.
+        if "exclusion constraint" in (error.diag.context or ""):
+            raise Duplicate(str(error)) from error
+        raise
     except (psycopg.IntegrityError, errors.RaiseException) as error:
         raise Refused(str(error)) from error
 

@@ -47,6 +47,41 @@ async def test_the_database_itself_refuses_two_held_appointments_that_overlap(st
     await insert(TEN + timedelta(minutes=30), "requested")
 
 
+async def test_two_bookings_waiting_on_each_other_end_as_one_slot_taken(store, settings):
+    (other,) = await _workers(settings, 1)
+    business = store.business_ids["cabinet-dupont"]
+    both_in = asyncio.Barrier(2)
+
+    async def book(which: Store, first: datetime, then: datetime) -> int:
+        async with which.db.transaction() as db:
+            for start in (first, then):
+                await db.execute(
+                    """INSERT INTO appointments (business_id, practitioner, service, starts_at,
+                           ends_at, status, source, created_at, updated_at)
+                       VALUES (?, 'Dr Dupont', 'detartrage', ?, ?, 'requested', 'phone', 0, 0)""",
+                    (business, int(start.timestamp()), int(start.timestamp()) + 1800),
+                )
+                if start == first:
+                    await both_in.wait()
+        return 2
+
+    eleven = TEN + timedelta(hours=1)
+    try:
+        # Each holds one slot, then asks for one overlapping the other's: a deadlock.
+        results = await asyncio.gather(
+            book(store, TEN, eleven + timedelta(minutes=10)),
+            book(other, eleven, TEN + timedelta(minutes=10)),
+            return_exceptions=True,
+        )
+    finally:
+        await other.close()
+    assert sorted(type(r).__name__ for r in results) == ["Duplicate", "int"]
+    (held,) = await store.db.fetch_all(
+        "SELECT count(*) AS n FROM appointments WHERE business_id = ?", (business,)
+    )
+    assert held["n"] == 2
+
+
 async def test_bookings_from_many_workers_at_once_hold_one_slot(store, settings):
     others = await _workers(settings, 4)
     try:
