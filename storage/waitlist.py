@@ -157,17 +157,7 @@ class Waitlist:
                 """INSERT INTO waitlist_entries (business_id, patient_id, service, day_from,
                        day_to, time_from, time_to, practitioner, created_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id""",
-                (
-                    new.business_id,
-                    new.patient_id,
-                    new.service,
-                    new.day_from.isoformat(),
-                    new.day_to.isoformat(),
-                    _time_text(new.time_from),
-                    _time_text(new.time_to),
-                    new.practitioner,
-                    to_epoch(now),
-                ),
+                (*_wish(new), to_epoch(now)),
             )
             row = await cursor.fetchone()
             if row is None:
@@ -310,22 +300,27 @@ async def _entry(db: Connection, entry_id: int) -> Entry | None:
     return Entry.from_row(row) if row else None
 
 
+def _wish(new: NewEntry) -> tuple[object, ...]:
+    """What makes a wish the same as another, in the columns' order."""
+    return (
+        new.business_id,
+        new.patient_id,
+        new.service,
+        new.day_from.isoformat(),
+        new.day_to.isoformat(),
+        _time_text(new.time_from),
+        _time_text(new.time_to),
+        new.practitioner,
+    )
+
+
 async def _same_wish(db: Connection, new: NewEntry) -> Entry:
     async with db.execute(
         """SELECT * FROM waitlist_entries
-           WHERE ended_at IS NULL AND patient_id = ? AND business_id = ? AND service = ?
-             AND day_from = ? AND day_to = ? AND time_from IS ? AND time_to IS ?
-             AND practitioner IS ?""",
-        (
-            new.patient_id,
-            new.business_id,
-            new.service,
-            new.day_from.isoformat(),
-            new.day_to.isoformat(),
-            _time_text(new.time_from),
-            _time_text(new.time_to),
-            new.practitioner,
-        ),
+           WHERE ended_at IS NULL AND business_id = ? AND patient_id = ? AND service = ?
+             AND day_from = ? AND day_to = ? AND time_from IS NOT DISTINCT FROM ?
+             AND time_to IS NOT DISTINCT FROM ? AND practitioner IS NOT DISTINCT FROM ?""",
+        _wish(new),
     ) as cursor:
         return Entry.from_row(await cursor.fetchone())
 

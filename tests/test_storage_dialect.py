@@ -8,7 +8,7 @@ import pytest
 STORAGE = Path(__file__).parent.parent / "storage"
 BACKENDS = {"sqlite.py", "checkpoint.py", "postgres.py", "plans.py", "backup.py"}
 SQLITE_ONLY = re.compile(
-    r"INSERT OR (IGNORE|REPLACE)|REPLACE INTO|lastrowid|sqlite_|PRAGMA|IS NOT \?"
+    r"INSERT OR (IGNORE|REPLACE)|REPLACE INTO|lastrowid|sqlite_|PRAGMA|IS (NOT )?\?"
     r"|aiosqlite|\bGLOB\b|julianday|\bmax\(\w+, |\bmin\(\w+, ",
     re.IGNORECASE,
 )

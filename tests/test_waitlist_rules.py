@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+import pytest
+
 from bot import outbox
 from bot.agenda import Busy, OpeningRules, Slot, Wanted
 from bot.waitlist import (
@@ -23,6 +25,9 @@ from bot.waitlist import (
 from storage.appointments import NewAppointment, Source, Status
 from storage.waitlist import Ended, Entry, NewEntry, NewOffer, Outcome
 from tests.conftest import MONDAY_9AM, PARIS
+
+# The storage half runs on both backends.
+pytestmark = pytest.mark.backends
 
 TODAY = MONDAY_9AM.date()
 WEDNESDAY = date(2027, 1, 13)
