@@ -20,7 +20,7 @@ from handlers import desk, steps
 from handlers.common import Deps, deps, keyboard, reply, staff_language
 from handlers.delivery import Rendered, Renderer
 from handlers.desk import Draft
-from handlers.staff import audit, require_secretary, secretary_name
+from handlers.staff import audit, secretary_name
 from storage.calls import Call, NewCall
 from storage.outbox import Message
 
@@ -29,21 +29,11 @@ log = logging.getLogger(__name__)
 
 async def call(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/appel [business] [M. Leroy 06 11 22 33 44 rappeler pour ses résultats]``."""
-    if not await require_secretary(update, context):
-        return
-    d = deps(context)
-    language = staff_language(context, update.effective_user.id)
-    if await desk.too_long(update, d, language):
-        return
-    await _next(update, d, language, desk.start(context, desk.CALL_STEP))
+    await desk.begin(update, context, desk.CALL_STEP, _next)
 
 
 async def _typed(update, context, d: Deps, language: str, step: dict, text: str) -> None:
-    draft = desk.of_text(context, step)
-    if await desk.too_long(update, d, language):
-        return
-    draft.text = text
-    await _next(update, d, language, draft)
+    await desk.go_on(update, context, d, language, step, text, _next)
 
 
 def _merge_call(d: Deps, draft: Draft, business: Business) -> None:

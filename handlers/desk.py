@@ -10,6 +10,7 @@ bot.persistence), so whichever worker gets her next message goes on with it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardMarkup, Update
@@ -18,8 +19,8 @@ from telegram.ext import ContextTypes
 from bot.agenda import Wanted
 from bot.series import Recurrence
 from handlers import lookups, steps
-from handlers.common import Deps, deps, keyboard, telegram_length
-from handlers.staff import find_business
+from handlers.common import Deps, deps, keyboard, staff_language, telegram_length
+from handlers.staff import find_business, require_secretary
 
 RDV_STEP = "desk.rdv"
 CALL_STEP = "desk.call"
@@ -132,3 +133,37 @@ async def too_long(update: Update, d: Deps, language: str) -> bool:
         d.i18n.text(language, "desk.too_long", limit=DESK_TEXT_LIMIT)
     )
     return True
+
+
+# What a flow does with its draft once more of it is known: ask for the rest, or act.
+NextStep = Callable[[Update, Deps, str, "Draft"], Awaitable[None]]
+
+
+async def begin(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, step: str, next_step: NextStep
+) -> None:
+    """``/rdv`` or ``/appel``, with whatever the secretary typed after it: a new draft."""
+    if not await require_secretary(update, context):
+        return
+    d = deps(context)
+    language = staff_language(context, update.effective_user.id)
+    if await too_long(update, d, language):
+        return
+    await next_step(update, d, language, start(context, step))
+
+
+async def go_on(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    d: Deps,
+    language: str,
+    step: dict,
+    text: str,
+    next_step: NextStep,
+) -> None:
+    """The secretary's next message, read into the draft waiting for it."""
+    draft = of_text(context, step)
+    if await too_long(update, d, language):
+        return
+    draft.text = text
+    await next_step(update, d, language, draft)

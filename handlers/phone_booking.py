@@ -20,9 +20,9 @@ from bot.config import Business, Service
 from bot.series import read_series_booking
 from bot.series_booking import Who
 from handlers import desk, offers, series, steps
-from handlers.common import Deps, appointment_values, deps, keyboard, reply, staff_language
+from handlers.common import Deps, appointment_values, keyboard, reply
 from handlers.desk import Draft
-from handlers.staff import PROPOSALS_SHOWN, audit, day_code, require_secretary, snapshot
+from handlers.staff import PROPOSALS_SHOWN, audit, day_code, snapshot
 from storage.appointments import SlotTaken
 
 log = logging.getLogger(__name__)
@@ -32,21 +32,11 @@ DAYS_SHOWN = 6
 
 async def rdv(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/rdv [business] [Mme Durand 06 12 34 56 78 détartrage mardi 10h]``."""
-    if not await require_secretary(update, context):
-        return
-    d = deps(context)
-    language = staff_language(context, update.effective_user.id)
-    if await desk.too_long(update, d, language):
-        return
-    await _next(update, d, language, desk.start(context, desk.RDV_STEP))
+    await desk.begin(update, context, desk.RDV_STEP, _next)
 
 
 async def _typed(update, context, d: Deps, language: str, step: dict, text: str) -> None:
-    draft = desk.of_text(context, step)
-    if await desk.too_long(update, d, language):
-        return
-    draft.text = text
-    await _next(update, d, language, draft)
+    await desk.go_on(update, context, d, language, step, text, _next)
 
 
 def _merge_booking(d: Deps, draft: Draft, business: Business) -> None:
