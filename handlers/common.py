@@ -178,6 +178,21 @@ def with_outcome(text: str, outcome: str, limit: int = MESSAGE_LIMIT) -> str:
     return f"{text}\n{outcome}"
 
 
+async def show_outcome(update: Update, outcome: str) -> None:
+    """The tapped message edited to say what became of it, best effort: what anyone is owed
+    was written with the change. A tap on a message the bot cannot read (inline, or too old
+    to be sent with the tap) leaves it as it is."""
+    query = update.callback_query
+    message = query.message
+    if message is None or not message.is_accessible or message.text is None:
+        log.info("tapped message of query %s not readable: not edited", query.id)
+        return
+    try:
+        await query.edit_message_text(with_outcome(message.text, outcome))
+    except TelegramError as error:
+        log.info("message %s not edited: %s", message.message_id, error)
+
+
 async def send_safely(
     context: ContextTypes.DEFAULT_TYPE,
     chat_id: int,

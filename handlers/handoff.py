@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 
 from telegram import Message as TelegramMessage
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import callbacks, outbox
 from bot.config import Business
 from bot.handoff import Reason
-from handlers.common import Deps, deps, keyboard, staff_language, with_outcome
+from handlers.common import Deps, deps, keyboard, show_outcome, staff_language
 from handlers.delivery import Rendered, Renderer
 from handlers.staff import answer_stale, contact_of, require_secretary, secretary_name
 from storage.outbox import Message, Owed
@@ -196,12 +195,8 @@ async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     await update.callback_query.answer()
-    query_message = update.callback_query.message
     outcome = d.i18n.text(language, "handoff.closed_by", secretary=secretary_name(d, user.id))
-    try:
-        await update.callback_query.edit_message_text(with_outcome(query_message.text, outcome))
-    except (TelegramError, AttributeError) as error:
-        log.info("thread %s: closed copy not edited: %s", thread_id, error)
+    await show_outcome(update, outcome)
 
 
 async def close_quiet(context: ContextTypes.DEFAULT_TYPE) -> None:

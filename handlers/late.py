@@ -11,7 +11,6 @@ import logging
 from datetime import timedelta
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import callbacks, outbox
@@ -22,8 +21,8 @@ from handlers.common import (
     deps,
     keyboard,
     reply,
+    show_outcome,
     staff_language,
-    with_outcome,
 )
 from handlers.delivery import Rendered, Renderer
 from handlers.notices import about_appointment
@@ -143,11 +142,7 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "late.cancelled_by" if cancel else "late.kept_by",
         secretary=secretary_name(d, user.id),
     )
-    try:
-        # What the patient is owed was written with the answer: this edit is best effort.
-        await query.edit_message_text(with_outcome(query.message.text, outcome))
-    except TelegramError as error:
-        log.info("late-change message %s not edited: %s", query.message.message_id, error)
+    await show_outcome(update, outcome)
 
 
 def _to_patient(name: str) -> Renderer:

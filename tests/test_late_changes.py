@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.simulator.raw import new_callback_query_id, submit
 from handlers.common import DEPS_KEY
 from storage.appointments import Status
 
@@ -82,6 +83,28 @@ async def test_a_late_cancel_goes_to_the_office_and_the_patient_gets_its_phone(
     await bob.send("/start cabinet-dupont")
     await bob.send("un détartrage mardi à 10h")
     assert "le créneau demandé est libre" in bob.last.text
+
+
+async def test_an_answer_tapped_where_the_bot_cannot_read_the_message_is_still_taken(
+    bot, tg, claire, store, clock
+):
+    alice = await book_tuesday_10(tg, claire)
+    clock.advance(timedelta(hours=3))
+    await alice.send("je voudrais annuler mon rdv")
+    await alice.tap("Oui, annuler")
+    (data,) = [
+        button["callback_data"]
+        for row in claire.last.reply_markup["inline_keyboard"]
+        for button in row
+        if button["text"] == "🗑 Annuler"
+    ]
+    # A tap that comes with an inline message id, not the message: nothing to edit.
+    query_id = new_callback_query_id(tg, claire)
+    tapped = {"id": query_id, "from": claire.to_api(), "chat_instance": "1", "data": data}
+    await submit(tg, "callback_query", {**tapped, "inline_message_id": "AAAB"})
+    assert (await only_appointment(store, tg)).status == Status.CANCELLED
+    assert alice.last.text.startswith("Le cabinet a annulé votre rendez-vous")
+    assert not tg.violations
 
 
 async def test_the_office_keeps_it_and_the_patient_is_told(bot, tg, claire, store, clock):
