@@ -27,6 +27,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.persistence import StorePersistence, WorkerApplication
+from bot.transport import AiohttpRequest
 from bot.webhook_server import WebhookServer
 from handlers import (
     agenda,
@@ -110,11 +111,9 @@ def build_application(
             settings.telegram.base_file_url or base.replace("/bot", "/file/bot")
         )
     seconds = settings.telegram.timeout_seconds
-    builder = (
-        builder.read_timeout(seconds)
-        .write_timeout(seconds)
-        .connect_timeout(seconds)
-        .pool_timeout(seconds)
+    # As many connections as python-telegram-bot's own default; the long poll needs one.
+    builder = builder.request(AiohttpRequest(timeout=seconds, connections=256)).get_updates_request(
+        AiohttpRequest(timeout=seconds, connections=1)
     )
     # Every message goes through Telegram's flood limit, paced here; a 429 that still comes
     # is retried after the wait Telegram asks for.

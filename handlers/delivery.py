@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 
-import httpx
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, CallbackContext, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import outbox
+from bot import outbox, transport
 from handlers.common import deps, split_message
 from storage.outbox import Message, Status
 
@@ -60,10 +59,6 @@ class Outcome(Enum):
     REFUSED = "refused"  # final: trying again changes nothing
 
 
-# Connections that never carried the request: nothing can have arrived.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
 def classify(error: Exception) -> Outcome:
     if isinstance(error, RetryAfter):
         return Outcome.RETRY
@@ -71,9 +66,9 @@ def classify(error: Exception) -> Outcome:
         return Outcome.REFUSED
     if isinstance(error, NetworkError):  # TimedOut included
         cause = error.__cause__
-        if isinstance(cause, _NOT_SENT):
+        if isinstance(cause, transport.NOT_SENT):  # no connection: nothing can have arrived
             return Outcome.RETRY
-        if isinstance(cause, httpx.HTTPError) or isinstance(error, TimedOut):
+        if isinstance(cause, transport.TRANSPORT_ERROR) or isinstance(error, TimedOut):
             return Outcome.UNKNOWN
         return Outcome.RETRY  # Telegram answered with a server error: not applied
     return Outcome.RETRY
