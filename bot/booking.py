@@ -74,11 +74,7 @@ class Booking:
         return self.rules[business.slug].today(self.clock.now())
 
     async def _busy(self, business: Business, first: date, last: date) -> Occupancy:
-        start, end = reading(self.rules[business.slug], first, last)
-        spans = await self.store.busy.overlapping(self.business_id(business), start, end)
-        return Occupancy.from_epochs(
-            ((s.starts_at, s.ends_at, s.practitioner) for s in spans), business.practitioners
-        )
+        return await _BusyRead(self, business).days(first, last)
 
     def last_day(self, business: Business) -> date:
         return self.rules[business.slug].last_day(self.clock.now())
@@ -89,12 +85,13 @@ class Booking:
         rules = self.rules[business.slug]
         now = self.clock.now()
         duration = timedelta(minutes=service.duration)
+        read = _BusyRead(self, business)
         for within in windows(rules, wanted, now):
-            busy = await self._busy(business, *within)
+            busy = await read.days(*within)
             offer = settle(rules, duration, wanted, busy, now, limit, within=within)
             if offer is not None:
                 return offer
-        busy = await self._busy(business, rules.today(now), rules.last_day(now))
+        busy = await read.days(rules.today(now), rules.last_day(now))
         return settle(rules, duration, wanted, busy, now, limit, within=None)
 
     async def days_with_room(
@@ -546,3 +543,32 @@ class Booking:
                 outbox.to_patient(outbox.NO_SHOW, marked) if marked.status == Status.NO_SHOW else ()
             ),
         )
+
+
+class _BusyRead:
+    """One offer's view of a business's busy time, widened window after window: each wider
+    one reads only the time the ones before did not (on a full agenda, the days asked for,
+    the week around and the horizon hold the same hundreds of appointments)."""
+
+    def __init__(self, booking: Booking, business: Business):
+        self._busy = booking.store.busy
+        self._business_id = booking.business_id(business)
+        self._rules = booking.rules[business.slug]
+        self._practitioners = business.practitioners
+        self._spans: list[tuple[int, int, str | None]] = []
+        self._read: tuple[datetime, datetime] | None = None
+
+    async def days(self, first: date, last: date) -> Occupancy:
+        """The busy time of [first, last] and of every day read before for this offer."""
+        start, end = reading(self._rules, first, last)
+        if self._read is None:
+            missing = [(start, end)]
+        else:
+            # Spans across a boundary are read on both sides: the occupancy merges them.
+            read_from, read_to = self._read
+            missing = [(a, b) for a, b in ((start, read_from), (read_to, end)) if a < b]
+            start, end = min(start, read_from), max(end, read_to)
+        for a, b in missing:
+            self._spans += await self._busy.overlapping(self._business_id, a, b)
+        self._read = (start, end)
+        return Occupancy.from_epochs(self._spans, self._practitioners)

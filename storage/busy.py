@@ -7,11 +7,10 @@ row, rather than whole appointments and blocks it would not look at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from storage.appointments import _LATEST_START_SQL, HOLDING
-from storage.db import Database, to_epoch
+from storage.db import Database, Row, to_epoch
 
 _HOLDING = ", ".join(f"'{status}'" for status in HOLDING)
 # As for appointments: a block overlapping [start, end) started after start minus the
@@ -21,24 +20,17 @@ _BLOCK_LATEST_START_SQL = """starts_at > ?2 - (
     WHERE business_id = ?1 AND removed_at IS NULL)"""
 
 
-@dataclass(frozen=True, slots=True)
-class BusySpan:
-    """In UTC epoch seconds, as stored: the search compares numbers, and a thousand rows
-    turned into datetimes and back cost more than it."""
-
-    starts_at: int
-    ends_at: int
-    practitioner: str | None  # None: a block of the whole business
-
-
 class BusyTimes:
     def __init__(self, db: Database):
         self._db = db
 
-    async def overlapping(self, business_id: int, start: datetime, end: datetime) -> list[BusySpan]:
+    async def overlapping(self, business_id: int, start: datetime, end: datetime) -> list[Row]:
         """What holds time in [start, end): the appointments ``Appointments.holding`` gives
-        and the blocks ``Blocks.overlapping`` gives, in no order."""
-        rows = await self._db.fetch_all(
+        and the blocks ``Blocks.overlapping`` gives, in no order. Each row unpacks as
+        (starts_at, ends_at, practitioner) in UTC epoch seconds, as stored, practitioner
+        None for a block of the whole business: the search compares numbers, and a thousand
+        rows turned into objects and datetimes and back cost more than the search itself."""
+        return await self._db.fetch_all(
             f"""SELECT starts_at, ends_at, practitioner FROM appointments
                 WHERE business_id = ?1 AND status IN ({_HOLDING})
                   AND {_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2
@@ -48,4 +40,3 @@ class BusyTimes:
                   AND {_BLOCK_LATEST_START_SQL} AND starts_at < ?3 AND ends_at > ?2""",
             (business_id, to_epoch(start), to_epoch(end)),
         )
-        return [BusySpan(*row) for row in rows]

@@ -65,7 +65,7 @@ async def test_busy_time_is_the_held_appointments_and_the_blocks_in_force(store)
     blocks = await store.blocks.overlapping(dupont, start, end)
     expected = [(to_epoch(a.starts_at), to_epoch(a.ends_at), a.practitioner) for a in held]
     expected += [(to_epoch(b.starts_at), to_epoch(b.ends_at), b.practitioner) for b in blocks]
-    assert sorted((s.starts_at, s.ends_at, s.practitioner or "") for s in spans) == sorted(
+    assert sorted((s, e, p or "") for s, e, p in spans) == sorted(
         (s, e, p or "") for s, e, p in expected
     )
     assert len(spans) == 3
