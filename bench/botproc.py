@@ -1,11 +1,11 @@
 """A bot under test in its own process, polling the bench's simulator.
 
-``python -m bench.botproc echo|booking <base_url> <token> <folder> [<config> <now>]``: the
-booking bot on ``config`` (its database included) living at ``now`` (ISO 8601) when given;
-or ``booking-webhook <base_url> <token> <folder> <port>``, the booking bot served by webhook.
-Its CPU time, memory
-and SQL counts are then the bot's alone, not mixed with the simulator's. It talks to the
-bench over stdin and stdout, one word a line:
+``python -m bench.botproc echo|echo-aiohttp|booking <base_url> <token> <folder>
+[<config> <now>]``: the booking bot on ``config`` (its database included) living at ``now``
+(ISO 8601) when given; or ``booking-webhook <base_url> <token> <folder> <port>``, the
+booking bot served by webhook. Its CPU time, memory and SQL counts are then the bot's
+alone, not mixed with the simulator's. It talks to the bench over stdin and stdout, one
+word a line:
 
 - it writes ``ready`` once it polls;
 - ``idle``: it answers ``idle`` once every update it fetched has been handled (what
@@ -16,6 +16,8 @@ bench over stdin and stdout, one word a line:
 
 - ``echo``: a bare python-telegram-bot application: a text is echoed with one button, a tap
   on it answered. The floor: what python-telegram-bot and httpx cost per update.
+- ``echo-aiohttp``: the same echo bot making its calls as secretary-bot does, with aiohttp
+  (``bot.transport``): the floor on the booking bot's own transport.
 - ``booking``: secretary-bot's own application, as ``secretary-bot run`` builds it, on the
   example config and a fresh database in ``folder``; Telegram's pacing is lifted, as the
   bench measures the bot's own work.
@@ -55,8 +57,14 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.callback_query.answer()
 
 
-def _echo_bot(base_url: str, token: str) -> Application:
-    application = Application.builder().token(token).base_url(base_url).build()
+def _echo_bot(base_url: str, token: str, transport: str) -> Application:
+    builder = Application.builder().token(token).base_url(base_url)
+    if transport == "aiohttp":
+        from bot.transport import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(timeout=5, connections=256))
+        builder = builder.get_updates_request(AiohttpRequest(timeout=5, connections=1))
+    application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, _echo))
     application.add_handler(CallbackQueryHandler(_answer))
     return application
@@ -138,8 +146,8 @@ async def _serve(
     now: datetime,
 ) -> None:
     store = None
-    if kind == "echo":
-        application = _echo_bot(base_url, token)
+    if kind in ("echo", "echo-aiohttp"):
+        application = _echo_bot(base_url, token, "aiohttp" if kind == "echo-aiohttp" else "httpx")
         serving = _polling(application)
     else:
         from bot.app import Webhook, running
@@ -174,8 +182,8 @@ def _say(line: str) -> None:
 
 def main() -> None:
     kind, base_url, token, folder = sys.argv[1:5]
-    if kind not in ("echo", "booking", "booking-webhook"):
-        raise SystemExit(f"unknown bot {kind!r}: echo, booking or booking-webhook")
+    if kind not in ("echo", "echo-aiohttp", "booking", "booking-webhook"):
+        raise SystemExit(f"unknown bot {kind!r}: echo, echo-aiohttp, booking or booking-webhook")
     port = sys.argv[5] if kind == "booking-webhook" else None
     config, now = (
         (Path(sys.argv[5]), datetime.fromisoformat(sys.argv[6]))

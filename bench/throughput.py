@@ -1,12 +1,14 @@
 """The whole bot over HTTP: secretary-bot's booking conversation beside a bare echo bot.
 
 Each bot runs in its own process (``bench.botproc``) and polls its own simulator in this
-process, the same code with the same settings; the bench drives both the same way: each
+process, the same code with the same settings; the bench drives them the same way: each
 patient opens the practice's link, asks in words and taps the first button the answer
 shows, and waits for the bot to be done with each step before the next (updates are handled
 one at a time). The echo bot echoes both texts with one button and answers the tap: what
-python-telegram-bot and httpx alone cost. The bots take turns, round after round, so that
-the machine's load falls on both alike; the figures are the medians of the rounds.
+python-telegram-bot and httpx alone cost; a second echo bot makes its calls with aiohttp, as
+secretary-bot does (``bot.transport``), to show the booking bot against the floor of its own
+transport too. The bots take turns, round after round, so that
+the machine's load falls on all alike; the figures are the medians of the rounds.
 
 The booking bot keeps its database from round to round: after the last one it holds every
 booking made, and its peak RSS is read then. Its CPU time, SQL round trips (calls handed to
@@ -129,19 +131,25 @@ async def _round(bot: BotProcess, run: Run, first_patient: int, patients: int = 
     run.last = after
 
 
-async def _measure(folder: Path) -> tuple[Run, Run, Simulator]:
-    echo, booking = Run(), Run()
+async def _measure(folder: Path) -> tuple[Run, Run, Run, Simulator]:
+    echo, echo_aiohttp, booking = Run(), Run(), Run()
     clock = lambda: NOW  # noqa: E731 - the booking bot's own clock stands still too
-    async with Simulator("4242:ECHO", clock=clock) as echo_tg, Simulator(clock=clock) as tg:
+    async with (
+        Simulator("4242:ECHO", clock=clock) as echo_tg,
+        Simulator("4343:ECHO", clock=clock) as echo_aiohttp_tg,
+        Simulator(clock=clock) as tg,
+    ):
         tg.user(SECRETARY, "Claire")
         async with (
             BotProcess("echo", echo_tg, folder) as echo_bot,
+            BotProcess("echo-aiohttp", echo_aiohttp_tg, folder) as echo_aiohttp_bot,
             BotProcess("booking", tg, folder) as booking_bot,
         ):
             for number in range(ROUNDS):
                 await _round(echo_bot, echo, number * PATIENTS)
+                await _round(echo_aiohttp_bot, echo_aiohttp, number * PATIENTS)
                 await _round(booking_bot, booking, number * PATIENTS)
-    return echo, booking, tg
+    return echo, echo_aiohttp, booking, tg
 
 
 def _p95(timings: list[float]) -> float:
@@ -149,14 +157,19 @@ def _p95(timings: list[float]) -> float:
     return ordered[int(len(ordered) * 0.95) - 1]
 
 
-def report(echo: Run, booking: Run, tg: Simulator) -> None:
+def report(echo: Run, echo_aiohttp: Run, booking: Run, tg: Simulator) -> None:
     med = statistics.median
     updates = PATIENTS * len(STEPS)
     ratio = med(booking.updates_per_s) / med(echo.updates_per_s)
+    like_for_like = med(booking.updates_per_s) / med(echo_aiohttp.updates_per_s)
     print(f"{ROUNDS} rounds of {PATIENTS} patients, {updates} updates each; medians, reference:")
     print(
         f"  echo bot (bare PTB)      {med(echo.updates_per_s):6.0f} updates/s   "
         f"ref {REFERENCE['echo']}   CPU {med(echo.cpu_ms):5.1f} ms/update"
+    )
+    print(
+        f"  echo bot on aiohttp      {med(echo_aiohttp.updates_per_s):6.0f} updates/s   "
+        f"        CPU {med(echo_aiohttp.cpu_ms):5.1f} ms/update   (the booking bot's transport)"
     )
     print(
         f"  booking conversation     {med(booking.updates_per_s):6.0f} updates/s   "
@@ -168,6 +181,7 @@ def report(echo: Run, booking: Run, tg: Simulator) -> None:
         f"{REFERENCE['booking'] / REFERENCE['echo']:.0%}   target ≥ {TARGET_RATIO:.0%}   "
         f"{'ok' if ratio >= TARGET_RATIO else 'MISSED'}"
     )
+    print(f"  booking / echo on aiohttp {like_for_like:5.0%}              (both on one transport)")
     print(
         f"  per update: {med(booking.round_trips):.1f} SQL round trips "
         f"(ref {REFERENCE['round_trips']}), {med(booking.writes):.2f} write transactions "
@@ -175,6 +189,7 @@ def report(echo: Run, booking: Run, tg: Simulator) -> None:
     )
     print(
         f"  rounds, updates/s: echo {', '.join(f'{r:.0f}' for r in echo.updates_per_s)}; "
+        f"on aiohttp {', '.join(f'{r:.0f}' for r in echo_aiohttp.updates_per_s)}; "
         f"booking {', '.join(f'{r:.0f}' for r in booking.updates_per_s)}"
     )
     print(

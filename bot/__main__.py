@@ -38,10 +38,6 @@ def _configure_logging(verbose: bool, *, secrets: list[str], log_content: bool) 
     handler = logging.StreamHandler()
     handler.setFormatter(SafeFormatter(LOG_FORMAT, secrets=secrets, content=log_content))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
-    if not verbose:
-        # httpx says every request at INFO, a long poll every 30 seconds: noise unless asked.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def _load(path: str) -> Settings:

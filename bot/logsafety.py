@@ -1,12 +1,11 @@
 """What the bot's log may say: never the token, and nobody's words unless asked for.
 
-The token is in every Bot API URL, so python-telegram-bot and httpx put it in their DEBUG
-lines and python-telegram-bot quotes it in the error a rejected token raises. Patients'
-names, numbers and messages reach the log inside the Telegram objects and Bot API payloads
-those libraries log whole at DEBUG. Both are dealt with here, at the formatter, so that no
-library's log call needs to be known or changed: the token is cut out of the final text,
-tracebacks included, and the structured arguments of a record lose their text before it is
-formatted.
+The token is in every Bot API URL, so python-telegram-bot puts it in its DEBUG lines and
+quotes it in the error a rejected token raises. Patients' names, numbers and messages reach
+the log inside the Telegram objects and Bot API payloads those libraries log whole at
+DEBUG. Both are dealt with here, at the formatter, so that no library's log call needs to
+be known or changed: the token is cut out of the final text, tracebacks included, and the
+structured arguments of a record lose their text before it is formatted.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def classify(error: Exception) -> Outcome:
 class Deliverer:
     """Runs beside the application: woken when something is owed, and when a retry is due."""
 
-    # Messages in flight at once, each to another chat. Small: httpcore's pool gets slower
+    # Messages in flight at once, each to another chat. Small: a pool gets slower
     # with many waiting requests (see DESIGN.md), and the rate limiter paces them anyway.
     CONCURRENCY = 4
     # Even with nothing heard, the outbox is read this often (another process may write).

@@ -97,7 +97,7 @@ async def test_a_verbose_log_shows_ids_but_neither_the_token_nor_what_a_patient_
     # The libraries did log the updates, the requests and the SQL, at DEBUG...
     assert "Processing update" in log
     assert "Calling Bot API endpoint `sendMessage`" in log
-    assert "DEBUG httpcore" in log and "DEBUG aiosqlite" in log
+    assert "DEBUG aiosqlite" in log
     assert f"'id': {GERTRUDE}" in log
     # ...without anything they carried.
     assert TOKEN not in log
