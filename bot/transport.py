@@ -25,6 +25,7 @@ NOT_SENT: tuple[type[Exception], ...] = (
 )
 # Any other failure of the connection: the call may have been applied.
 TRANSPORT_ERROR = aiohttp.ClientError
+_FORM = "application/x-www-form-urlencoded"
 
 
 class AiohttpRequest(BaseRequest):
@@ -94,12 +95,15 @@ class AiohttpRequest(BaseRequest):
         return self._timeout if timeout is BaseRequest.DEFAULT_NONE else timeout
 
 
-def _body(request_data: RequestData | None) -> dict[str, str] | aiohttp.FormData | None:
+def _body(request_data: RequestData | None) -> aiohttp.Payload | aiohttp.FormData | None:
     """The parameters form-encoded, as httpx sends them; multipart when files go with them."""
     if request_data is None:
         return None
     if not request_data.contains_files:
-        return request_data.json_parameters
+        # Encoded here: a dict handed to aiohttp goes through its multipart writer first.
+        return aiohttp.BytesPayload(
+            request_data.url_encoded_parameters().encode(), content_type=_FORM
+        )
     form = aiohttp.FormData(request_data.json_parameters)
     for name, (filename, content, mime_type) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mime_type)
