@@ -7,6 +7,7 @@ import logging
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
@@ -19,6 +20,8 @@ from storage.db import Counts, Duplicate, Refused, Statement, migrations
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+# The longest the bot's statements keep the event loop without letting other chats in.
+TURN = 0.002
 MIGRATIONS = "storage.migrations"
 
 
@@ -43,6 +46,7 @@ class SqliteDatabase:
         self._connection = connection
         self._bound = _Bound(connection)
         self._lock = asyncio.Lock()
+        self._turned_at = 0.0
         self.counts = counts
         self._checkpointer = checkpointer
 
@@ -110,7 +114,7 @@ class SqliteDatabase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Bound]:
         """A write transaction: taken at once, so the reads in it stay true until commit."""
-        await asyncio.sleep(0)
+        await self._turn()
         async with self._lock:
             self.counts.write_transactions += 1
             await self._connection.execute("BEGIN IMMEDIATE")
@@ -123,15 +127,22 @@ class SqliteDatabase:
         if self._checkpointer is not None:
             self._checkpointer.committed()
 
+    async def _turn(self) -> None:
+        """Let the other tasks run, as aiosqlite's thread did on every call, once the loop
+        has been ours for ``TURN`` seconds: a yield a statement cost a loop round each."""
+        if time.monotonic() - self._turned_at >= TURN:
+            await asyncio.sleep(0)
+            self._turned_at = time.monotonic()
+
     # Reads take the lock too, so they never see another coroutine's half-done transaction.
 
     async def fetch_all(self, sql: str, parameters: Sequence[object] = ()) -> list[sqlite3.Row]:
-        await asyncio.sleep(0)
+        await self._turn()
         async with self._lock, self._bound.execute(sql, parameters) as cursor:
             return list(await cursor.fetchall())
 
     async def fetch_one(self, sql: str, parameters: Sequence[object] = ()) -> sqlite3.Row | None:
-        await asyncio.sleep(0)
+        await self._turn()
         async with self._lock, self._bound.execute(sql, parameters) as cursor:
             return await cursor.fetchone()
 
@@ -208,8 +219,9 @@ class _InlineConnection(aiosqlite.Connection):
     few µs for the call itself on this local file (WAL, ``synchronous = NORMAL``: a commit
     does not wait for the disk). Every call is made under ``Database``'s lock, one at a
     time, so the connection is never used by two threads at once; the thread only opens it.
-    ``Database`` lets the other tasks run before each read and each transaction, as the
-    thread's answer did: a loop of writes does not keep every chat waiting. What this gives
+    ``Database`` lets the other tasks run before a read or a transaction once its statements
+    have held the loop for ``TURN``, as the thread's answers did on every call: a loop of
+    writes does not keep every chat waiting. What this gives
     up: a write lock held by another process (none while the bot runs alone; a backup only
     reads) would hold the event loop for up to ``busy_timeout``.
     """
