@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cache, cached_property
 from itertools import islice
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -67,6 +68,17 @@ def _country_holidays(country: str, language: str | None) -> holidays.HolidayBas
     return holidays.country_holidays(country, language=language)
 
 
+class Period(NamedTuple):
+    """A span of a day the business is open."""
+
+    opens: datetime
+    closes: datetime
+    # No clock change inside (``_steady``): each start is a number of seconds from opening.
+    steady: bool
+    opens_s: float  # in UTC epoch seconds
+    closes_s: float
+
+
 class OpeningRules:
     """When a business is open: weekly hours minus closures and public holidays."""
 
@@ -78,7 +90,7 @@ class OpeningRules:
         self.horizon = business.booking_horizon or horizon or DEFAULT_HORIZON
         self._by_language: dict[str, holidays.HolidayBase] = {}
         # A search asks for the same days again and again; what a day is never changes.
-        self._periods: dict[date, list[tuple[datetime, datetime]]] = {}
+        self._periods: dict[date, tuple[Period, ...]] = {}
 
     @cached_property
     def _holidays(self) -> holidays.HolidayBase | None:
@@ -111,23 +123,27 @@ class OpeningRules:
         return self.closure(day) is not None or bool(self.holiday(day))
 
     def periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        return [(period.opens, period.closes) for period in self.opening(day)]
+
+    def opening(self, day: date) -> tuple[Period, ...]:
+        """The day's opening periods in time order, and what the search needs of each."""
         if day not in self._periods:
             if len(self._periods) > _PERIODS_KEPT:
                 self._periods.clear()
-            self._periods[day] = self._opening(day)
-        return list(self._periods[day])
+            self._periods[day] = tuple(self._opening(day))
+        return self._periods[day]
 
-    def _opening(self, day: date) -> list[tuple[datetime, datetime]]:
+    def _opening(self, day: date) -> Iterator[Period]:
         if self.is_closed(day):
-            return []
-        ranges = self.business.hours.get(WEEKDAYS[day.weekday()], [])
-        return [
-            (
-                datetime.combine(day, r.start, tzinfo=self.zone),
-                datetime.combine(day, r.end, tzinfo=self.zone),
+            return
+        for r in sorted(
+            self.business.hours.get(WEEKDAYS[day.weekday()], []), key=lambda r: r.start
+        ):
+            opens = datetime.combine(day, r.start, tzinfo=self.zone)
+            closes = datetime.combine(day, r.end, tzinfo=self.zone)
+            yield Period(
+                opens, closes, _steady(opens, closes), opens.timestamp(), closes.timestamp()
             )
-            for r in sorted(ranges, key=lambda r: r.start)
-        ]
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.zone).date()
@@ -157,23 +173,45 @@ class Occupancy:
         occupancy._build(spans, practitioners)
         return occupancy
 
+    def adding(self, spans: Iterable[tuple[float, float, str | None]]) -> Occupancy:
+        """This busy time and ``spans`` besides, as ``from_epochs`` takes them: what was
+        merged already is not sorted again from its pieces."""
+        occupancy = Occupancy.__new__(Occupancy)
+        occupancy._build(spans, self._practitioners, self._intervals())
+        return occupancy
+
+    def _intervals(self) -> dict[str, list[tuple[float, float]]]:
+        return {
+            name: list(zip(self._starts[name], self._ends[name], strict=True))
+            for name in self._starts
+        }
+
     def _build(
-        self, spans: Iterable[tuple[float, float, str | None]], practitioners: Sequence[str]
+        self,
+        spans: Iterable[tuple[float, float, str | None]],
+        practitioners: Sequence[str],
+        kept: dict[str, list[tuple[float, float]]] | None = None,
     ) -> None:
-        by_practitioner: dict[str, list[tuple[float, float]]] = {name: [] for name in practitioners}
+        self._practitioners = practitioners
+        by_practitioner = kept or {name: [] for name in practitioners}
+        everyone: list[tuple[float, float]] = []  # blocks of the whole business
         for start, end, practitioner in spans:
-            targets = practitioners if practitioner is None else [practitioner]
-            for name in targets:
-                by_practitioner.setdefault(name, []).append((start, end))
+            if practitioner is None:
+                everyone.append((start, end))
+            elif practitioner in by_practitioner:
+                by_practitioner[practitioner].append((start, end))
+            else:
+                by_practitioner[practitioner] = [(start, end)]
         self._starts: dict[str, list[float]] = {}
         self._ends: dict[str, list[float]] = {}
         for name, found in by_practitioner.items():
-            starts, ends = self._starts.setdefault(name, []), self._ends.setdefault(name, [])
-            for start, end in sorted(found):
+            starts, ends = self._starts[name], self._ends[name] = [], []
+            for start, end in sorted(found + everyone):
                 # Spans that overlap or touch are one: a slot of some length that meets
                 # their union meets one of them.
                 if ends and start <= ends[-1]:
-                    ends[-1] = max(ends[-1], end)
+                    if end > ends[-1]:
+                        ends[-1] = end
                 else:
                     starts.append(start)
                     ends.append(end)
@@ -242,8 +280,8 @@ def free_slots(
     names = practitioners or business.practitioners
     day = first_day
     while day <= last_day:
-        for opens, closes in rules.periods(day):
-            if not _steady(opens, closes):
+        for opens, closes, steady, opens_s, closes_s in rules.opening(day):
+            if not steady:
                 yield from _changing(
                     rules,
                     opens,
@@ -258,7 +296,7 @@ def free_slots(
                 )
                 continue
             # Wall clock and UTC move together here: each start is a number of seconds.
-            start, start_s, closes_s = opens, opens.timestamp(), closes.timestamp()
+            start, start_s = opens, opens_s
             while start_s + length <= closes_s:
                 steps = 1
                 if (

@@ -555,20 +555,24 @@ class _BusyRead:
         self._business_id = booking.business_id(business)
         self._rules = booking.rules[business.slug]
         self._practitioners = business.practitioners
-        self._spans: list[tuple[int, int, str | None]] = []
+        self._occupancy: Occupancy | None = None
         self._read: tuple[datetime, datetime] | None = None
 
     async def days(self, first: date, last: date) -> Occupancy:
         """The busy time of [first, last] and of every day read before for this offer."""
         start, end = reading(self._rules, first, last)
-        if self._read is None:
-            missing = [(start, end)]
-        else:
-            # Spans across a boundary are read on both sides: the occupancy merges them.
-            read_from, read_to = self._read
-            missing = [(a, b) for a, b in ((start, read_from), (read_to, end)) if a < b]
-            start, end = min(start, read_from), max(end, read_to)
-        for a, b in missing:
-            self._spans += await self._busy.overlapping(self._business_id, a, b)
-        self._read = (start, end)
-        return Occupancy.from_epochs(self._spans, self._practitioners)
+        if self._occupancy is None:
+            spans = await self._busy.overlapping(self._business_id, start, end)
+            self._occupancy = Occupancy.from_epochs(spans, self._practitioners)
+            self._read = (start, end)
+            return self._occupancy
+        # Spans across a boundary are read on both sides: the occupancy merges them.
+        read_from, read_to = self._read
+        spans = []
+        for a, b in ((start, read_from), (read_to, end)):
+            if a < b:
+                spans += await self._busy.overlapping(self._business_id, a, b)
+        if spans:
+            self._occupancy = self._occupancy.adding(spans)
+        self._read = (min(start, read_from), max(end, read_to))
+        return self._occupancy

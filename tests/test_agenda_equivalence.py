@@ -191,6 +191,11 @@ def test_free_slots_are_the_plain_reading_of_the_rules(
     stored = [(b.start.timestamp(), b.end.timestamp(), b.practitioner) for b in busy]
     occupancy = Occupancy.from_epochs(stored, PRACTITIONERS)
     assert list(free_slots(rules, duration, occupancy, **asked)) == plain
+    # Read in two parts, as an offer widening its window does, a span on both sides.
+    cut = data.draw(st.integers(0, len(stored)))
+    both = stored[cut - 1 : cut] if cut else []
+    pieces = Occupancy.from_epochs(stored[:cut], PRACTITIONERS).adding(stored[cut:] + both)
+    assert list(free_slots(rules, duration, pieces, **asked)) == plain
     assert [(s.start.utcoffset(), s.end.utcoffset()) for s in fast] == [
         (s.start.utcoffset(), s.end.utcoffset()) for s in plain
     ]
