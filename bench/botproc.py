@@ -60,10 +60,11 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _echo_bot(base_url: str, token: str, transport: str) -> Application:
     builder = Application.builder().token(token).base_url(base_url)
     if transport == "aiohttp":
-        from bot.transport import AiohttpRequest
+        from bot.transport import AiohttpRequest, certified
 
-        builder = builder.request(AiohttpRequest(timeout=5, connections=256))
-        builder = builder.get_updates_request(AiohttpRequest(timeout=5, connections=1))
+        tls = certified()
+        builder = builder.request(AiohttpRequest(timeout=5, connections=256, tls=tls))
+        builder = builder.get_updates_request(AiohttpRequest(timeout=5, connections=1, tls=tls))
     application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, _echo))
     application.add_handler(CallbackQueryHandler(_answer))

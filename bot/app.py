@@ -21,13 +21,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot import transport
 from bot.booking import Booking
 from bot.callbacks import route_is
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.persistence import StorePersistence, WorkerApplication
-from bot.transport import AiohttpRequest
 from bot.webhook_server import WebhookServer
 from handlers import (
     agenda,
@@ -112,9 +112,10 @@ def build_application(
         )
     seconds = settings.telegram.timeout_seconds
     # As many connections as python-telegram-bot's own default; the long poll needs one.
-    builder = builder.request(AiohttpRequest(timeout=seconds, connections=256)).get_updates_request(
-        AiohttpRequest(timeout=seconds, connections=1)
-    )
+    tls = transport.certified()
+    builder = builder.request(
+        transport.AiohttpRequest(timeout=seconds, connections=256, tls=tls)
+    ).get_updates_request(transport.AiohttpRequest(timeout=seconds, connections=1, tls=tls))
     # Every message goes through Telegram's flood limit, paced here; a 429 that still comes
     # is retried after the wait Telegram asks for.
     builder = builder.rate_limiter(

@@ -14,7 +14,10 @@ again (``handlers.delivery.classify``): ``NOT_SENT`` are the failures before any
 
 from __future__ import annotations
 
+import ssl
+
 import aiohttp
+import certifi
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -28,6 +31,13 @@ TRANSPORT_ERROR = aiohttp.ClientError
 _FORM = "application/x-www-form-urlencoded"
 
 
+def certified() -> ssl.SSLContext:
+    """Certificates checked against certifi's bundle, as httpx does, not whatever the
+    machine has (a slim container may have none). Made once for all of a bot's requests:
+    reading the bundle takes tens of milliseconds."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class AiohttpRequest(BaseRequest):
     """A pool of keep-alive connections to the Bot API.
 
@@ -36,11 +46,12 @@ class AiohttpRequest(BaseRequest):
     its own timeout to it); aiohttp has no write timeout, the read one covers a slow upload.
     """
 
-    __slots__ = ("_connections", "_timeout", "_session")
+    __slots__ = ("_connections", "_timeout", "_tls", "_session")
 
-    def __init__(self, *, timeout: float, connections: int):
+    def __init__(self, *, timeout: float, connections: int, tls: ssl.SSLContext):
         self._timeout = timeout
         self._connections = connections
+        self._tls = tls
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -51,7 +62,7 @@ class AiohttpRequest(BaseRequest):
         # Made here, in the running loop, rather than when the application is built.
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connections),
+                connector=aiohttp.TCPConnector(limit=self._connections, ssl=self._tls),
                 timeout=aiohttp.ClientTimeout(total=None),
                 headers={"User-Agent": self.USER_AGENT},
                 # Telegram sets no cookies; a jar would be read and written on every call.
