@@ -216,6 +216,10 @@ class Occupancy:
                     starts.append(start)
                     ends.append(end)
 
+    def agenda(self, practitioner: str) -> tuple[list[float], list[float]]:
+        """The practitioner's busy intervals: their starts, and their ends, in order."""
+        return self._starts[practitioner], self._ends[practitioner]
+
     def is_free(self, practitioner: str, start: float, end: float) -> bool:
         return self.busy_until(practitioner, start, end) is None
 
@@ -278,6 +282,8 @@ def free_slots(
     earliest = now.timestamp() + business.min_notice.total_seconds()
     occupancy = occupied(rules, busy)
     names = practitioners or business.practitioners
+    agendas = [(name, *occupancy.agenda(name)) for name in names]
+    windowed = time_from is not None or time_to is not None
     day = first_day
     while day <= last_day:
         for opens, closes, steady, opens_s, closes_s in rules.opening(day):
@@ -295,27 +301,36 @@ def free_slots(
                     time_to,
                 )
                 continue
-            # Wall clock and UTC move together here: each start is a number of seconds.
-            start, start_s = opens, opens_s
+            # Wall clock and UTC move together here: each start is a number of seconds,
+            # made a datetime only when it is offered or its wall-clock time is asked.
+            start_s = opens_s
             while start_s + length <= closes_s:
                 steps = 1
-                if (
-                    start_s >= earliest
-                    and (time_from is None or start.time() >= time_from)
-                    and (time_to is None or start.time() <= time_to)
-                ):
-                    free_again = closes_s
-                    for practitioner in names:
-                        until = occupancy.busy_until(practitioner, start_s, start_s + length)
-                        if until is None:
+                start = None
+                if start_s >= earliest and windowed:
+                    start = opens + timedelta(seconds=start_s - opens_s)
+                    wall = start.time()
+                    within = (time_from is None or wall >= time_from) and (
+                        time_to is None or wall <= time_to
+                    )
+                else:
+                    within = start_s >= earliest
+                if within:
+                    end_s, free_again = start_s + length, closes_s
+                    for practitioner, starts, ends in agendas:
+                        # As Occupancy.busy_until, inlined: this is the search's inner loop.
+                        index = bisect.bisect_left(starts, end_s) - 1
+                        if index < 0 or ends[index] <= start_s:
+                            if start is None:
+                                start = opens + timedelta(seconds=start_s - opens_s)
                             yield Slot(start, start + duration, practitioner)
                             free_again = start_s
-                        else:
-                            free_again = min(free_again, until)
+                        elif ends[index] < free_again:
+                            free_again = ends[index]
                     # Everyone busy: no start before the first of them is free again can be
                     # free, and a full day is crossed in a few steps rather than each one.
-                    steps = max(1, math.ceil((free_again - start_s) / seconds))
-                start += steps * step
+                    if free_again > start_s:
+                        steps = math.ceil((free_again - start_s) / seconds)
                 start_s += steps * seconds
         day += timedelta(days=1)
 
