@@ -2,36 +2,36 @@
 reschedule, one time out of several.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, time, timedelta
 
 from bot.nlu.days import _resolve
 from bot.nlu.mentions import _Clock, _ClockSpec, _Context, _Days, _DaySpec
+from bot.nlu.patterns import Pattern
 from bot.nlu.request import DAY_PART_WINDOWS, DayPart
 
 # what may stand between two days that are one choice: "lundi ou mardi", "du 5 au 9"
-_JOINING_GAP = re.compile(
+_JOINING_GAP = Pattern(
     r"(?:\s|[,;/&+()!.?-]|\b(?:ou|or|et|and|voire|sinon|bien|alors|puis|then|plutot|rather|"
     r"ideally|idealement|de\s+preference|preferably|le|la|les|l'|the|on|de|du|d'|of|en|in|"
     r"dans)\b)*"
 )
-_RANGE_GAP = re.compile(r"\s*(?:,|ou|or|et|and|au|a|-|to|through|until|jusqu'?\s?au)?\s*(?:le\s+)?")
+_RANGE_GAP = Pattern(r"\s*(?:,|ou|or|et|and|au|a|-|to|through|until|jusqu'?\s?au)?\s*(?:le\s+)?")
 # in a reschedule "de mardi à lundi" is from the old day to the new one, not a range
-_CHOICE_GAP = re.compile(r"\s*(?:,|ou|or|et|and)?\s*(?:le\s+)?")
+_CHOICE_GAP = Pattern(r"\s*(?:,|ou|or|et|and)?\s*(?:le\s+)?")
 # the appointment a day belongs to, written just before it: "mon rdv du 13 janvier"
-_APPOINTMENT_BEFORE = re.compile(
+_APPOINTMENT_BEFORE = Pattern(
     r"\b(?:rdv|rendez\s+vous|rendezvous|appointment|appt|booking|reservation|seance)s?\s+"
     r"(?:(?:de|du|d'|of|on|from|prevu|prevue|fixe|pris|est|is|scheduled|initialement|"
     r"actuel|actuellement|the|le|la|ce|this|that|at)\s*)*$"
 )
 # "avant vendredi", "d'ici jeudi", "jusqu'au 15", "by Friday": any day from today to then
-_BOUND = re.compile(
+_BOUND = Pattern(
     r"\b(?:(?P<before>avant|before)|d'?\s?ici|jusqu'?\s?(?:au|a|a\s+la|a\s+l')|until|till|by|"
     r"no\s+later\s+than|au\s+plus\s+tard)\s+(?:le\s+|la\s+|the\s+|ce\s+|this\s+|next\s+)?$"
 )
-_APPOINTMENT_AFTER = re.compile(r"'?s?\s+(?:appointment|appt|booking|slot|rdv|rendez\s+vous)")
+_APPOINTMENT_AFTER = Pattern(r"'?s?\s+(?:appointment|appt|booking|slot|rdv|rendez\s+vous)")
 
 
 def _link_lists(days: list[_DaySpec], text: str, reschedule: bool) -> list[_DaySpec]:

@@ -9,6 +9,7 @@ from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
 from bot.nlu.mentions import _Context, _DaySpec, _Spec
+from bot.nlu.patterns import Pattern
 from bot.nlu.weekdays import _LATER, _WEEKDAY_WORD, _WEEKS_LATER, _WORD_BEFORE, _next_weekday
 from bot.nlu.words import (
     _ALL_WEEKDAY_NUMBERS,
@@ -72,13 +73,13 @@ _EASTER_HOLIDAYS = {
     "lundi de pentecote": 50,
     "whit monday": 50,
 }
-_HOLIDAY = re.compile(rf"\b(?:{_alternation([*_FIXED_HOLIDAYS, *_EASTER_HOLIDAYS])})\b")
+_HOLIDAY = Pattern(rf"\b(?:{_alternation([*_FIXED_HOLIDAYS, *_EASTER_HOLIDAYS])})\b")
 
-_WEEK_OF = re.compile(
+_WEEK_OF = Pattern(
     r"\b(?:(?:la|une|cette)\s+)?semaine\s+(?:du|de|d')\s*"
     r"|\b(?:the\s+)?week\s+(?:of|starting|beginning|commencing)\s+(?:on\s+)?(?:the\s+)?"
 )
-_MONTH_DATE = re.compile(
+_MONTH_DATE = Pattern(
     rf"\b(?:{_ANY_WEEKDAY},?\s+)?(?:(?:le|the)\s+)?(?P<day>{_DAY_NUMBER})"
     rf"(?:\s+(?:de|of|du\s+mois\s+de|du\s+mois\s+d'|d'))?\s*(?P<month>{_MONTHS})\b\.?"
     r"(?:,?\s+(?P<year>\d{4})\b)?"
@@ -91,18 +92,18 @@ _MONTH_DATE = re.compile(
 _NOT_AN_AMOUNT = (
     r"(?!\d|\s*(?:[/:,.]\d|€|%|h\b|heures?\b|euros?\b|eur\b|ans?\b|kg\b|km\b|cm\b|mm\b|mg\b|ml\b))"
 )
-_NUMERIC_DATE = re.compile(
+_NUMERIC_DATE = Pattern(
     r"(?<![\d/])(?P<day>\d{1,2})\s*/\s*(?P<month>\d{1,2})(?:\s*/\s*(?P<year>\d{4}|\d{2}))?(?![\d/])"
     r"|(?<![\d.-])(?<!\d\s)(?P<day2>\d{1,2})(?P<sep>[.-]|\s)(?P<month2>\d{1,2})"
     rf"(?:(?P=sep)(?P<year2>\d{{4}}|\d{{2}}))?(?![.-]?\d|\s\d){_NOT_AN_AMOUNT}"
     r"|\b(?P<year3>\d{4})-(?P<month3>\d{2})-(?P<day3>\d{2})\b"
 )
-_RELATIVE_DAY = re.compile(
+_RELATIVE_DAY = Pattern(
     r"\b(?:(?P<after_tomorrow>apres\s*demain|(?:the\s+)?day\s+after\s+tomorrow|overmorrow)"
     r"|(?P<tomorrow>demain|tomorrow)|(?P<today>aujourd\s*'?\s*hui|aujourdhui|today|ce\s+jour))\b"
     rf"(?:{_LATER})?"
 )
-_IN_DAYS = re.compile(
+_IN_DAYS = Pattern(
     r"\b(?:(?P<within>d'?\s?ici(?:\s+a)?|within|dans\s+les|sous)|dans|in)\s+"
     rf"(?:(?P<n>\d{{1,3}}|{_CARDINAL_WORDS})|une?|an?)\s+"
     r"(?P<unit>jours?|days?|semaines?|weeks?|mois|months?|ans?|annees?|years?)\b"
@@ -112,7 +113,7 @@ _IN_DAYS = re.compile(
     rf"(?P<next_word>{_CARDINAL_WORDS})\s+|(?P<few>(?:a\s+)?(?:couple\s+of|few)|quelques)\s+)?"
     r"(?:prochains?\s+jours|days)\b"
 )
-_WEEK = re.compile(
+_WEEK = Pattern(
     r"\b(?:(?P<edge>debut|fin|milieu|early|end|late|beginning|middle|mid)\s+"
     r"(?:de\s+|d'|of\s+|in\s+)?)?(?:"
     r"(?:(?P<this_fr>cette|dans\s+la)\s+|(?:la\s+)?(?P<next_fr_before>prochaine?)\s+|la\s+)?"
@@ -121,32 +122,32 @@ _WEEK = re.compile(
     r"|(?:(?P<this_en>this)|(?P<next_en>next|the\s+following|the\s+coming)|the)\s+week"
     r")\b(?!\s*end)"
 )
-_WEEKEND = re.compile(
+_WEEKEND = Pattern(
     r"\b(?:(?:(?P<next_before>prochain|next)|ce|cette|this|le|the)\s+)?week\s*ends?\b"
     r"(?:\s+(?P<next>prochain|suivant))?"
 )
-_MONTH_RANGE = re.compile(
+_MONTH_RANGE = Pattern(
     r"\b(?:(?P<edge>debut|fin|mi|milieu|courant|early|end\s+of|late|mid|beginning\s+of|"
     r"middle\s+of)\s+(?:de\s+|d'|du\s+mois\s+de\s+|du\s+mois\s+d')?"
     r"|(?:en|in|au\s+mois\s+de|au\s+mois\s+d'|pendant|during)\s+)"
     rf"(?P<month>{_MONTHS})\b(?:\s+(?P<year>\d{{4}}))?"
 )
-_RELATIVE_MONTH = re.compile(
+_RELATIVE_MONTH = Pattern(
     r"\b(?:(?P<edge>debut|fin|mi|milieu|courant|early|end|late|mid|beginning|middle)\s+"
     r"(?:du\s+|de\s+|of\s+(?:the\s+)?)?)?(?:"
     r"(?P<next>(?:le\s+)?mois\s+(?:prochain|suivant|d'?\s?apres)|next\s+month)"
     r"|(?P<this>ce\s+mois(?:\s+ci)?|this\s+month)|mois|the\s+month)\b"
 )
-_WEEKDAY_AND_DAY = re.compile(
+_WEEKDAY_AND_DAY = Pattern(
     rf"\b{_WEEKDAY_WORD}\s*(?:the\s+|le\s+)?(?P<day>{_DAY_NUMBER})\b{_NOT_A_DAY}"
 )
-_DAY_OF_MONTH = re.compile(
+_DAY_OF_MONTH = Pattern(
     rf"\b(?:le|du|au|ce|the|on\s+the|for\s+the|jusqu'?\s?au|a\s+partir\s+du|des\s+le)\s+"
     rf"(?P<day>{_DAY_NUMBER}){_NOT_A_DAY}\b"
     rf"|\b(?P<ordinal>\d{{1,2}}(?:st|nd|rd|th|er))\b{_NOT_A_DAY}"
 )
 # a date right after "semaine du" / "week of": the same forms, anchored
-_DATE_AT = (_MONTH_DATE, _NUMERIC_DATE, _WEEKDAY_AND_DAY, re.compile(rf"(?P<day>{_DAY_NUMBER})\b"))
+_DATE_AT = (_MONTH_DATE, _NUMERIC_DATE, _WEEKDAY_AND_DAY, Pattern(rf"(?P<day>{_DAY_NUMBER})\b"))
 
 _EDGE_WEEKDAYS = {  # which days of a week "début / milieu / fin de semaine" mean
     "debut": (0, 2),

@@ -2,10 +2,11 @@
 
 import re
 
+from bot.nlu.patterns import Pattern
 from bot.nlu.request import Intent
 from bot.nlu.words import _fold
 
-_RESCHEDULE = re.compile(
+_RESCHEDULE = Pattern(
     r"(?<![ms]e )\b(?:deplac|decal|report|repouss)(?:er|e|ee|es|ees|ez|ons|erait|erais|erai|"
     r"ions|able)\b"
     r"|\bavanc(?:er|e|ee)\s+(?:mon|ma|le|la|l'|notre|un\s+peu|l'?\s?heure)"
@@ -17,9 +18,9 @@ _RESCHEDULE = re.compile(
     r"|\bmove\s+\w+'?s?\s+(?:appointment|appt|booking)"
 )
 # "my appointment on Monday, can we make it Tuesday instead?"
-_INSTEAD = re.compile(r"\b(?:instead|make\s+it|a\s+la\s+place|plutot\s+que|rather\s+than)\b")
-_EXPLICIT_CANCEL = re.compile(r"\b(?:annul|cancel|desist|decommand)")
-_CANNOT_COME = re.compile(
+_INSTEAD = Pattern(r"\b(?:instead|make\s+it|a\s+la\s+place|plutot\s+que|rather\s+than)\b")
+_EXPLICIT_CANCEL = Pattern(r"\b(?:annul|cancel|desist|decommand)")
+_CANNOT_COME = Pattern(
     r"\b(?:pourrai|pourrais|peux|peut|pourra|pourrons|pouvons|vais|serai|serais|sera)\s+pas\s+"
     r"(?:pouvoir\s+)?(?:venir|honorer|etre\s+(?:la|present|presente|disponible|dispo)|"
     r"me\s+(?:rendre|deplacer|presenter)|y\s+aller|assister)"
@@ -29,16 +30,16 @@ _CANNOT_COME = re.compile(
     r"be\s+there|make\s+(?:my|the|our|it))|\bcall(?:ing)?\s+off\b"
 )
 # "je ne peux pas le matin, plutôt l'après-midi": a preference, not a cancellation
-_ALTERNATIVE = re.compile(r"\b(?:plutot|sinon|par\s+contre|mais|instead|rather|but|prefer)")
+_ALTERNATIVE = Pattern(r"\b(?:plutot|sinon|par\s+contre|mais|instead|rather|but|prefer)")
 # "je ne peux pas jeudi, plutôt vendredi": what comes before the turn is ruled out
-_UNAVAILABLE = re.compile(
+_UNAVAILABLE = Pattern(
     r"\b(?:peux|peut|pourrai|pourrais|pourra|suis|serai|serais)\s+pas\b|\bpas\s+dispo"
     r"|\b(?:can'?t|cannot|won'?t|not\s+available|unavailable)\b"
 )
-_MY_APPOINTMENT = re.compile(
+_MY_APPOINTMENT = Pattern(
     r"\b(?:mon|le|notre|my|the|our)\s+(?:rdv|rendez\s+vous|appointment|appt|booking)"
 )
-_CONFIRM = re.compile(
+_CONFIRM = Pattern(
     r"\b(?:je|j'|nous)\s*(?:vous\s+|le\s+|la\s+)?(?:re)?confirm"
     r"|\bconfirm(?:e|ons)\s+(?:ma|mon|notre|le|la|pour|bien)\b"
     r"|\b(?:i|we)\s+(?:hereby\s+|can\s+)?confirm|\bconfirming\b|\bconfirmed\b"
@@ -62,7 +63,7 @@ _OWN_APPOINTMENT = (
     r"|\b(?:am\s+i|are\s+we)\s+(?:booked|scheduled|coming|expected)\b"
 )
 _SENTENCE = r"[^.?!;]{0,40}?"
-_LIST = re.compile(
+_LIST = Pattern(
     rf"{_WHEN}{_SENTENCE}(?:{_OWN_APPOINTMENT})|(?:{_OWN_APPOINTMENT}){_SENTENCE}{_WHEN}"
     r"|\bmes\s+(?:\w+\s+){0,2}?(?:rdv|rendez\s+vous|rendezvous)"
     r"|\b(?:ai\s+je|est\s+ce\s+que\s+j'?\s?ai)\s+(?:bien\s+)?(?:un|des)\s+(?:rdv|rendez\s+vous)"
@@ -81,23 +82,23 @@ _POLITE = (
     r"don'?t\s+mind|ok|okay|alright|fine|convenient)\b"
 )
 _CLAUSE = r"[^,.;:!?]*?(?=[,.;:!?]|\b(?:je|j'|nous|i|i'?d|i'?ll|we|merci|thanks)\b|$)"
-_CONDITION = re.compile(
+_CONDITION = Pattern(
     r"(?:\b(?:si|s')\s*(?:jamais\s+)?(?:il|ils|elle|on|quelqu'?\s?un|qqn|une?|des|le|la|les|c'|"
     r"ca|cela|personne|vous|je|j'|nous|tu)"
     r"|\b(?:if|in\s+case|should)\s+(?:there|someone|somebody|anyone|anybody|any|a|an|one|it|"
     rf"the|they|he|she|you|i|we))\b(?!{_POLITE}){_CLAUSE}"
     rf"|\b(?:au\s+cas\s+ou|en\s+cas\s+d'?|in\s+case\s+of){_CLAUSE}"
 )
-_INDIRECT_QUESTION = re.compile(
+_INDIRECT_QUESTION = Pattern(
     r"\b(?:savoir|voir|demander|know|wonder|wondering|check|see|ask|asking)\s+$"
 )
 # a freed slot is something to book, not a cancellation: "vous avez eu une annulation ?"
-_FREED_SLOT = re.compile(
+_FREED_SLOT = Pattern(
     r"\b(?:avez|aurez|auriez|aviez|avez\s+vous|auriez\s+vous|a\s+t\s+il|y\s+a|y\s+aurait|"
     r"have|has|got|any)\s+(?:(?:eu|vous|il|un|une|des|de|d'|a|an|any|had|been)\s*)*"
     r"(?:annulations?|desistements?|cancellations?)\b"
 )
-_WAITING_LIST = re.compile(r"\b(?:liste\s+d'?\s?attente|waiting\s+list|waitlist)\b")
+_WAITING_LIST = Pattern(r"\b(?:liste\s+d'?\s?attente|waiting\s+list|waitlist)\b")
 
 
 def mentions_waitlist(text: str) -> bool:
@@ -117,7 +118,7 @@ def _blank_conditions(text: str) -> str:
     return _FREED_SLOT.sub(lambda match: " " * len(match.group()), text)
 
 
-_QUESTION = re.compile(
+_QUESTION = Pattern(
     r"\b(?:horaires?|ouverts?|ouvertes?|ouvrez|fermes?|fermez|fermee?s?|fermeture|adresse|"
     r"parking|garer|stationner|metro|prix|tarifs?|combien|coute|coutent|cout|rembours\w*|"
     r"mutuelle|carte\s+vitale|tiers\s+payant|secu|cheques?|especes|carte\s+bancaire|paiement|"
@@ -132,24 +133,24 @@ _QUESTION = re.compile(
     r"do\s+you\s+(?:accept|take|do|offer|treat)|how\s+long)\b"
 )
 # "j'arrive dans 5 minutes", "running late": news about today's visit, not a request
-_ON_THE_WAY = re.compile(
+_ON_THE_WAY = Pattern(
     r"\b(?:j'?\s?arrive|(?:je\s+suis|serai)\s+en\s+retard|on\s+my\s+way|running\s+late|"
     r"(?:i'?ll|i\s+will)\s+be\s+late|stuck\s+in\s+traffic|dans\s+les\s+bouchons)\b"
 )
-_BOOKING = re.compile(
+_BOOKING = Pattern(
     r"\b(?:rdv|rendez\s+vous|rendezvous|rv|appointment|appt|book|booking|reserv\w*|creneaux?|"
     r"disponibles?|disponibilites?|dispos?|availab\w*|slots?|see\s+me|fit\s+me\s+in|"
     r"squeeze\s+me\s+in)\b"
 )
-_WEAK_BOOKING = re.compile(
+_WEAK_BOOKING = Pattern(
     r"\b(?:possible|possibles|possibe|moyen|jouable|irait|venir|passer|come\s+in|come\s+by|"
     r"get\s+in|anything|any\s+chance|prendre)\b"
 )
-_SYMPTOM = re.compile(
+_SYMPTOM = Pattern(
     r"\b(?:mal\s+(?:a|aux)|douleurs?|rage\s+de\s+dents?|carie|abces|gonfle|saigne|cassee?|"
     r"perdu\s+(?:un|une|mon|ma)|pain|hurts?|toothache|broken|chipped|cracked|swollen|bleeding)\b"
 )
-_ASAP = re.compile(
+_ASAP = Pattern(
     r"\b(?:(?:le|au)\s+plus\s+(?:tot|vite|rapidement)(?:\s+possible)?|des\s+que\s+possible|"
     r"rapidement|quickly|dans\s+les\s+plus\s+brefs\s+delais|sans\s+tarder|"
     r"en\s+urgence|urgent|urgente|urgemment|urgence|asap|as\s+soon\s+as\s+possible|earliest|"

@@ -5,6 +5,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from bot.nlu.patterns import Pattern
 from bot.nlu.request import DayPart
 
 
@@ -96,7 +97,7 @@ class _Scanner:
         self.clocks: list[_ClockSpec] = []
         self.between_days = text  # the text with its clock times blanked, days not yet
 
-    def take(self, pattern: re.Pattern[str], read: _Reader) -> None:
+    def take(self, pattern: Pattern | re.Pattern[str], read: _Reader) -> None:
         spans = []
         for match in pattern.finditer(self.text):
             if spans and match.start() < spans[-1][1]:  # inside what the last reader read on
@@ -113,7 +114,7 @@ class _Scanner:
             spans.append((match.start(), max([match.end(), *(spec.end for spec in found)])))
         self.text = _blank(self.text, spans)
 
-    def blank(self, pattern: re.Pattern[str]) -> None:
+    def blank(self, pattern: Pattern | re.Pattern[str]) -> None:
         self.text = _blank(self.text, [match.span() for match in pattern.finditer(self.text)])
 
 

@@ -1,11 +1,10 @@
 """What only looks like a date: greetings, symptom durations, ruled-out days."""
 
-import re
-
+from bot.nlu.patterns import Pattern
 from bot.nlu.words import _CARDINAL_WORDS, _WEEKDAYS
 
 # greetings and wishes that name a part of the day or a holiday without asking for it
-_GREETING = re.compile(
+_GREETING = Pattern(
     r"\b(?:bonne|bon|good|have\s+a\s+(?:nice|good|great|lovely))\s+(?:fin\s+de\s+)?"
     r"(?:journee|soiree|nuit|apres\s*midi|aprem|matinee|week\s*end|semaine|annee|fetes?|"
     r"morning|afternoon|evening|night|day|weekend|week|holidays?)\b"
@@ -13,7 +12,7 @@ _GREETING = re.compile(
     r"holidays?)\b|\bmerci\s+d'?\s?avance\b"
 )
 # how long a symptom has lasted is no request: "mal depuis hier", "since Monday"
-_SINCE = re.compile(
+_SINCE = Pattern(
     r"\b(?:depuis|since|il\s+y\s+a|ca\s+fait)\s+(?:"
     r"(?:ce|cette|this|last|hier|yesterday|avant\s+hier)\b(?:\s+(?:matin|soir|nuit|night|"
     r"morning|evening|week|semaine))?"

@@ -21,24 +21,25 @@ from bot.nlu.days import (
     _resolve,
 )
 from bot.nlu.mentions import _Context, _DaySpec, _Reader, _Spec
+from bot.nlu.patterns import Pattern
 from bot.nlu.weekdays import _WEEKDAY, _read_weekday
 from bot.nlu.words import _CARDINAL_WORDS, _DAY_NUMBER, _NOT_A_DAY, _number
 
 # two patterns, not one: an optional word in front of alternatives is slow to look for everywhere
-_NAMED_OFFSET = re.compile(
+_NAMED_OFFSET = Pattern(
     r"\b(?:(?P<next>lendemain)|(?P<second>surlendemain)|(?P<eve>veille)"
     r"|the\s+(?:(?P<next_en>(?:next|following)\s+day|day\s+after)|(?P<eve_en>day\s+before|"
     r"previous\s+day)))\b"
 )
-_COUNTED_OFFSET = re.compile(
+_COUNTED_OFFSET = Pattern(
     rf"\b(?P<n>\d{{1,2}}|{_CARDINAL_WORDS}|une?|an?)\s+(?P<unit>jours?|semaines?|days?|weeks?)\s+"
     r"(?:(?P<later>plus\s+tard|apres|later|after)|(?P<earlier>plus\s+tot|avant|earlier|before))\b"
 )
 # what may stand between the count and the day it counts from: "la veille du 5", "2 days before"
-_OF = re.compile(r"\s*(?:(?:de|du|d'|of|the|le)\s*)*")
-_DAY_OF_MONTH_AT = re.compile(rf"(?P<day>{_DAY_NUMBER})\b{_NOT_A_DAY}")
+_OF = Pattern(r"\s*(?:(?:de|du|d'|of|the|le)\s*)*")
+_DAY_OF_MONTH_AT = Pattern(rf"(?P<day>{_DAY_NUMBER})\b{_NOT_A_DAY}")
 # the days a count may be taken from, in the order the scanner takes them
-_ANCHORS: tuple[tuple[re.Pattern[str], _Reader], ...] = (
+_ANCHORS: tuple[tuple[Pattern, _Reader], ...] = (
     (_HOLIDAY, _read_holiday),
     (_MONTH_DATE, _read_date),
     (_NUMERIC_DATE, _read_date),

@@ -5,6 +5,7 @@ from datetime import UTC, time, timedelta
 
 from bot.nlu.mentions import _Clock, _ClockSpec, _Context, _DaySpec, _Spec
 from bot.nlu.noise import _NEGATION
+from bot.nlu.patterns import Pattern
 from bot.nlu.request import DAY_PART_WINDOWS, LUNCH_WINDOW, WORKING_DAY, DayPart
 from bot.nlu.words import (
     _CARDINAL_WORDS,
@@ -80,41 +81,41 @@ _BARE_HOUR = (
 )
 
 # a farewell naming a day acknowledges an appointment, it asks for none: "merci, à jeudi 10h !"
-_FAREWELL = re.compile(
+_FAREWELL = Pattern(
     r"\b(?:a|see\s+you|see\s+ya|until|a\s+tres\s+vite)\s+(?:(?:on|le|ce|this|next)\s+)?"
     rf"(?:{_WEEKDAYS}|demain|tomorrow|tout\s+a\s+l'?\s?heure|bientot|plus(?:\s+tard)?|"
     r"tres\s+vite|soon|later|then|tonight|ce\s+soir|la\s+semaine\s+prochaine|next\s+week)\b"
     r"(?:\s+(?:prochain|next|qui\s+vient))?"
     rf"(?:\s+(?:a\s+|at\s+)?(?:{_CLOCK}))?"
 )
-_BARE_HOUR_ONLY = re.compile(_BARE_HOUR)
-_CLOCK_TIME = re.compile(rf"(?P<clock>{_CLOCK})(?:{_QUALIFIER})?")
-_PREPOSITION_HOUR = re.compile(
+_BARE_HOUR_ONLY = Pattern(_BARE_HOUR)
+_CLOCK_TIME = Pattern(rf"(?P<clock>{_CLOCK})(?:{_QUALIFIER})?")
+_PREPOSITION_HOUR = Pattern(
     rf"\b(?:a|vers|at|around|about|aux\s+alentours\s+de|autour\s+de|sur\s+les)\s+"
     rf"(?P<clock>{_BARE_HOUR}|\b{_HOUR}\.{_MINUTE}\b(?![.-]?\d))(?:{_QUALIFIER})?"  # à 10.15
 )
-_WINDOW = re.compile(
+_WINDOW = Pattern(
     rf"(?:\b(?P<pre>entre|between|de|from|des)\s+)?(?P<a>{_CLOCK}|{_BARE_HOUR})\s*"
     r"(?P<link>-|a|au|jusqu'?\s?a|to|till|until|et|and)\s*"
     rf"(?P<b>{_CLOCK}|{_BARE_HOUR})(?:{_QUALIFIER})?"
 )
-_OPEN_WINDOW = re.compile(
+_OPEN_WINDOW = Pattern(
     r"\b(?:(?P<after>a\s+partir\s+de|apres|after|from|des|pas\s+avant|no\s+earlier\s+than|"
     r"not\s+before|au\s+plus\s+tot(?:\s+a)?)|(?P<before>avant|before|pas\s+apres|"
     r"no\s+later\s+than|not\s+after|au\s+plus\s+tard(?:\s+a)?|by))\s+"
     rf"(?P<clock>{_CLOCK}|{_BARE_HOUR})(?:{_QUALIFIER})?"
 )
-_LUNCH = re.compile(
+_LUNCH = Pattern(
     r"\bentre\s+midi\s+et\s+(?:deux|2)(?:\s*h(?:eures?)?)?\b|\bpause\s+(?:de\s+)?(?:dejeuner|midi)\b"
     r"|\ba\s+l'?\s?heure\s+du\s+dejeuner\b"
     r"|(?<!after\s)\b(?:at\s+|during\s+|over\s+)?lunch\s*(?:time|break)?\b"
 )
-_IN_HOURS = re.compile(
+_IN_HOURS = Pattern(
     rf"\b(?:dans|in)\s+(?:(?P<n>\d{{1,3}}|{_CARDINAL_WORDS})|une?|an?)\s*"
     r"(?:(?P<hours>heures?|h|hours?|hrs?)|minutes?|mins?)(?![a-z])"
     r"|\b(?P<half>dans\s+une\s+demi\s+heure|in\s+half\s+an\s+hour)\b"
 )
-_PART_OF_DAY = re.compile(
+_PART_OF_DAY = Pattern(
     rf"{_NEGATION}(?P<today>\b(?:ce|cet|cette|this)\s+)?"
     # "fin de matinée", "début d'après-midi", "late morning": the half of the part said.
     r"(?:\b(?P<edge>debut|fin|early|late)(?:\s+(?:de\s+(?:la\s+)?|d\s*'\s*|in\s+the\s+)|\s+))?"
@@ -128,8 +129,8 @@ _PART_OF_DAY = re.compile(
     r"|(?P<tonight>\btonight\b))"
 )
 
-_BEFORE_HOUR = re.compile(_EN_BEFORE_HOUR_NAMED)
-_CLOCK_PARTS = re.compile(
+_BEFORE_HOUR = Pattern(_EN_BEFORE_HOUR_NAMED)
+_CLOCK_PARTS = Pattern(
     rf"(?P<hour>\d{{1,2}}|{_FR_HOURS}|{_EN_HOURS}|{_NAMED_HOURS})"
     r"\s*(?:h|heures?|hrs?|o'?\s?clock)?\s*[:.]?"
     rf"(?:{_MINUTES_NAMED})?\s*"

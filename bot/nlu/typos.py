@@ -1,12 +1,12 @@
 """SMS short forms and small typos in date words, put right before anything is read."""
 
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.nlu.patterns import Pattern
 from bot.nlu.words import _MONTH_NUMBERS, _WEEKDAY_NUMBERS, _fold
 
 # common SMS and English short forms of date words
@@ -96,7 +96,7 @@ def _correct(word: str) -> str:
     return target if distance <= _allowed_typos(word, target) else word
 
 
-_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN = Pattern(r"[a-z0-9]+")
 
 
 def _normalise(text: str) -> str:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from bot.nlu.mentions import _Context, _DaySpec, _Spec
 from bot.nlu.noise import _NEGATION
+from bot.nlu.patterns import Pattern
 from bot.nlu.times import _BARE_HOUR, _CLOCK
 from bot.nlu.words import (
     _ALL_WEEKDAY_NUMBERS,
@@ -22,7 +23,7 @@ _WEEKS_LATER = {"huit": 1, "8": 1, "quinze": 2, "15": 2}
 _LATER = rf"\s+en\s+(?P<later>huit|quinze|8|15)\b{_NOT_A_DAY}"
 
 _WEEKDAY_WORD = rf"(?:(?P<weekday>{_WEEKDAYS})s?\b|(?P<short>{_WORDLIKE_WEEKDAYS})\b)\.?"
-_WEEKDAY = re.compile(
+_WEEKDAY = Pattern(
     rf"{_NEGATION}\b(?:(?P<following>the\s+following|following)\s+|(?:ce|cette|this|next|"
     r"prochain|le|on|coming)\s+|(?P<weeks_on>a\s+week|(?P<fortnight_on>two\s+weeks|"
     rf"a\s+fortnight))\s+(?:on|from)\s+)?{_WEEKDAY_WORD}"
@@ -36,32 +37,32 @@ _WEEKDAY = re.compile(
 # words that follow count in the abbreviation's own language: "mon prochain rdv", "mon
 # après-midi" are no Monday.
 _ENGLISH_ABBREVIATIONS = frozenset({"mon", "tue", "sat", "sun"})
-_DAY_OR_CLOCK_AFTER = re.compile(
+_DAY_OR_CLOCK_AFTER = Pattern(
     rf"\.?\s*,?\s*(?:(?:a|at|vers|around|about|des|from|de|entre|between|le|the)\s+)?"
     rf"(?:{_CLOCK}|{_BARE_HOUR}|{_DAY_NUMBER}\b{_NOT_A_DAY})"
 )
-_FRENCH_AFTER = re.compile(
+_FRENCH_AFTER = Pattern(
     r"\.?\s*,?\s*(?:(?:en|dans\s+la|le|la|l')\s*)?(?:matin(?:ee)?|apres\s*midi|aprem|soir(?:ee)?|"
     r"midi|prochaine?|qui\s+vient|suivant|d'?\s?apres|en\s+(?:huit|quinze|8|15))\b"
 )
-_ENGLISH_AFTER = re.compile(
+_ENGLISH_AFTER = Pattern(
     r"\.?\s*,?\s*(?:(?:in\s+the|at)\s+)?(?:morning|afternoon|evening|night|noon|lunch\w*|"
     r"week|fortnight)\b"
 )
-_ENGLISH_CUE_BEFORE = re.compile(
+_ENGLISH_CUE_BEFORE = Pattern(
     r"\b(?:on|next|this|every|until|till|by|before|coming|following|from)\s+$"
 )
 _LIST_JOIN = r"\s*(?:,|/|&|-|\bou\b|\bor\b|\bet\b|\band\b|\bau\b|\bto\b)\s*"
-_LISTED_BEFORE = re.compile(rf"\b{_ANY_WEEKDAY}{_LIST_JOIN}$")
-_LISTED_AFTER = re.compile(rf"\.?{_LIST_JOIN}{_ANY_WEEKDAY}")
+_LISTED_BEFORE = Pattern(rf"\b{_ANY_WEEKDAY}{_LIST_JOIN}$")
+_LISTED_AFTER = Pattern(rf"\.?{_LIST_JOIN}{_ANY_WEEKDAY}")
 # words after which an abbreviation is the word it looks like: "la mer", "un jeu", "qui me tue",
 # "avec Sam", "the sun"
-_WORD_BEFORE = re.compile(
+_WORD_BEFORE = Pattern(
     r"\b(?:la|une|un|me|te|se|qui|ma|ta|sa|mon|en|avec|chez|dr|docteur|the|my|your|with|doctor|"
     r"i|he|she)\s+$"
 )
 # what a message that is nothing but a day may hold besides it: "Tue ?", "dispo jeu. svp"
-_NOTHING_ELSE = re.compile(
+_NOTHING_ELSE = Pattern(
     r"(?:[^a-z0-9]|\b(?:rdv|svp|stp|please|pls|plz|dispo\w*|possible|ok|bonjour|bjr|hello|hi|"
     r"salut|slt|merci|thanks|pour|for|on|this|next|prochain)\b)*"
 )

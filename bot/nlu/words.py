@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 from babel.dates import get_day_names, get_month_names
 
+from bot.nlu.patterns import Pattern
+
 _FOLD_CHARS = str.maketrans(
     {
         "œ": "oe",
@@ -22,7 +24,7 @@ _FOLD_CHARS = str.maketrans(
         "\u202f": " ",
     }
 )
-_HYPHEN_IN_WORD = re.compile(r"(?<=[a-z])-(?=[a-z])")
+_HYPHEN_IN_WORD = Pattern(r"(?<=[a-z])-(?=[a-z])")
 
 
 def _fold(text: str) -> str:
@@ -179,8 +181,8 @@ _EN_HOUR_WORDS = {_english_number(n): n for n in range(1, 13)}
 _NUMBER_WORDS = _CARDINALS | _DAY_WORDS
 
 
-_DIGITS = re.compile(r"\d+")
-_SPACES = re.compile(r"\s+")
+_DIGITS = Pattern(r"\d+")
+_SPACES = Pattern(r"\s+")
 
 
 def _number(text: str) -> int:
