@@ -68,7 +68,7 @@ async def _summary(context: CallbackContext, business: Business, day: date, _: i
 
 async def _mail_merges(context: CallbackContext, business: Business, day: date, _: int):
     d = deps(context)
-    merges, now = d.store.missions.mail_merges, d.clock.now()
+    merges, now = d.store.mail_merges, d.clock.now()
     business_id = d.booking.business_id(business)
 
     async def audiences() -> object:

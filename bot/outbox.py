@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from bot.config import Business, Settings
 from storage.appointments import Appointment
-from storage.missions import COPY_KIND
+from storage.mailmerges import COPY_KIND
 from storage.outbox import Message, Owed
 from storage.waitlist import Offer
 
@@ -53,7 +53,7 @@ HANDOFF_COPY = "handoff.copy"  # a patient's voice note, photo, document, as it 
 HANDOFF_REPLY = "handoff.reply"  # a secretary's answer, to the patient
 HANDOFF_REPLY_COPY = "handoff.reply_copy"  # a file she answers with
 HANDOFF_ANSWERED = "handoff.answered"  # to the other secretaries: who answered what
-MAIL_MERGE = COPY_KIND  # a patient's copy of a mail merge, owed by storage.missions
+MAIL_MERGE = COPY_KIND  # a patient's copy of a mail merge, owed by storage.mailmerges
 WAITLIST_OFFER = "waitlist.offer"  # a freed slot, to a waiting patient: take it or not
 # The office acting on an appointment (handlers.office): what its patient is owed.
 OFFICE_CANCELLED = "office.cancelled"  # cancelled by the office, with her reason if any

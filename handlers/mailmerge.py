@@ -36,7 +36,8 @@ from bot.missions import (
 from handlers import lookups, steps
 from handlers.common import DEPS_KEY, Deps, deps, keyboard, reply, telegram_length
 from handlers.delivery import Rendered, Renderer
-from storage.missions import Counts, MailMerge, NewMission, Recipient
+from storage.mailmerges import Counts, MailMerge, Recipient
+from storage.missions import NewMission
 from storage.outbox import Message
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ async def _typed_merge_since(update, context, d: Deps, language: str, step, text
 async def _recipients(d: Deps, business_id: int, choice: AudienceChoice) -> list[Recipient]:
     """The audience's patients; the office's own people (who may have followed a business's
     link once) are never written to as patients."""
-    merges = d.store.missions.mail_merges
+    merges = d.store.mail_merges
     zone = lookups.business_zone(d, business_id, lookups.office_zone(d))
     if choice.audience == Audience.ALL:
         found = await merges.everyone(business_id)
@@ -307,7 +308,7 @@ async def _merge_go(update, context, d: Deps, language: str, args: list[str]) ->
     )
     # A config that left mail merges out of its fees still bills them at the usual price.
     fee = d.settings.mission_kinds.get(MAIL_MERGE_KIND, DEFAULT_MISSION_FEES[MAIL_MERGE_KIND] * 100)
-    merge = await d.store.missions.mail_merges.create(
+    merge = await d.store.mail_merges.create(
         business_id=business_id,
         audience=choice.code,
         template=draft["template"],
@@ -347,7 +348,7 @@ def start_mail_merge(application: Application, merge_id: int) -> asyncio.Task:
 async def resume_mail_merges(context: ContextTypes.DEFAULT_TYPE) -> None:
     """At start-up: watch again the runs a stop interrupted (the deliverer sends the rest)."""
     d = deps(context)
-    for merge in await d.store.missions.mail_merges.running():
+    for merge in await d.store.mail_merges.running():
         log.info("resuming mail merge %s", merge.id)
         start_mail_merge(context.application, merge.id)
 
@@ -359,7 +360,7 @@ def _wakers(application: Application) -> dict[int, asyncio.Event]:
 async def _copy(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Rendered | None:
     """A recipient's copy: the text previewed for them."""
     merge_id = message.payload["merge_id"]
-    text = await deps(context).store.missions.mail_merges.text(merge_id, message.chat_id)
+    text = await deps(context).store.mail_merges.text(merge_id, message.chat_id)
     if text is None:
         return None
 
@@ -382,7 +383,7 @@ async def _watch(application: Application, merge_id: int) -> None:
     finish the run (and its mission). A stop leaves the message saying that the rest goes
     at the next start."""
     d: Deps = application.bot_data[DEPS_KEY]
-    merges = d.store.missions.mail_merges
+    merges = d.store.mail_merges
     clock = asyncio.get_running_loop().time
     merge = await merges.get(merge_id)
     shown = await merges.counts(merge_id)
@@ -453,7 +454,7 @@ async def _ensure_progress_message(
     message_id = await _tell(application, chat_id, text)
     if message_id is None:
         return merge
-    merges = d.store.missions.mail_merges
+    merges = d.store.mail_merges
     await merges.set_progress_message(merge.id, chat_id, message_id)
     return await merges.get(merge.id)
 

@@ -14,6 +14,7 @@ from storage.busy import BusyTimes
 from storage.calls import Calls
 from storage.db import Database, Leadership, open_database
 from storage.escalations import Escalations
+from storage.mailmerges import MailMerges
 from storage.missions import Missions
 from storage.outbox import Outbox
 from storage.patients import Patients
@@ -34,6 +35,7 @@ class Store:
     appointments: Appointments
     people: People
     missions: Missions
+    mail_merges: MailMerges
     reminders: Reminders
     digests_sent: DigestsSent
     blocks: Blocks
@@ -65,6 +67,7 @@ class Store:
             appointments=appointments,
             people=People(db),
             missions=Missions(db, outbox),
+            mail_merges=MailMerges(db, outbox),
             reminders=Reminders(db, outbox),
             digests_sent=DigestsSent(db, outbox),
             blocks=Blocks(db),

@@ -8,7 +8,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from storage.db import Connection, Database, Duplicate, Row, from_epoch, to_epoch
+from storage.db import (
+    Connection,
+    Database,
+    Duplicate,
+    Row,
+    from_epoch,
+    from_epoch_or_none,
+    to_epoch,
+)
 from storage.outbox import Outbox, Owed
 
 
@@ -108,17 +116,13 @@ class Appointment:
             created_at=from_epoch(row["created_at"]),
             updated_at=from_epoch(row["updated_at"]),
             scheduled_at=from_epoch(row["scheduled_at"]),
-            patient_confirmed_at=_maybe_epoch(row["patient_confirmed_at"]),
-            previous_starts_at=_maybe_epoch(row["previous_starts_at"]),
-            previous_ends_at=_maybe_epoch(row["previous_ends_at"]),
+            patient_confirmed_at=from_epoch_or_none(row["patient_confirmed_at"]),
+            previous_starts_at=from_epoch_or_none(row["previous_starts_at"]),
+            previous_ends_at=from_epoch_or_none(row["previous_ends_at"]),
             previous_practitioner=row["previous_practitioner"],
             cancelled_late=bool(row["cancelled_late"]),
             series_id=row["series_id"],
         )
-
-
-def _maybe_epoch(seconds: int | None) -> datetime | None:
-    return from_epoch(seconds) if seconds is not None else None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import Connection, Database, Row, from_epoch, new_id, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, from_epoch_or_none, new_id, to_epoch
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Block:
             reason=row["reason"],
             created_by=row["created_by"],
             created_at=from_epoch(row["created_at"]),
-            removed_at=from_epoch(row["removed_at"]) if row["removed_at"] is not None else None,
+            removed_at=from_epoch_or_none(row["removed_at"]),
             series=row["series"],
         )
 

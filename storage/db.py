@@ -28,6 +28,11 @@ def from_epoch(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+def from_epoch_or_none(seconds: int | None) -> datetime | None:
+    """A column that stays NULL until something happens (cancelled, closed, ended...)."""
+    return from_epoch(seconds) if seconds is not None else None
+
+
 def is_postgres(where: str | Path) -> bool:
     return isinstance(where, str) and where.startswith(POSTGRES_SCHEMES)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from storage.appointments import HOLDING, Appointment, HistoryEntry, Status, record_history
 from storage.audit import AuditEntry, AuditLog
-from storage.db import Connection, Database, Row, from_epoch, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, from_epoch_or_none, to_epoch
 from storage.outbox import Message, Outbox, Owed
 from storage.people import Person
 from storage.threads import Thread, ThreadMessage
@@ -131,7 +131,7 @@ class Privacy:
                 appointment,
                 [HistoryEntry.from_row(row) for row in history.get(appointment.id, [])],
                 [
-                    (row["offset_minutes"], _maybe(row["sent_at"]))
+                    (row["offset_minutes"], from_epoch_or_none(row["sent_at"]))
                     for row in reminders.get(appointment.id, [])
                 ],
             )
@@ -300,10 +300,6 @@ class Privacy:
                 [(patient,) for patient in patients],
             )
         return Purged(len(gone), messages, threads)
-
-
-def _maybe(seconds: int | None) -> datetime | None:
-    return from_epoch(seconds) if seconds is not None else None
 
 
 async def _cancel_future(db: Connection, telegram_id: int, stamp: int) -> list[Appointment]:

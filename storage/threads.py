@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage.db import Connection, Database, Row, from_epoch, new_id, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, from_epoch_or_none, new_id, to_epoch
 from storage.outbox import Outbox, Owed
 
 
@@ -33,7 +33,7 @@ class Thread:
             patient_id=row["patient_id"],
             opened_at=from_epoch(row["opened_at"]),
             last_at=from_epoch(row["last_at"]),
-            closed_at=from_epoch(row["closed_at"]) if row["closed_at"] is not None else None,
+            closed_at=from_epoch_or_none(row["closed_at"]),
             closed_by=row["closed_by"],
         )
 

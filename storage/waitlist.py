@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 
 from storage.appointments import HOLDING
-from storage.db import Connection, Database, Row, from_epoch, new_id, to_epoch
+from storage.db import Connection, Database, Row, from_epoch, from_epoch_or_none, new_id, to_epoch
 from storage.outbox import Outbox, Owed
 
 
@@ -77,7 +77,7 @@ class Entry:
             time_to=_time(row["time_to"]),
             practitioner=row["practitioner"],
             created_at=from_epoch(row["created_at"]),
-            ended_at=from_epoch(row["ended_at"]) if row["ended_at"] is not None else None,
+            ended_at=from_epoch_or_none(row["ended_at"]),
             ended_why=Ended(row["ended_why"]) if row["ended_why"] else None,
         )
 
@@ -112,7 +112,7 @@ class Offer:
             ends_at=from_epoch(row["ends_at"]),
             created_at=from_epoch(row["created_at"]),
             expires_at=from_epoch(row["expires_at"]),
-            ended_at=from_epoch(row["ended_at"]) if row["ended_at"] is not None else None,
+            ended_at=from_epoch_or_none(row["ended_at"]),
             outcome=Outcome(row["outcome"]) if row["outcome"] else None,
         )
 

@@ -183,7 +183,7 @@ async def test_visitors_are_forgotten_after_the_retention_and_nobody_else_is(
     await seen(store, 7005, lately)
     await book(store, 7002, long_ago)  # 7002 asked for a time, long ago: a patient...
     # ...and 7003 was sent a mail merge: its record names them.
-    await store.missions.mail_merges.create(
+    await store.mail_merges.create(
         business_id=business_id,
         audience="all",
         template="Bonjour {prenom}",

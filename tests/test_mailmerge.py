@@ -15,7 +15,8 @@ from telegram import Bot
 
 from handlers import delivery
 from handlers import mailmerge as mail_merge_handlers
-from storage.missions import MissionStatus, RecipientStatus
+from storage.mailmerges import RecipientStatus
+from storage.missions import MissionStatus
 from tests.conftest import running_bot
 
 pytestmark = pytest.mark.backends
@@ -104,7 +105,7 @@ async def test_two_thousand_patients_with_429s_and_blocks_each_served_once(
     )
     assert refused == {ids[1]: 1, ids[1500]: 4}
 
-    merges = store.missions.mail_merges
+    merges = store.mail_merges
     (merge,) = [await merges.get(1)]
     assert merge.status == "finished"
     counts = await merges.counts(merge.id)
@@ -203,7 +204,7 @@ async def test_a_run_stopped_midway_resumes_in_a_new_application_and_sends_nobod
 ):
     count = 600
     ids = await many_patients(store, tg, count)
-    merges = store.missions.mail_merges
+    merges = store.mail_merges
 
     async def sent_some() -> bool:
         return (await merges.counts(1)).sent >= 150

@@ -31,12 +31,12 @@ from bot.missions import (
 )
 from storage.appointments import NewAppointment, Source, Status
 from storage.db import Duplicate
+from storage.mailmerges import RecipientStatus
 from storage.missions import (
     MissionLocked,
     MissionStatus,
     NewMission,
     Party,
-    RecipientStatus,
     StaleMission,
 )
 from storage.outbox import Status as OutboxStatus
@@ -443,7 +443,7 @@ async def test_audiences_bound_booked_on_a_day_and_seen_since(store):
     await patients(store, [1, 2], dupont(store))
     await patients(store, [3], belle_peau(store))  # bound elsewhere, but came to Dupont once
     await patients(store, [4], belle_peau(store))
-    merges = store.missions.mail_merges
+    merges = store.mail_merges
     jan_5 = datetime(2027, 1, 5, 9, tzinfo=UTC)
     await appointment(store, 3, jan_5)
     await appointment(store, 1, jan_5 + timedelta(days=7))
@@ -462,7 +462,7 @@ async def test_audiences_bound_booked_on_a_day_and_seen_since(store):
 
 
 async def new_merge(store, ids):
-    return await store.missions.mail_merges.create(
+    return await store.mail_merges.create(
         business_id=dupont(store),
         audience="all",
         template="Bonjour {prenom}",
@@ -476,7 +476,7 @@ async def new_merge(store, ids):
 
 async def test_a_run_owes_each_copy_and_finishes_with_its_mission_once_none_is_owed(store):
     await patients(store, [10, 11, 12], dupont(store))
-    merges = store.missions.mail_merges
+    merges = store.mail_merges
     merge = await new_merge(store, [12, 10, 11])
     mission = await store.missions.get(merge.mission_id)
     assert (mission.kind, mission.status, mission.fee) == (
@@ -519,7 +519,7 @@ async def test_a_run_owes_each_copy_and_finishes_with_its_mission_once_none_is_o
 
 async def test_a_copy_refused_otherwise_or_too_old_counts_as_failed(store):
     await patients(store, [10, 11], dupont(store))
-    merges = store.missions.mail_merges
+    merges = store.mail_merges
     merge = await new_merge(store, [10, 11])
     refused, old = await store.outbox.claim("test", wall=0, limit=2)
     await store.outbox.finish(refused.id, OutboxStatus.FAILED, NOW, "Bad Request: chat not found")
@@ -534,7 +534,7 @@ async def test_a_patient_is_in_a_run_once_by_construction(store):
     with pytest.raises(Duplicate):
         await new_merge(store, [10, 10])
     # The whole run was rolled back, its mission too.
-    assert await store.missions.mail_merges.running() == []
+    assert await store.mail_merges.running() == []
     assert await store.missions.active() == []
 
 

@@ -567,7 +567,7 @@ async def test_a_mail_merge_can_be_abandoned_before_sending(bot, tg, store, clai
     await claire.tap("Annuler")
     assert claire.last.text == "Publipostage annulé : rien n'a été envoyé."
     assert alice.last.text.startswith("Bonjour Alice ! Je suis l'assistant")
-    assert await store.missions.mail_merges.running() == []
+    assert await store.mail_merges.running() == []
 
 
 async def test_a_mail_merge_text_too_long_once_filled_in_is_refused(bot, tg, store, claire):
@@ -641,7 +641,7 @@ async def test_a_mail_merge_still_sending_cannot_be_cancelled_from_its_card(bot,
     await claire.tap("👥 Tous ses patients")
     await claire.send("Bonjour {prenom}.")
     await claire.tap("📤 Envoyer à 1")
-    (run,) = await store.missions.mail_merges.running()
+    (run,) = await store.mail_merges.running()
     with pytest.raises(MissionBusy):
         await store.missions.cancel(run.mission_id, now=tg.now())
     await finish_mail_merges(bot)
