@@ -3,7 +3,10 @@
 - Start-up: the real ``secretary-bot run --config <example config>``, a fresh process each
   time, polling the simulator; from just before the process is spawned to the simulator's
   first getUpdates (``RecordedRequest.at``, on the system-wide monotonic clock). One run
-  first, not counted, creates the database and warms the disk cache, as a restart finds them.
+  first, not counted, creates the database, warms the disk cache and writes the project's
+  bytecode, as a restart finds them. Python writes bytecode unless told not to; a machine
+  that tells it (``PYTHONDONTWRITEBYTECODE``, as some sandboxes do) compiles every module of
+  the project at every start, measured apart.
 - ``import bot.app`` in a fresh interpreter, what ``run`` imports before anything else.
 - The week image: a busy week (six days, two practitioners, 60 appointments, a block) drawn
   in this process; the first draw, which imports Pillow and loads the fonts, apart from the
@@ -63,7 +66,15 @@ def _executable() -> str:
     return str(script)
 
 
-async def _first_poll(config: Path, tg: Simulator) -> float:
+def _environment(*, bytecode: bool) -> dict[str, str]:
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+async def _first_poll(config: Path, tg: Simulator, *, bytecode: bool = True) -> float:
     """Seconds from spawning the bot to its first getUpdates."""
     seen = len(tg.requests)
     started = time.monotonic()
@@ -73,7 +84,7 @@ async def _first_poll(config: Path, tg: Simulator) -> float:
         "--config",
         str(config),
         cwd=ROOT,
-        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN},
+        env=_environment(bytecode=bytecode),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -96,7 +107,8 @@ async def _first_poll(config: Path, tg: Simulator) -> float:
             await process.wait()
 
 
-async def _start_ups(folder: Path) -> list[float]:
+async def _start_ups(folder: Path) -> tuple[list[float], list[float]]:
+    """Restarts finding the bytecode, then starts that compile every module."""
     data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     data["database"] = str(folder / "bench.sqlite3")
     async with Simulator(TOKEN) as tg:
@@ -104,7 +116,9 @@ async def _start_ups(folder: Path) -> list[float]:
         config = folder / "config.yaml"
         config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         await _first_poll(config, tg)
-        return [await _first_poll(config, tg) for _ in range(START_RUNS)]
+        restarts = [await _first_poll(config, tg) for _ in range(START_RUNS)]
+        compiling = [await _first_poll(config, tg, bytecode=False) for _ in range(START_RUNS)]
+        return restarts, compiling
 
 
 def _import_time() -> tuple[float, list[str]]:
@@ -120,7 +134,12 @@ def _import_time() -> tuple[float, list[str]]:
     timings, heavy = [], []
     for _ in range(IMPORT_RUNS):
         out = subprocess.run(
-            [sys.executable, "-c", probe], cwd=ROOT, check=True, capture_output=True, text=True
+            [sys.executable, "-c", probe],
+            cwd=ROOT,
+            env=_environment(bytecode=True),
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.split()
         timings.append(float(out[0]))
         heavy = out[1:]
@@ -172,7 +191,7 @@ def _draw_times() -> tuple[float, list[float]]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as folder:
-        starts = asyncio.run(_start_ups(Path(folder)))
+        starts, compiling = asyncio.run(_start_ups(Path(folder)))
     start = statistics.median(starts)
     print(
         f"start to first getUpdates   median {start * 1000:6.0f} ms   ref {START_REFERENCE_MS} ms"
@@ -181,6 +200,10 @@ def main() -> None:
     )
     print(
         f"  {START_RUNS} runs of secretary-bot run: " + ", ".join(f"{s * 1000:.0f}" for s in starts)
+    )
+    print(
+        f"  without bytecode (PYTHONDONTWRITEBYTECODE), every module compiled at each start: "
+        f"median {statistics.median(compiling) * 1000:.0f} ms"
     )
     imported, heavy = _import_time()
     print(f"import bot.app              median {imported * 1000:6.0f} ms   ({IMPORT_RUNS} runs)")

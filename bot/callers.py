@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import phonenumbers
-
 from bot.agenda import Wanted
 from bot.nlu import ServiceLike, parse_request
 
@@ -49,13 +47,16 @@ class CallerRequest:
     wanted: Wanted
 
 
-def format_phone(number: phonenumbers.PhoneNumber) -> str:
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
 def _phone_span(text: str, region: str) -> tuple[str, tuple[int, int]] | None:
+    # Imported by the first call taken: its sixty modules of numbering plans are no part of
+    # starting the bot.
+    import phonenumbers
+
     for match in phonenumbers.PhoneNumberMatcher(text, region):
-        return format_phone(match.number), (match.start, match.end)
+        formatted = phonenumbers.format_number(
+            match.number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+        return formatted, (match.start, match.end)
     return None
 
 
