@@ -3,7 +3,8 @@
 Message ids are symbolic keys (``patient.confirmed``): both languages must define each one,
 which a test checks, so no language ever shows a raw key or falls back silently. Each part
 of the bot may keep its own ``.po`` file per language; they are compiled in memory and
-merged at start-up: no build step to forget.
+merged the first time the language is spoken (a tenth of a second both, no part of starting):
+no build step to forget.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from babel.dates import format_date, format_time, format_timedelta, get_day_names
@@ -30,6 +31,7 @@ def pick_language(telegram_code: str | None, default: str = DEFAULT_LANGUAGE) ->
     return primary if primary in LANGUAGES else default
 
 
+@cache
 def _load(language: str) -> Translations:
     """Every ``*.po`` of the language, one per part of the bot, merged into one catalogue."""
     folder = resources.files("bot") / "locales" / language / "LC_MESSAGES"
@@ -53,14 +55,11 @@ def _load(language: str) -> Translations:
 
 
 class I18n:
-    def __init__(self) -> None:
-        self._translations = {language: _load(language) for language in LANGUAGES}
-
     def keys(self, language: str) -> set[str]:
-        return {key for key in self._translations[language]._catalog if key}
+        return {key for key in _load(language)._catalog if key}
 
     def text(self, language: str, key: str, **values: object) -> str:
-        template = self._translations[_known(language)].gettext(key)
+        template = _load(_known(language)).gettext(key)
         if template == key:
             raise KeyError(f"no {language} message {key!r}")
         return template.format(**values) if values else template
