@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import NetworkError, TimedOut
 
 from bot.simulator import Fault, Simulator
@@ -40,6 +40,24 @@ async def test_a_message_and_a_file_reach_telegram_as_sent():
         messages = tg.user(CHAT, "Alice").messages
         assert messages[0].text == "Bonjour Alice & co"
         assert messages[1].document_file.data == b"%PDF-1.4 facture"
+        assert not tg.violations
+
+
+async def test_a_keyboard_and_accented_text_reach_telegram_as_sent():
+    """Sent as a JSON body: nested objects and non-ASCII text as they are."""
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("mardi 8 décembre 10:00", callback_data="slot:42:1765184400")]]
+    )
+    async with Simulator() as tg:
+        tg.user(CHAT, "Élodie")
+        async with _bot(tg.base_url, tg.token) as bot:
+            await bot.send_message(CHAT, "Créneaux libres — détartrage", reply_markup=keyboard)
+        (call,) = [r for r in tg.requests if r.method == "sendMessage"]
+        assert call.params["chat_id"] == CHAT
+        assert call.params["text"] == "Créneaux libres — détartrage"
+        assert call.params["reply_markup"] == keyboard.to_dict()
+        (message,) = tg.user(CHAT, "Élodie").messages
+        assert message.text == "Créneaux libres — détartrage"
         assert not tg.violations
 
 
