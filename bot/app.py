@@ -442,7 +442,7 @@ async def running(
                 path=webhook.path,
                 secret=webhook.secret,
             )
-            server.start()
+            await server.start()
             await application.bot.set_webhook(
                 webhook.url,
                 secret_token=webhook.secret,

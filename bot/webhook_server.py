@@ -9,20 +9,19 @@ the update has been handled and what the person is in the middle of is written (
 again, to this worker or another.
 
 Updates are handled one at a time per worker, through the application's update processor,
-as when polling: the workers behind the proxy are the concurrency.
+as when polling: the workers behind the proxy are the concurrency. The server is aiohttp's,
+the library the bot already calls the Bot API with (``bot.transport``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
 from http import HTTPStatus
 
-import tornado.web
+from aiohttp import web
 from telegram import Update
-from tornado.httpserver import HTTPServer
 
 from bot.persistence import WorkerApplication
 
@@ -33,65 +32,39 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class WebhookServer:
-    """Tornado on the application's event loop, serving ``path`` on ``host:port``."""
+    """aiohttp's server on the application's event loop, serving ``path`` on ``host:port``."""
 
     def __init__(
         self, application: WorkerApplication, *, host: str, port: int, path: str, secret: str
     ):
+        self._application, self._secret = application, secret.encode()
         self._host, self._port = host, port
-        self._in_flight: set[asyncio.Future[None]] = set()
-        routes = [
-            (
-                rf"{path.rstrip('/')}/?",
-                _UpdateHandler,
-                {"bot_application": application, "secret": secret, "in_flight": self._in_flight},
-            )
-        ]
-        self._server = HTTPServer(tornado.web.Application(routes, log_function=_no_access_log))
+        routes = web.Application()
+        path = path.rstrip("/")
+        for served in {path or "/", path + "/"}:
+            routes.router.add_post(served, self._post)
+        # No access log: the bot logs each update itself, by id.
+        self._runner = web.AppRunner(routes, access_log=None, handle_signals=False)
 
-    def start(self) -> None:
-        self._server.listen(self._port, address=self._host)
+    async def start(self) -> None:
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self._host, self._port).start()
 
     async def stop(self) -> None:
         """Take no new request; let those being handled finish and be answered."""
-        self._server.stop()
-        if self._in_flight:
-            await asyncio.wait(set(self._in_flight))
-        await self._server.close_all_connections()
+        await self._runner.cleanup()
 
-
-def _no_access_log(handler: tornado.web.RequestHandler) -> None:
-    """The bot logs each update itself, by id; tornado's access log would add nothing."""
-
-
-class _UpdateHandler(tornado.web.RequestHandler):
-    SUPPORTED_METHODS = ("POST",)
-
-    def initialize(
-        self,
-        bot_application: WorkerApplication,
-        secret: str,
-        in_flight: set[asyncio.Future[None]],
-    ) -> None:
-        self.bot_application = bot_application
-        self.secret = secret
-        self.in_flight = in_flight
-
-    async def post(self) -> None:
-        given = self.request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+    async def _post(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self._secret):
             log.warning("webhook: a request without the right secret was refused")
-            self.send_error(HTTPStatus.FORBIDDEN)
-            return
-        application = self.bot_application
+            return web.Response(status=HTTPStatus.FORBIDDEN)
+        application = self._application
         try:
-            update = _update_of(self.request.body, application)
+            update = _update_of(await request.read(), application)
         except Exception:
             log.warning("webhook: a body that is not an update was refused")
-            self.send_error(HTTPStatus.BAD_REQUEST)
-            return
-        done = asyncio.get_running_loop().create_future()
-        self.in_flight.add(done)
+            return web.Response(status=HTTPStatus.BAD_REQUEST)
         try:
             await application.update_processor.process_update(update, application.handle(update))
         except Exception:
@@ -100,13 +73,8 @@ class _UpdateHandler(tornado.web.RequestHandler):
             log.exception(
                 "webhook: update %s not handled; Telegram will send it again", update.update_id
             )
-            self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR)
-            return
-        finally:
-            self.in_flight.discard(done)
-            done.set_result(None)
-        self.set_status(HTTPStatus.OK)
-        self.finish()
+            return web.Response(status=HTTPStatus.INTERNAL_SERVER_ERROR)
+        return web.Response(status=HTTPStatus.OK)
 
 
 def _update_of(body: bytes, application: WorkerApplication) -> Update:
