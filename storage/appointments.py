@@ -221,7 +221,7 @@ class Appointments:
                     """INSERT INTO appointments (business_id, practitioner, service, starts_at,
                        ends_at, status, source, patient_id, caller_name, caller_phone,
                        created_at, updated_at, scheduled_at, series_id)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
                     (
                         new.business_id,
                         new.practitioner,
@@ -241,9 +241,9 @@ class Appointments:
                 )
         except Duplicate as error:
             raise SlotTaken(str(error)) from error
-        (appointment_id,) = await cursor.fetchone()
-        await record_history(db, appointment_id, stamp, actor, None, new.status, None)
-        booked = await _fetch(db, appointment_id)
+        # The row as inserted, defaults and all: no second read for it.
+        booked = Appointment.from_row(await cursor.fetchone())
+        await record_history(db, booked.id, stamp, actor, None, new.status, None)
         await self._outbox.write(db, tell(booked), now)
         return booked
 
