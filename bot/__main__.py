@@ -61,7 +61,7 @@ def check_config(args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: Settings, token: str, webhook: Webhook | None) -> None:
-    # Starting makes some hundred thousand objects (modules, classes, the config) that live as
+    # Starting makes some hundred thousand objects (modules, classes, the store) that live as
     # long as the bot: the collector, left on, would scan them again and again while they are
     # made (a seventh of the start); frozen once made, no later collection scans them either.
     gc.disable()
